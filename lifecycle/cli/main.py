@@ -1,0 +1,55 @@
+"""``i2``: lifecycle automation for a private OpenStack estate on bare metal.
+
+Exit codes: 0 success, 1 failure (invalid input, a failed or partial run), 2 usage error,
+130 interrupted (Ctrl-C; the run is resumable with ``i2 runs resume``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from lifecycle import __version__
+from lifecycle.cli.context import Ctx
+from lifecycle.cli.output import FORMATS
+from lifecycle.cli.runs import runs_group
+from lifecycle.cli.site import site_group
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "I2"})
+@click.option("--site", "site_dir", type=click.Path(path_type=Path), envvar="I2_SITE",
+              help="Site directory (YAML intent). Env: I2_SITE.")
+@click.option("--endpoints", "endpoints_file", type=click.Path(path_type=Path),
+              envvar="I2_ENDPOINTS", help="Endpoints file (addresses, secret references). "
+              "Env: I2_ENDPOINTS.")
+@click.option("--db", "db_url", envvar="I2_DB",
+              help="Run store: sqlite:///PATH or postgresql+psycopg://... Env: I2_DB. "
+              "Default: ~/.local/state/i2/i2.db")
+@click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="Output format.")
+@click.option("-v", "--verbose", count=True, help="More detail (repeatable).")
+@click.version_option(__version__, prog_name="i2")
+@click.pass_context
+def cli(ctx: click.Context, site_dir: Path | None, endpoints_file: Path | None,
+        db_url: str | None, output: str, verbose: int) -> None:
+    """i2: rack, upgrade and build out an OpenStack estate on HPE, Arista and Nuage."""
+    ctx.obj = Ctx(site_dir=site_dir, endpoints_file=endpoints_file, db_url=db_url,
+                  output=output, verbose=verbose)
+
+
+cli.add_command(site_group)
+cli.add_command(runs_group)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="i2", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
