@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 failure (invalid input, a failed or partial run), 2 usa
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -18,7 +19,27 @@ from lifecycle.cli.runs import runs_group
 from lifecycle.cli.site import site_group
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "I2"})
+class LazyGroup(click.Group):
+    """Commands named by import path and loaded on use.
+
+    The twin's ``i2 lab`` lives in ``lifecycle.lab``, which the product must never import: the
+    CLI names it as a string and loads it only when an operator asks for it.
+    """
+
+    lazy = {"lab": "lifecycle.lab.cli:lab_group"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, _, attr = self.lazy[cmd_name].partition(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "I2"})
 @click.option("--site", "site_dir", type=click.Path(path_type=Path), envvar="I2_SITE",
               help="Site directory (YAML intent). Env: I2_SITE.")
 @click.option("--endpoints", "endpoints_file", type=click.Path(path_type=Path),

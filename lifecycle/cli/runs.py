@@ -72,10 +72,9 @@ def list_runs(ctx: Ctx, status: str | None, kind: str | None, limit: int) -> Non
     rows = [(d["id"], d["kind"], d["target"], d["status"],
              f"{d['steps'].get('done', 0)}/{sum(d['steps'].values())}",
              d["created_at"], d["updated_at"]) for d in data]
-    emit(data, ctx.output,
-         table=make_table(None, ["id", "kind", "target", "status", "done", "created", "updated"],
-                          rows),
-         message=None if data else "no runs yet")
+    table = make_table(None, ["id", "kind", "target", "status", "done", "created", "updated"],
+                       rows) if data else None
+    emit(data, ctx.output, table=table, message=None if data else "no runs yet")
 
 
 @runs_group.command("show")
@@ -116,13 +115,26 @@ def show(ctx: Ctx, run_id: str, n_events: int) -> None:
 @click.argument("run_id")
 @click.option("--max-fail-percent", type=float, default=None,
               help="Stop the run when more than this share of a batch's targets failed.")
+@click.option("--dry-run", is_flag=True, help="Show what resuming would do; change nothing.")
 @pass_ctx
-def resume(ctx: Ctx, run_id: str, max_fail_percent: float | None) -> None:
+def resume(ctx: Ctx, run_id: str, max_fail_percent: float | None, dry_run: bool) -> None:
     """Resume a run: in-flight steps are re-observed, failed ones retried, done ones kept."""
     store = ctx.store()
     run = _get(ctx, run_id)
     if str(run.status) in (RunStatus.SUCCEEDED, RunStatus.ABORTED):
         raise click.ClickException(f"run {run.id} is {run.status}: nothing to resume")
+    if dry_run:
+        todo = [s for s in store.get_steps(run.id) if str(s.status) != "done"]
+        how = {"running": "re-observe, then complete or redo", "pending": "run",
+               "failed": "re-observe, then retry", "quarantined": "re-observe, then retry",
+               "skipped": "run once its dependencies are done"}
+        rows = [(s.key, s.target, s.action, s.status, how.get(str(s.status), "run"))
+                for s in todo]
+        emit([{"key": r[0], "target": r[1], "action": r[2], "status": str(r[3]), "will": r[4]}
+              for r in rows], ctx.output,
+             table=make_table(f"resume {run.id} would act on {len(rows)} step(s)",
+                              ["step", "target", "action", "status", "will"], rows))
+        return
     extra: dict[str, Any] = {"site_dir": ctx.site_dir, "endpoints_file": ctx.endpoints_file,
                              "ctx": ctx}
     try:

@@ -6,7 +6,6 @@ MAC names the file, line and field of the second occurrence and where the first 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -244,7 +243,8 @@ class Checker:
                 other = peer.get(f"{s.name}:{nic.name}")
                 if other is None:
                     self.report(s, ("nics", j, "name"), f"NIC {s.name}:{nic.name} has no cable")
-                elif Cable.split(other)[0] not in rack_leaves.get(s.rack, set()):
+                elif s.rack in rack_leaves and Cable.split(other)[0] not in rack_leaves[s.rack]:
+                    # (an unknown or invalid rack is reported by check_references)
                     self.report(s, ("nics", j, "name"),
                                 f"NIC {s.name}:{nic.name} is cabled to {other}, "
                                 f"not a leaf of rack {s.rack}")
@@ -269,13 +269,16 @@ class Checker:
             self.no_overlap(f"cloud {cloud.name} network", nets)
 
     def no_overlap(self, what: str, nets: list[tuple[Any, Ref]]) -> None:
+        # Sorted by start address, a subnet can only overlap the widest-reaching one before it:
+        # one sweep instead of comparing every pair (thousands of application subnets).
         ordered = sorted(nets, key=lambda item: (item[0].network_address, item[0].prefixlen))
-        for i, (net, ref) in enumerate(ordered):
-            for other, oref in ordered[:i]:
-                if isinstance(net, ipaddress.IPv4Network) and net.overlaps(other):
-                    self.report(*ref, f"{what} subnet {net} overlaps {other} "
-                                f"({self.where(*oref)})", "overlap")
-                    break
+        reach: tuple[Any, Ref] | None = None  # the earlier subnet that ends last
+        for net, ref in ordered:
+            if reach is not None and net.network_address <= reach[0].broadcast_address:
+                self.report(*ref, f"{what} subnet {net} overlaps {reach[0]} "
+                            f"({self.where(*reach[1])})", "overlap")
+            if reach is None or net.broadcast_address > reach[0].broadcast_address:
+                reach = (net, ref)
 
     def check_clouds(self) -> None:
         for cloud in self.s.get("clouds", []):
@@ -286,20 +289,22 @@ class Checker:
         nuage: Nuage | None = self.s.get("nuage")
         clouds: list[Cloud] = self.s.get("clouds", [])
         with_nuage = [c for c in clouds if c.nuage]
-        if with_nuage and nuage is None:
+        if with_nuage and nuage is None and "nuage" not in self.loaded.invalid_sections:
             self.report(with_nuage[0], ("nuage",), "cloud uses Nuage but the site has no nuage "
                         "section")
         self.unique("Nuage CMS name", ((c.nuage.cms_name, (c, ("nuage", "cms_name")))
                                         for c in with_nuage if c.nuage))
 
     def _endpoint_refs(self, owner: Any, loc: tuple[Any, ...], text: str,
-                       apps: dict[str, Application], macros: set[str], envs: set[str]) -> None:
+                       apps: dict[str, Application], macros: set[str] | None,
+                       envs: set[str] | None) -> None:
+        """Report what ``text`` names that does not exist (``None``: unknown, nuage is invalid)."""
         kind, ref = parse_endpoint(text)
         if kind == "app" and ref not in apps:
             self.report(owner, loc, f"unknown application {ref!r}", "reference")
         elif kind == "zone" and ref not in {a.zone_name for a in apps.values()}:
             self.report(owner, loc, f"unknown zone {ref!r}", "reference")
-        elif kind == "macro" and ref not in macros:
+        elif kind == "macro" and macros is not None and ref not in macros:
             self.report(owner, loc, f"unknown network macro {ref!r}", "reference")
         elif kind == "subnet":
             app, env, _ = ref.split("/")
@@ -308,15 +313,18 @@ class Checker:
             elif env not in apps[app].environments:
                 self.report(owner, loc, f"application {app} has no environment {env!r}",
                             "reference")
-            elif env not in envs:
+            elif envs is not None and env not in envs:
                 self.report(owner, loc, f"no VSD domain for environment {env!r}", "reference")
 
     def check_nuage_and_apps(self) -> None:
         nuage: Nuage | None = self.s.get("nuage")
         apps: dict[str, Application] = {a.name: a for a in self.s.get("applications", [])}
-        macros = {m.name for m in nuage.network_macros} if nuage else set()
-        envs = {d.environment for d in nuage.domains} if nuage else set()
+        broken = "nuage" in self.loaded.invalid_sections  # present, invalid, reported
+        macros: set[str] | None = None if broken else set()  # None: cannot tell what exists
+        envs: set[str] | None = None if broken else set()
         if nuage:
+            macros = {m.name for m in nuage.network_macros}
+            envs = {d.environment for d in nuage.domains}
             self.unique("domain", ((d.name, (nuage, ("domains", i, "name")))
                                    for i, d in enumerate(nuage.domains)))
             self.unique("network macro", ((m.name, (nuage, ("network_macros", i, "name")))
@@ -325,7 +333,7 @@ class Checker:
             for i, rule in enumerate(rules):
                 for key, text in (("from", rule.src), ("to", rule.dst)):
                     self._endpoint_refs(nuage, ("acl", "common", i, key), text, apps, macros, envs)
-        elif apps:
+        elif apps and not broken:
             first = next(iter(apps.values()))
             self.report(first, ("name",), "applications need a nuage section (VSD domains)")
         self.unique("zone", ((a.zone_name, (a, ("zone" if a.zone else "name",)))

@@ -7,6 +7,7 @@ others, and the valid items still go through the cross-checks in :mod:`lifecycle
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ class Loaded:
     digest: str = ""
     # Names of list items that failed validation: references to them are not "unknown".
     invalid: dict[str, set[str]] = field(default_factory=dict)
+    # Mapping sections present but invalid: checks that need them must not call them missing.
+    invalid_sections: set[str] = field(default_factory=set)
 
     def origin(self, obj: Any) -> Origin:
         return self.origins[id(obj)]
@@ -79,6 +82,8 @@ def _loc_text(node: Any, loc: tuple[Any, ...]) -> str:
     return out
 
 
+_SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|api[-_]?key|credential", re.I)
+
 _MESSAGES = {
     "extra_forbidden": "unknown key",
     "missing": "missing required field",
@@ -91,7 +96,9 @@ def _message(err: dict[str, Any]) -> str:
         return f"unknown key {err['loc'][-1]!r}"
     msg = _MESSAGES.get(kind, err.get("msg", "invalid"))
     msg = msg.removeprefix("Value error, ")
-    if kind not in _MESSAGES and "input" in err and not isinstance(err["input"], dict | list):
+    secret = any(_SECRET_KEY.search(str(part)) for part in err.get("loc", ()))
+    if kind not in _MESSAGES and "input" in err and not isinstance(err["input"], dict | list) \
+            and not secret:  # never echo what may be a password into a report
         msg += f" (got {err['input']!r})"
     return msg
 
@@ -121,7 +128,8 @@ def _site_files(root: Path, skip: Path | None) -> list[Path]:
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if skip is not None and (path == skip or skip in path.parents):
+        # ``skip`` is resolved, so compare resolved paths (``root`` may be relative)
+        if skip is not None and (skip == (real := path.resolve()) or skip in real.parents):
             continue
         if path.is_file() and path.suffix in YAML_SUFFIXES:
             files.append(path)
@@ -158,8 +166,12 @@ def load_profiles(directory: Path, root: Path, loaded: Loaded, digest: Any) -> N
             node = load_file(path, label)
         except YamlError as exc:
             loaded.problems.append(exc.problem)
-            continue
-        obj = _validate(HardwareProfile, node, Origin(label, node, "profile"), loaded)
+            obj = None
+        else:
+            obj = _validate(HardwareProfile, node, Origin(label, node, "profile"), loaded)
+        if obj is None or obj.name != path.stem:
+            # servers naming this profile are not "unknown": the profile is reported already
+            loaded.invalid.setdefault("profiles", set()).add(path.stem)
         if obj is None:
             continue
         if obj.name != path.stem:
@@ -217,6 +229,8 @@ def load_sections(root: Path) -> Loaded:
                                        section), loaded)
                 if obj is not None:
                     loaded.sections[section] = obj
+                else:
+                    loaded.invalid_sections.add(section)
             elif section in LIST_SECTIONS:
                 if not isinstance(value, LineList):
                     loaded.problems.append(

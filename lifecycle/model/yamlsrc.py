@@ -72,21 +72,39 @@ class _Loader(yaml.SafeLoader):
     typos in hand-edited site files).
     """
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        tag = super().resolve(kind, value, implicit)
+        # YAML 1.1 reads 94:40:59:02:01:01 (a MAC) or 22:30 as base-60 numbers; in a site
+        # file a colon always means text.
+        if kind is yaml.ScalarNode and implicit[0] and ":" in value and tag in _SEXAGESIMAL:
+            return "tag:yaml.org,2002:str"
+        return tag
+
+
+_SEXAGESIMAL = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    # Keys merged in with ``<<: *anchor`` come first and may be overridden by the mapping's own
+    # keys (that is what merge keys are for); only the mapping's own keys must be unique.
+    own = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
     loader.flatten_mapping(node)
+    inherited = len(node.value) - own
     out = LineDict()
     out.line = node.start_mark.line + 1
     out.key_lines = {}
-    for key_node, value_node in node.value:
+    own_keys: set[Any] = set()
+    for index, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
-        if key in out:
+        if index >= inherited and key in own_keys:
             raise yaml.constructor.ConstructorError(
                 "while constructing a mapping",
                 node.start_mark,
                 f"found duplicate key {key!r}",
                 key_node.start_mark,
             )
+        if index >= inherited:
+            own_keys.add(key)
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_lines[key] = key_node.start_mark.line + 1
     return out
@@ -115,7 +133,11 @@ def load_text(text: str, name: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
-        msg = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
+        context = exc.context
+        if context and exc.context_mark and exc.context_mark.line + 1 != line:
+            # e.g. the unclosed "{" of a flow mapping: the parser only notices lines later
+            context += f" (from line {exc.context_mark.line + 1})"
+        msg = " ".join(p for p in (context, exc.problem) if p) or str(exc)
         raise YamlError(Problem(name, line, "", f"malformed YAML: {msg}", "yaml")) from None
     except yaml.YAMLError as exc:
         raise YamlError(Problem(name, 0, "", f"malformed YAML: {exc}", "yaml")) from None
