@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,11 @@ class Ctx:
             except EndpointsInvalid as exc:
                 raise click.ClickException(f"endpoints file is not valid: {exc}") from None
         return self._cache["endpoints"]
+
+    def events_dir(self) -> Path:
+        """Where runs append their JSON-lines journal ($I2_EVENTS_DIR, else beside the state)."""
+        env = os.environ.get("I2_EVENTS_DIR")
+        return Path(env) if env else Path.home() / ".local/state/i2/events"
 
     def store(self) -> Any:
         if "store" not in self._cache:

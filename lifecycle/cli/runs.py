@@ -15,7 +15,9 @@ from lifecycle.engine import (
     RunbookContext,
     RunBusy,
     RunNotFound,
+    RunStateError,
     RunStatus,
+    UnknownAction,
     load_runbook,
 )
 
@@ -65,10 +67,8 @@ def list_runs(ctx: Ctx, status: str | None, kind: str | None, limit: int) -> Non
     """List runs, newest first."""
     store = ctx.store()
     runs = store.list_runs(limit=limit, status=status, kind=kind)
-    data = []
-    for run in runs:
-        counts = Counter(str(s.status) for s in store.get_steps(run.id))
-        data.append(_run_dict(run, dict(counts)))
+    counts = store.step_counts_by_run([r.id for r in runs])
+    data = [_run_dict(run, counts.get(run.id, {})) for run in runs]
     rows = [(d["id"], d["kind"], d["target"], d["status"],
              f"{d['steps'].get('done', 0)}/{sum(d['steps'].values())}",
              d["created_at"], d["updated_at"]) for d in data]
@@ -147,10 +147,10 @@ def resume(ctx: Ctx, run_id: str, max_fail_percent: float | None, dry_run: bool)
     if max_fail_percent is not None:
         kwargs["max_fail_percent"] = max_fail_percent
     engine = Engine(store, registry, observer=RichObserver(ctx.output == "table"),
-                    install_signal_handlers=True, **kwargs)
+                    install_signal_handlers=True, events_dir=ctx.events_dir(), **kwargs)
     try:
         result = engine.execute(run.id)
-    except RunBusy as exc:
+    except (RunBusy, RunStateError, UnknownAction) as exc:
         raise click.ClickException(str(exc)) from None
     final = store.get_run(run.id)
     emit(_run_dict(final), ctx.output,
