@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 FORMATS = ("table", "json", "yaml")
 
@@ -56,5 +57,6 @@ def make_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequenc
     for col in columns:
         table.add_column(col, overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        # Text, not str: field paths like servers[c02-s02] must not be read as rich markup.
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     return table

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from lifecycle.cli.output import err_console
 from lifecycle.engine import RunObserver
@@ -42,12 +43,12 @@ class RichObserver(RunObserver):
             return
         self.progress.advance(self.task)
         if str(status) not in ("done", "StepStatus.DONE"):
-            err_console.print(f"[yellow]{step.key}: {status}[/yellow]"
-                              + (f" - {step.last_error}" if getattr(step, "last_error", None) else ""))
+            detail = f" - {step.last_error}" if getattr(step, "last_error", None) else ""
+            err_console.print(Text(f"{step.key}: {status}{detail}", style="yellow"))
 
     def on_retry(self, step: Any, error: Any, delay: float) -> None:
         if self.enabled:
-            err_console.print(f"[dim]{step.key}: retry in {delay:.1f}s after {error}[/dim]")
+            err_console.print(Text(f"{step.key}: retry in {delay:.1f}s after {error}", style="dim"))
 
     def on_run_end(self, result: Any) -> None:
         self.progress.stop()

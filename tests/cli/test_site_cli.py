@@ -66,6 +66,7 @@ def test_table_output_names_file_and_line(tmp_path):
     res = i2("site", "validate", str(site))
     assert res.returncode == 1
     assert "racks/c02.yaml:50" in res.stdout
+    assert "servers[c02-s02].serial" in res.stdout  # brackets survive the rich table
     assert "not valid" in res.stderr
 
 
