@@ -1,0 +1,88 @@
+"""A lab directory: what `i2 lab up` was asked for and what it started.
+
+``LABDIR/lab.yaml``    the request (site, latency, faults, seed), written before anything starts
+``LABDIR/state.json``  what runs: each component's URL, port, PID and health URL
+``LABDIR/endpoints.yaml``, ``clouds.yaml``, ``secrets.yaml``  what i2 uses to reach the twin
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as pysecrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass
+class LabConfig:
+    site: str
+    latency: str = "none"
+    faults: str = ""
+    seed: int = 0
+
+    @classmethod
+    def load(cls, labdir: Path) -> LabConfig:
+        data = yaml.safe_load((labdir / "lab.yaml").read_text())
+        return cls(**data)
+
+    def save(self, labdir: Path) -> None:
+        (labdir / "lab.yaml").write_text(yaml.safe_dump(asdict(self), sort_keys=False))
+
+
+@dataclass
+class Component:
+    name: str
+    kind: str  # emulator | process
+    url: str = ""
+    port: int = 0
+    pid: int = 0
+    health: str = ""  # URL or "tcp://host:port" used by `i2 lab status`
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LabState:
+    daemon_pid: int
+    components: list[Component]
+    ready: bool = False
+    error: str = ""
+
+    def save(self, labdir: Path) -> None:
+        tmp = labdir / "state.json.tmp"
+        tmp.write_text(json.dumps(asdict(self), indent=2))
+        tmp.replace(labdir / "state.json")  # atomic: `status` never reads half a file
+
+    @classmethod
+    def load(cls, labdir: Path) -> LabState | None:
+        path = labdir / "state.json"
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        return cls(daemon_pid=data["daemon_pid"], ready=data.get("ready", False),
+                   error=data.get("error", ""),
+                   components=[Component(**c) for c in data.get("components", [])])
+
+    def pids(self) -> list[int]:
+        return [p for p in [self.daemon_pid, *(c.pid for c in self.components)] if p]
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (secrets, keys)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+
+
+def lab_secrets(labdir: Path) -> dict[str, str]:
+    """The lab's generated credentials (created once, 0600), e.g. the OneView password."""
+    path = labdir / "secrets.yaml"
+    if path.exists():
+        return yaml.safe_load(path.read_text()) or {}
+    values = {name: pysecrets.token_urlsafe(12)
+              for name in ("oneview", "eapi", "cvx", "bmc", "vsd", "keystone", "pure")}
+    write_private(path, yaml.safe_dump(values))
+    return values

@@ -1,0 +1,130 @@
+"""The twin's long-running process: ``python -m lifecycle.lab.daemon LABDIR``.
+
+It hosts the in-process emulators, supervises the real components it spawns (Ironic,
+sushy-tools, ztpserver), writes the endpoints file and ``state.json``, and serves a small
+control API on loopback (``i2 lab rack``). SIGTERM stops everything it started.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lifecycle.lab.base import EmulatorServer, HttpError, LatencyProfile, Router, make_ca, parse_faults
+from lifecycle.lab.config import Component, LabConfig, LabState, lab_secrets
+from lifecycle.lab.world import World, build_world
+from lifecycle.model import load_site
+from lifecycle.model.schema import Site
+
+log = logging.getLogger("i2.lab")
+
+
+class Lab:
+    """Everything one twin runs. Components register a stop callback as they start."""
+
+    def __init__(self, labdir: Path):
+        self.dir = labdir
+        self.config = LabConfig.load(labdir)
+        self.site: Site = load_site(self.config.site)
+        self.faults = parse_faults(self.config.faults, self.config.seed)
+        self.latency = LatencyProfile(self.config.latency, self.config.seed)
+        self.world: World = build_world(self.site, self.faults)
+        self.tls = make_ca(labdir / "tls")
+        self.secrets = lab_secrets(labdir)
+        self.components: list[Component] = []
+        self.endpoints: dict[str, Any] = {"secrets_file": "secrets.yaml"}
+        self._stops: list[Callable[[], None]] = []
+        self.rack_hooks: list[Callable[[str], None]] = []
+        self.stopped = threading.Event()
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def add(self, component: Component, stop: Callable[[], None]) -> None:
+        self.components.append(component)
+        self._stops.append(stop)
+        self.save(ready=False)
+
+    def save(self, ready: bool, error: str = "") -> None:
+        LabState(os.getpid(), self.components, ready, error).save(self.dir)
+
+    def write_endpoints(self) -> None:
+        import yaml
+
+        (self.dir / "endpoints.yaml").write_text(
+            "# Written by `i2 lab up`: how i2 reaches this twin. Secrets are references.\n"
+            + yaml.safe_dump(self.endpoints, sort_keys=False))
+
+    # -- control API -------------------------------------------------------------------------
+
+    def start_control(self) -> None:
+        router = Router()
+
+        @router.route("POST", r"/rack/(?P<rack>[A-Za-z0-9._-]+)")
+        def rack(req: Any) -> Any:
+            name = req.params["rack"]
+            try:
+                self.site.rack(name)
+            except KeyError as exc:
+                raise HttpError(404, {"message": str(exc)}) from None
+            self.world.rack(name)
+            for hook in self.rack_hooks:
+                hook(name)
+            return {"racked": name}
+
+        @router.route("GET", r"/health")
+        def health(req: Any) -> Any:
+            return {"components": [c.name for c in self.components]}
+
+        srv = EmulatorServer("control", router).start()
+        self.add(Component("control", "emulator", srv.url, srv.port, os.getpid(),
+                           f"{srv.url}/health"), srv.stop)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        from lifecycle.lab import components
+
+        self.start_control()
+        for starter in components.STARTERS:
+            starter(self)
+        self.write_endpoints()
+        self.save(ready=True)
+
+    def stop(self) -> None:
+        for stop in reversed(self._stops):
+            try:
+                stop()
+            except Exception:  # keep stopping the rest: nothing may be left behind
+                log.exception("stopping a lab component failed")
+        self._stops.clear()
+        self.stopped.set()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    labdir = Path(args[0]).resolve()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    lab = Lab(labdir)
+    signal.signal(signal.SIGTERM, lambda *_: lab.stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: lab.stopped.set())
+    try:
+        lab.start()
+    except Exception as exc:
+        log.exception("lab failed to start")
+        lab.save(ready=False, error=f"{type(exc).__name__}: {exc}")
+        lab.stop()
+        return 1
+    log.info("lab ready in %s", labdir)
+    lab.stopped.wait()
+    lab.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
