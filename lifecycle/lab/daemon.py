@@ -41,6 +41,8 @@ class Lab:
         self.endpoints: dict[str, Any] = {"secrets_file": "secrets.yaml"}
         self._stops: list[Callable[[], None]] = []
         self.rack_hooks: list[Callable[[str], None]] = []
+        # Who answers for server power: the BMCs once they run; OneView asks through this.
+        self.power: Any = None
         self.stopped = threading.Event()
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -71,7 +73,7 @@ class Lab:
             try:
                 self.site.rack(name)
             except KeyError as exc:
-                raise HttpError(404, {"message": str(exc)}) from None
+                raise HttpError(404, {"message": exc.args[0]}) from None
             self.world.rack(name)
             for hook in self.rack_hooks:
                 hook(name)
