@@ -32,4 +32,50 @@ def start_oneview(lab: Lab) -> None:
     }
 
 
-STARTERS: list[Callable[[Lab], None]] = [start_oneview]
+def start_bmcs(lab: Lab) -> None:
+    """Real sushy-tools plays every racked server's iLO; its power is what OneView shows."""
+    from lifecycle.lab.ironic import RedfishPower, SushyService
+
+    sushy = SushyService(lab.dir / "sushy", lab.world.servers, tls=lab.tls, username="admin",
+                         password=lab.secrets["bmc"], dead=lab.faults.targets("bmc", "dead"))
+    sushy.start()
+    lab.power = RedfishPower(sushy)
+    comp = Component("bmc", "process", sushy.url, sushy.port, sushy.pid or 0,
+                     f"tcp://127.0.0.1:{sushy.port}")
+    lab.add(comp, sushy.stop)
+
+    def rack(_: str) -> None:
+        if sushy.sync():  # restarted with the new systems: a new PID to supervise
+            comp.pid = sushy.pid or 0
+            lab.save(ready=True)
+        _bmc_endpoints(lab, sushy)
+        lab.write_endpoints()
+
+    lab.rack_hooks.insert(0, rack)  # BMCs first: OneView reads power from them
+    _bmc_endpoints(lab, sushy)
+
+
+def _bmc_endpoints(lab: Lab, sushy: object) -> None:
+    devices = {}
+    for spec in lab.world.servers:
+        info = sushy.driver_info(spec)  # type: ignore[attr-defined]
+        devices[spec.name] = {"address": info["redfish_address"],
+                              "system_id": info["redfish_system_id"]}
+    lab.endpoints["bmc"] = {"username": "admin", "password": {"secret": "bmc"},
+                            "ca_file": str(lab.tls.ca), "devices": devices}
+
+
+def start_ironic(lab: Lab) -> None:
+    """One real Ironic per undercloud named in the site (each cloud's OSP Director)."""
+    from lifecycle.lab.ironic import IronicService
+
+    for name in sorted({c.undercloud for c in lab.site.clouds}):
+        ironic = IronicService(lab.dir / "ironic" / name).start()
+        lab.add(Component(f"ironic-{name}", "process", ironic.url,
+                          int(ironic.url.rsplit(":", 1)[1]), ironic.pid or 0, f"{ironic.url}/v1"),
+                ironic.stop)
+        lab.endpoints.setdefault("ironic", {})[name] = {"url": ironic.url, "api_version": "1.115",
+                                                        "auth": "none"}
+
+
+STARTERS: list[Callable[[Lab], None]] = [start_bmcs, start_ironic, start_oneview]

@@ -100,6 +100,28 @@ class Vsd(Tls):
     organisation: str = "csp"
 
 
+class BmcDevice(Strict):
+    address: str = Field(description="Redfish base URL of this server's BMC")
+    system_id: str | None = None
+
+
+class Bmc(Tls):
+    """The servers' BMCs (iLO Redfish). By default a BMC is ``https://<iLO address>``."""
+
+    username: str
+    password: SecretRef
+    scheme: str = Field("https", pattern="^(https?)$")
+    system_id: str = "/redfish/v1/Systems/1"
+    devices: dict[Name, BmcDevice] = Field({}, description="server name -> where its BMC is")
+
+    def redfish(self, server: str, ilo: str) -> tuple[str, str]:
+        """(redfish_address, redfish_system_id) for a server whose iLO is at ``ilo``."""
+        own = self.devices.get(server)
+        if own is not None:
+            return own.address, own.system_id or self.system_id
+        return f"{self.scheme}://{ilo}", self.system_id
+
+
 class Ironic(Tls):
     url: str
     api_version: str = "1.81"
@@ -135,6 +157,7 @@ class Endpoints(Strict):
     ztp: Ztp | None = None
     cvx: Eapi | None = None
     vsd: Vsd | None = None
+    bmc: Bmc | None = None
     ironic: dict[Name, Ironic] = Field({}, description="undercloud name -> its Ironic")
     underclouds: dict[Name, Undercloud] = {}
     clouds: dict[Name, CloudRef] = Field({}, description="site cloud name -> clouds.yaml entry")

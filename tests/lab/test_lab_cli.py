@@ -89,3 +89,37 @@ def test_bad_input_is_refused_before_anything_starts(tmp_path):
              "--faults", "oneview.bogus=1")
     assert res.returncode == 2 and "unknown kind" in res.stderr
     assert not (tmp_path / "l").exists()
+
+
+def test_ironic_redfish_node_shares_power_with_oneview(lab):
+    """Enroll a racked server in the twin's undercloud Ironic through its BMC (sushy-tools):
+    Ironic powers it on over Redfish and OneView sees the same server powered on."""
+    import time
+
+    import openstack
+
+    labdir, _, _ = lab
+    assert i2("lab", "rack", "c02", "--dir", str(labdir)).returncode == 0
+    ep = load_endpoints(labdir / "endpoints.yaml")
+    secrets = SecretStore(ep)
+    address, system_id = ep.bmc.redfish("c02-s02", "10.1.3.12")
+    conn = openstack.connect(auth_type="none", baremetal_endpoint_override=ep.ironic["uc-new"].url,
+                             baremetal_api_version="1.81")
+    node = conn.baremetal.create_node(
+        name="c02-s02", driver="redfish",
+        driver_info={"redfish_address": address, "redfish_system_id": system_id,
+                     "redfish_username": ep.bmc.username,
+                     "redfish_password": secrets.get(ep.bmc.password),
+                     "redfish_verify_ca": str(ep.path(ep.bmc.ca_file))})
+    conn.baremetal.set_node_provision_state(node, "manage", wait=True, timeout=120)
+    conn.baremetal.set_node_power_state(node, "power on")
+    deadline = time.monotonic() + 60
+    while conn.baremetal.get_node(node.id).power_state != "power on":
+        assert time.monotonic() < deadline, "Ironic never saw the power on"
+        time.sleep(0.5)
+    ov = OneViewClient({"ip": ep.oneview.url.removeprefix("https://"),
+                        "credentials": {"userName": ep.oneview.username,
+                                        "password": secrets.get(ep.oneview.password)},
+                        "api_version": 1800, "ssl_certificate": str(ep.path(ep.oneview.ca_file))})
+    hw = ov.server_hardware.get_by("serialNumber", "CZJ7030002")[0]
+    assert ov.server_hardware.get_by_uri(hw["uri"]).data["powerState"] == "On"
