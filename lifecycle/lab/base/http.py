@@ -261,7 +261,9 @@ class EmulatorServer:
         return self
 
     def _serve(self, srv: socketserver.BaseServer) -> None:
-        t = threading.Thread(target=srv.serve_forever, name=f"twin-{self.name}", daemon=True)
+        # A short poll interval: stopping a lab stops dozens of listeners one after another.
+        t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                             name=f"twin-{self.name}", daemon=True)
         t.start()
         self._servers.append(srv)
         self._threads.append(t)
