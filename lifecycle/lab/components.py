@@ -78,4 +78,88 @@ def start_ironic(lab: Lab) -> None:
                                                         "auth": "none"}
 
 
-STARTERS: list[Callable[[Lab], None]] = [start_bmcs, start_ironic, start_oneview]
+CVX_MGMT = "10.0.0.5"  # the twin's CVX; the site model does not carry one yet
+
+
+def _switch_component(lab: Lab, sw: object) -> Component:
+    port = sw.https_port  # type: ignore[attr-defined]
+    return Component(f"eos-{sw.name}", "emulator", f"https://127.0.0.1:{port}", port,  # type: ignore[attr-defined]
+                     os.getpid(), f"tcp://127.0.0.1:{port}")
+
+
+def start_fabric(lab: Lab) -> None:
+    """Every racked switch as an EOS emulator, in-service ones configured as i2 renders them;
+    the leaves of planned racks appear (empty, in ZTP mode) when their rack is racked."""
+    from lifecycle.fabric import render_switches
+    from lifecycle.lab.eos import CVX, Fabric
+    from lifecycle.lab.eos.crypt import sha512_crypt
+
+    planned = {s.name for s in lab.world.switches if s.ztp}
+    configs = render_switches(lab.site, username="i2", secret_hash=sha512_crypt(lab.secrets["eapi"]),
+                              cvx_hosts=(CVX_MGMT,))
+    configs = {k: v for k, v in configs.items() if k not in planned}
+    cvx = CVX("cvx1", "SSJ17000001", "00:1c:73:00:99:01", mgmt_ip=CVX_MGMT,
+              password=lab.secrets["cvx"], flash_dir=lab.dir / "flash" / "cvx1")
+    fabric = Fabric.from_world(lab.world, configs=configs, flash_root=lab.dir / "flash",
+                               extra=(cvx,), latency=lab.latency)
+    fabric.serve(tls=lab.tls, faults=lab.faults)
+    lab.fabric = fabric
+    devices = {}
+    for name, sw in fabric.switches.items():
+        if name == "cvx1":
+            continue
+        lab.add(_switch_component(lab, sw), sw.stop)
+        devices[name] = {"host": "127.0.0.1", "port": sw.https_port}
+    lab.add(Component("cvx", "emulator", f"https://127.0.0.1:{cvx.https_port}", cvx.https_port,
+                      os.getpid(), f"tcp://127.0.0.1:{cvx.https_port}"), cvx.stop)
+    lab.endpoints["fabric"] = {
+        "defaults": {"transport": "https", "username": "i2", "password": {"secret": "eapi"},
+                     "ca_file": str(lab.tls.ca)},
+        "devices": devices,
+    }
+    lab.endpoints["cvx"] = {"host": "127.0.0.1", "port": cvx.https_port, "transport": "https",
+                            "username": "admin", "password": {"secret": "cvx"},
+                            "ca_file": str(lab.tls.ca)}
+
+    def rack(name: str) -> None:
+        for spec in lab.world.switches:
+            if spec.rack != name or spec.name in fabric.switches:
+                continue
+            sw = Fabric.switch_for(spec, flash_root=lab.dir / "flash", latency=lab.latency)
+            fabric.add(sw)
+            sw.serve(tls=lab.tls, faults=lab.faults)
+            lab.add(_switch_component(lab, sw), sw.stop)
+            lab.endpoints["fabric"]["devices"][spec.name] = {"host": "127.0.0.1",
+                                                             "port": sw.https_port}
+        lab.write_endpoints()
+
+    lab.rack_hooks.append(rack)
+
+
+def start_ztp(lab: Lab) -> None:
+    """The real ztpserver, and a ZTP agent for each leaf that boots into ZTP once racked."""
+    from lifecycle.lab.ztp import ZtpAgent, ZtpServer
+    from lifecycle.lab.ztp.console import console
+
+    server = ZtpServer(lab.dir / "ztp").start()
+    lab.add(Component("ztpserver", "process", server.url, server.port, server.pid,
+                      f"{server.url}/bootstrap/config"), server.stop)
+    cons = console(lambda name: lab.fabric[name]).start()
+    lab.add(Component("console", "emulator", cons.url, cons.port, os.getpid(), ""), cons.stop)
+    lab.endpoints["ztp"] = {"url": server.url, "data_root": str(server.data_root)}
+
+    def rack(name: str) -> None:
+        for spec in lab.world.switches:
+            if spec.rack != name or not spec.ztp or spec.name in lab.ztp_agents:
+                continue
+            agent = ZtpAgent(lab.fabric[spec.name], server_url=server.url,
+                             workdir=lab.dir / "ztp" / "agents", console_url=cons.url,
+                             fail=lab.faults.has("ztp", "fail", spec.name))
+            lab.ztp_agents[spec.name] = agent.start()
+            lab.stoppers.append(agent.stop)
+
+    lab.rack_hooks.append(rack)
+
+
+STARTERS: list[Callable[[Lab], None]] = [start_bmcs, start_ironic, start_oneview, start_fabric,
+                                         start_ztp]

@@ -43,16 +43,21 @@ class Lab:
         self.rack_hooks: list[Callable[[str], None]] = []
         # Who answers for server power: the BMCs once they run; OneView asks through this.
         self.power: Any = None
+        self.fabric: Any = None  # the EOS emulators (lifecycle.lab.eos.Fabric)
+        self.ztp_agents: dict[str, Any] = {}
+        self.stoppers: list[Callable[[], None]] = []  # extra things to stop (agents)
         self.stopped = threading.Event()
+        self.ready = False
 
     # -- bookkeeping -------------------------------------------------------------------------
 
     def add(self, component: Component, stop: Callable[[], None]) -> None:
         self.components.append(component)
         self._stops.append(stop)
-        self.save(ready=False)
+        self.save(ready=self.ready)
 
     def save(self, ready: bool, error: str = "") -> None:
+        self.ready = ready
         LabState(os.getpid(), self.components, ready, error).save(self.dir)
 
     def write_endpoints(self) -> None:
@@ -79,6 +84,10 @@ class Lab:
                 hook(name)
             return {"racked": name}
 
+        @router.route("GET", r"/ztp")
+        def ztp(req: Any) -> Any:
+            return {name: agent.result.as_dict() for name, agent in self.ztp_agents.items()}
+
         @router.route("GET", r"/health")
         def health(req: Any) -> Any:
             return {"components": [c.name for c in self.components]}
@@ -99,7 +108,7 @@ class Lab:
         self.save(ready=True)
 
     def stop(self) -> None:
-        for stop in reversed(self._stops):
+        for stop in [*self.stoppers, *reversed(self._stops)]:
             try:
                 stop()
             except Exception:  # keep stopping the rest: nothing may be left behind
