@@ -114,42 +114,22 @@ def test_anta_nrfu_passes_on_the_provisioned_rack(lab, monkeypatch, tmp_path):
     from anta.result_manager import ResultManager
     from anta.runner import main as anta_main
 
+    from lifecycle.fabric.anta import anta_inventory, nrfu_catalog
+
     status = _ztp_status(lab)
     assert {s["status"] for s in status.values()} == {"succeeded"}  # runs after the ZTP test
     ep = load_endpoints(lab / "endpoints.yaml")
     site = load_site("examples/ie1")
-    rack = site.rack("c02")
-    names = [leaf.name for leaf in rack.leaves.leaves]
-    hosts = [{"name": n, "host": "127.0.0.1", "port": ep.fabric.device(n).port, "tags": [n],
-              "ssl_params": {"verify": True, "check_hostname": True}} for n in names]
-    (tmp_path / "inventory.yml").write_text(json.dumps({"anta_inventory": {"hosts": hosts}}))
+    names = [leaf.name for leaf in site.rack("c02").leaves.leaves]
+    hosts = {n: ("127.0.0.1", ep.fabric.device(n).port) for n in names}
+    (tmp_path / "inventory.yml").write_text(json.dumps(anta_inventory(hosts)))
     monkeypatch.setenv("SSL_CERT_FILE", str(ep.path(ep.fabric.defaults.ca_file)))
     inv = AntaInventory.parse(filename=tmp_path / "inventory.yml", username="i2",
                               password=SecretStore(ep).get(ep.fabric.defaults.password))
-    tests: list[dict] = []
-    peer_ips = [str(rack.leaves.peer_subnet.network_address + i) for i in (0, 1)]
-    for i, leaf in enumerate(rack.leaves.leaves):
-        on = {"filters": {"tags": [leaf.name]}}
-        ports = [u.port for u in leaf.uplinks] + list(rack.leaves.peer_link)
-        neighbors = []
-        for port in ports:
-            device, far_port = site.peer_of(f"{leaf.name}:{port}").split(":", 1)
-            neighbors.append({"port": port, "neighbor_device": f"{device}.{site.site.domain}",
-                              "neighbor_port": far_port})
-        peers = [str(u.subnet.network_address + 1) for u in leaf.uplinks] + [peer_ips[1 - i]]
-        intfs = [*ports, "Port-Channel1000", "Vlan4094", "Loopback0"]
-        tests += [
-            {"anta.tests.connectivity": [{"VerifyLLDPNeighbors": {"neighbors": neighbors, **on}}]},
-            {"anta.tests.routing.bgp": [{"VerifyBGPSpecificPeers": {"address_families": [
-                {"afi": "ipv4", "safi": "unicast", "peers": peers}], **on}}]},
-            {"anta.tests.interfaces": [{"VerifyInterfacesStatus": {
-                "interfaces": [{"name": n, "status": "up"} for n in intfs], **on}}]},
-        ]
-    catalog: dict = {"anta.tests.mlag": [{"VerifyMlagStatus": None}],
-                     "anta.tests.cvx": [{"VerifyManagementCVX": {"enabled": True}}]}
-    for item in tests:
-        for module, entries in item.items():
-            catalog.setdefault(module, []).extend(entries)
+    catalog = nrfu_catalog(site, "c02")
+    assert catalog["anta.tests.connectivity"][0]["VerifyLLDPNeighbors"]["neighbors"][0] == {
+        "port": "Ethernet49/1", "neighbor_device": "ie1-spine1.ie1.example.net",
+        "neighbor_port": "Ethernet3/5"}
     manager = ResultManager()
     asyncio.run(anta_main(manager, inv, AntaCatalog.from_dict(catalog)))
     results = [(r.name, r.test, r.result, r.messages) for r in manager.results]

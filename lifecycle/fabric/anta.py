@@ -1,0 +1,69 @@
+"""An ANTA NRFU catalog and inventory derived from the site model, for a rack's leaf pair.
+
+What the catalog asserts comes from intent, not from the switches: LLDP neighbours from the
+cabling plan (FQDNs, as LLDP reports them), BGP peers from the /31 uplinks and the MLAG peer
+subnet, the interfaces that must be up, MLAG and CVX registration.
+
+>>> cat = nrfu_catalog(load_site("examples/ie1"), "c02")        # doctest: +SKIP
+>>> sorted(cat)                                                  # doctest: +SKIP
+['anta.tests.connectivity', 'anta.tests.cvx', 'anta.tests.interfaces', 'anta.tests.mlag', ...]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifecycle.fabric.render import PEER_CHANNEL, _ends
+from lifecycle.model.schema import Cable, Site
+
+
+def _on(name: str) -> dict[str, Any]:
+    return {"filters": {"tags": [name]}}
+
+
+def nrfu_catalog(site: Site, rack: str, *, cvx: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """ANTA catalog (as ``AntaCatalog.from_dict`` takes it) for ``rack``'s two leaves."""
+    r = site.rack(rack)
+    pair = r.leaves
+    peer_ips = _ends(pair.peer_subnet)
+    vlan = f"Vlan{pair.peer_vlan}"
+    cat: dict[str, list[dict[str, Any]]] = {
+        "anta.tests.mlag": [{"VerifyMlagStatus": {"filters": {"tags": [x.name
+                                                                        for x in pair.leaves]}}}],
+        "anta.tests.connectivity": [], "anta.tests.routing.bgp": [], "anta.tests.interfaces": [],
+    }
+    for i, leaf in enumerate(pair.leaves):
+        ports = [u.port for u in leaf.uplinks] + list(pair.peer_link)
+        neighbors = []
+        for port in ports:
+            peer = site.peer_of(f"{leaf.name}:{port}")
+            if peer is None:
+                continue
+            device, far_port = Cable.split(peer)
+            neighbors.append({"port": port, "neighbor_device": f"{device}.{site.site.domain}",
+                              "neighbor_port": far_port})
+        peers = [_ends(u.subnet)[1] for u in leaf.uplinks] + [peer_ips[1 - i]]
+        up = [*ports, f"Port-Channel{PEER_CHANNEL}", vlan, "Loopback0"]
+        cat["anta.tests.connectivity"].append(
+            {"VerifyLLDPNeighbors": {"neighbors": neighbors, **_on(leaf.name)}})
+        cat["anta.tests.routing.bgp"].append({"VerifyBGPSpecificPeers": {
+            "address_families": [{"afi": "ipv4", "safi": "unicast", "peers": peers}],
+            **_on(leaf.name)}})
+        cat["anta.tests.interfaces"].append({"VerifyInterfacesStatus": {
+            "interfaces": [{"name": n, "status": "up"} for n in up], **_on(leaf.name)}})
+    if cvx:
+        cat["anta.tests.cvx"] = [{"VerifyManagementCVX": {
+            "enabled": True, "filters": {"tags": [x.name for x in pair.leaves]}}}]
+    return cat
+
+
+def anta_inventory(hosts: dict[str, tuple[str, int]], *, verify: bool = True) -> dict[str, Any]:
+    """ANTA inventory for ``{name: (host, port)}``, each tagged with its name.
+
+    ANTA verifies eAPI certificates only with ``ssl_params.verify``; the CA comes from the
+    ``SSL_CERT_FILE`` environment variable of the process that runs it.
+    """
+    return {"anta_inventory": {"hosts": [
+        {"name": name, "host": host, "port": port, "tags": [name],
+         "ssl_params": {"verify": verify, "check_hostname": verify}}
+        for name, (host, port) in hosts.items()]}}
