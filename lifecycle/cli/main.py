@@ -14,6 +14,7 @@ import click
 
 from lifecycle import __version__
 from lifecycle.cli.context import Ctx
+from lifecycle.cli.fabric import fabric_group
 from lifecycle.cli.output import FORMATS
 from lifecycle.cli.runs import runs_group
 from lifecycle.cli.site import site_group
@@ -62,6 +63,7 @@ def cli(ctx: click.Context, site_dir: Path | None, endpoints_file: Path | None,
 
 cli.add_command(site_group)
 cli.add_command(runs_group)
+cli.add_command(fabric_group)
 
 
 def main() -> None:

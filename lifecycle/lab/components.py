@@ -91,11 +91,13 @@ def start_fabric(lab: Lab) -> None:
     """Every racked switch as an EOS emulator, in-service ones configured as i2 renders them;
     the leaves of planned racks appear (empty, in ZTP mode) when their rack is racked."""
     from lifecycle.fabric import render_switches
+    from lifecycle.fabric.eapi import secret_hash
     from lifecycle.lab.eos import CVX, Fabric
-    from lifecycle.lab.eos.crypt import sha512_crypt
 
     planned = {s.name for s in lab.world.switches if s.ztp}
-    configs = render_switches(lab.site, username="i2", secret_hash=sha512_crypt(lab.secrets["eapi"]),
+    # The same hash i2 renders for this site, so `i2 fabric diff` on the twin starts clean.
+    configs = render_switches(lab.site, username="i2",
+                              secret_hash=secret_hash(lab.secrets["eapi"], lab.site.site.name),
                               cvx_hosts=(CVX_MGMT,))
     configs = {k: v for k, v in configs.items() if k not in planned}
     cvx = CVX("cvx1", "SSJ17000001", "00:1c:73:00:99:01", mgmt_ip=CVX_MGMT,
@@ -117,6 +119,7 @@ def start_fabric(lab: Lab) -> None:
                      "ca_file": str(lab.tls.ca)},
         "devices": devices,
     }
+    lab.endpoints["cvx_servers"] = [CVX_MGMT]
     lab.endpoints["cvx"] = {"host": "127.0.0.1", "port": cvx.https_port, "transport": "https",
                             "username": "admin", "password": {"secret": "cvx"},
                             "ca_file": str(lab.tls.ca)}

@@ -156,6 +156,8 @@ class Endpoints(Strict):
     fabric: Fabric = Fabric()
     ztp: Ztp | None = None
     cvx: Eapi | None = None
+    cvx_servers: list[str] = Field(
+        [], description="addresses switches register with (`management cvx` / `server host`)")
     vsd: Vsd | None = None
     bmc: Bmc | None = None
     ironic: dict[Name, Ironic] = Field({}, description="undercloud name -> its Ironic")

@@ -5,40 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 import yaml
 from anta.catalog import AntaCatalog
 from anta.inventory import AntaInventory
 from anta.result_manager import ResultManager
 from anta.runner import main as anta_main
 
-from lifecycle.fabric import render_switches
 from lifecycle.fabric.anta import anta_inventory, nrfu_catalog
-from lifecycle.lab.base import make_ca
-from lifecycle.lab.eos import CVX, Fabric
-from lifecycle.lab.eos.crypt import sha512_crypt
-from lifecycle.lab.world import build_world
-from lifecycle.model import load_site
-
-PASSWORD = "nrfu-test-pass"
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("nrfu")
-    site = load_site("examples/ie1")
-    world = build_world(site)
-    world.rack("c02")
-    for spec in world.switches:
-        spec.ztp = False  # built straight from the rendered configs: no ZTP in this test
-    configs = render_switches(site, secret_hash=sha512_crypt(PASSWORD), cvx_hosts=("10.0.0.5",))
-    tls = make_ca(tmp / "tls")
-    cvx = CVX("cvx1", "SSJ1", "00:1c:73:00:99:01", mgmt_ip="10.0.0.5", password="x",
-              flash_dir=tmp / "flash" / "cvx1")
-    fabric = Fabric.from_world(world, configs=configs, flash_root=tmp / "flash", extra=(cvx,))
-    fabric.serve(tls=tls)
-    yield site, fabric, tls, tmp
-    fabric.stop()
+from tests.fabric.conftest import PASSWORD
 
 
 def run(site, fabric, tls, tmp, monkeypatch) -> list[tuple[str, str, str, list[str]]]:

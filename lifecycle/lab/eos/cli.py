@@ -70,6 +70,9 @@ _SESSION: list[tuple[Template, str]] = [
     for spec, name in [
         ("commit", "commit"),
         ("abort", "abort"),
+        # Start the candidate from an empty config: a full intended config applied after it
+        # replaces the running one on commit (how i2 diffs and pushes whole configs).
+        ("rollback clean-config", "rollback_clean"),
     ]
 ]
 
@@ -160,6 +163,14 @@ class CliSession:
         assert self.session_name
         self.switch.sessions.abort(self.session_name)
         self._leave_config()
+        return {}
+
+    def _rollback_clean(self, values: dict[str, str]) -> dict[str, Any]:
+        assert self.session_name
+        sess = self.switch.sessions.get(self.session_name)
+        assert sess is not None
+        sess.candidate = Config(self.switch.model)
+        self.editor = Editor(sess.candidate, abbrev=self.abbrev)
         return {}
 
     def _configure_replace(self, values: dict[str, str]) -> dict[str, Any]:

@@ -17,8 +17,8 @@ import pyeapi
 import pytest
 
 from lifecycle.fabric import write_data_root
+from lifecycle.fabric.eapi import secret_hash
 from lifecycle.lab.config import LabState
-from lifecycle.lab.eos.crypt import sha512_crypt
 from lifecycle.model import load_site
 from lifecycle.model.endpoints import SecretStore, load_endpoints
 
@@ -50,8 +50,8 @@ def test_rack_c02_leaves_ztp_to_mlag_and_bgp(lab):
     ep = load_endpoints(lab / "endpoints.yaml")
     secrets = SecretStore(ep)
     site = load_site("examples/ie1")
-    changed = write_data_root(site, "c02", Path(ep.ztp.data_root),
-                              secret_hash=sha512_crypt(secrets.get(ep.fabric.defaults.password)),
+    hashed = secret_hash(secrets.get(ep.fabric.defaults.password), site.site.name)
+    changed = write_data_root(site, "c02", Path(ep.ztp.data_root), secret_hash=hashed,
                               cvx_hosts=("10.0.0.5",))
     assert "neighbordb" in changed and "files/configs/c02-leaf1" in changed
     assert i2("lab", "rack", "c02", "--dir", str(lab)).returncode == 0

@@ -1,0 +1,153 @@
+"""``i2 fabric``: render, diff, push and verify switch configurations; stage ZTP for a rack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lifecycle.cli.context import Ctx, pass_ctx
+from lifecycle.cli.output import console, emit, err_console, make_table
+from lifecycle.fabric import render_switches, write_data_root
+from lifecycle.fabric.eapi import connect, diff, push, secret_hash, verify_leaf
+from lifecycle.model.endpoints import SecretMissing, SecretStore
+
+TARGET_HELP = "A rack name (its leaf pair) or 'spines'."
+
+
+def _switches(ctx: Ctx, target: str) -> list[str]:
+    site = ctx.site()
+    if target == "spines":
+        return [s.name for s in site.spines]
+    try:
+        return [leaf.name for leaf in site.rack(target).leaves.leaves]
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+
+
+def _rendered(ctx: Ctx, secrets: SecretStore) -> dict[str, str]:
+    ep = ctx.endpoints()
+    if ep.fabric.defaults.password is None:
+        raise click.ClickException("the endpoints file has no fabric.defaults.password")
+    try:
+        password = secrets.get(ep.fabric.defaults.password)
+    except SecretMissing as exc:
+        raise click.ClickException(str(exc)) from None
+    return render_switches(ctx.site(), username=ep.fabric.defaults.username or "i2",
+                           secret_hash=secret_hash(password, ctx.site().site.name),
+                           cvx_hosts=tuple(ep.cvx_servers))
+
+
+@click.group("fabric")
+def fabric_group() -> None:
+    """The Arista fabric: rendered configs, config-session diffs and pushes, verification."""
+
+
+@fabric_group.command("render")
+@click.argument("target")
+@click.option("--out", type=click.Path(path_type=Path), help="Write NAME.cfg files here.")
+@pass_ctx
+def render_cmd(ctx: Ctx, target: str, out: Path | None) -> None:
+    """Render the intended config of TARGET's switches (rack name or 'spines')."""
+    configs = _rendered(ctx, SecretStore(ctx.endpoints()))
+    names = _switches(ctx, target)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        for n in names:
+            (out / f"{n}.cfg").write_text(configs[n])
+        err_console.print(f"wrote {len(names)} config(s) to {out}")
+        return
+    emit({n: configs[n] for n in names}, ctx.output,
+         message="\n".join(f"! ---- {n}\n{configs[n]}" for n in names))
+
+
+def _diffs(ctx: Ctx, target: str) -> tuple[dict[str, str], dict[str, str], Any, SecretStore]:
+    ep = ctx.endpoints()
+    secrets = SecretStore(ep)
+    configs = _rendered(ctx, secrets)
+    out = {n: diff(connect(ep, secrets, n), configs[n]) for n in _switches(ctx, target)}
+    return out, configs, ep, secrets
+
+
+def _show_diffs(ctx: Ctx, diffs: dict[str, str]) -> None:
+    if ctx.output != "table":
+        emit(diffs, ctx.output)
+        return
+    for name, text in diffs.items():
+        console.print(f"[bold]{name}[/bold]: " + ("no change" if not text.strip() else ""))
+        if text.strip():
+            console.print(text, markup=False, highlight=False)
+
+
+@fabric_group.command("diff")
+@click.argument("target")
+@pass_ctx
+def diff_cmd(ctx: Ctx, target: str) -> None:
+    """Diff each switch's running config against its intended config (changes nothing).
+
+    Exit 0 when every switch already matches, 1 when some would change.
+    """
+    diffs, *_ = _diffs(ctx, target)
+    _show_diffs(ctx, diffs)
+    raise SystemExit(1 if any(d.strip() for d in diffs.values()) else 0)
+
+
+@fabric_group.command("push")
+@click.argument("target")
+@click.option("--yes", is_flag=True, help="Do not ask before committing.")
+@click.option("--dry-run", is_flag=True, help="Show the diffs only.")
+@pass_ctx
+def push_cmd(ctx: Ctx, target: str, yes: bool, dry_run: bool) -> None:
+    """Show the diffs, then commit them through config sessions and save (write memory)."""
+    diffs, configs, ep, secrets = _diffs(ctx, target)
+    _show_diffs(ctx, diffs)
+    todo = [n for n, d in diffs.items() if d.strip()]
+    if dry_run or not todo:
+        err_console.print("nothing to push" if not todo else f"dry run: {len(todo)} to push")
+        return
+    if not yes and not click.confirm(f"commit changes on {', '.join(todo)}?", err=True):
+        raise SystemExit(1)
+    for n in todo:
+        push(connect(ep, secrets, n), configs[n])
+        err_console.print(f"{n}: committed and saved")
+
+
+@fabric_group.command("verify")
+@click.argument("rack")
+@pass_ctx
+def verify_cmd(ctx: Ctx, rack: str) -> None:
+    """Verify a rack's leaves: MLAG, BGP to spines and peer, CVX, LLDP against the cabling plan."""
+    ep = ctx.endpoints()
+    secrets = SecretStore(ep)
+    site = ctx.site()
+    findings = []
+    for i, name in enumerate(_switches(ctx, rack)):
+        findings += verify_leaf(connect(ep, secrets, name), site, rack, i)
+    rows = [(f.device, f.check, "ok" if f.ok else "FAIL", f.detail) for f in findings]
+    emit([f.__dict__ for f in findings], ctx.output,
+         table=make_table(f"rack {rack}", ["switch", "check", "result", "detail"], rows))
+    raise SystemExit(0 if all(f.ok for f in findings) else 1)
+
+
+@fabric_group.command("ztp")
+@click.argument("rack")
+@pass_ctx
+def ztp_cmd(ctx: Ctx, rack: str) -> None:
+    """Stage RACK's leaves on the ztpserver (data_root from the endpoints file)."""
+    ep = ctx.endpoints()
+    if ep.ztp is None:
+        raise click.ClickException("the endpoints file has no ztp section")
+    secrets = SecretStore(ep)
+    password = secrets.get(ep.fabric.defaults.password) if ep.fabric.defaults.password else None
+    if password is None:
+        raise click.ClickException("the endpoints file has no fabric.defaults.password")
+    site = ctx.site()
+    try:
+        changed = write_data_root(site, rack, ep.path(ep.ztp.data_root),
+                                  secret_hash=secret_hash(password, site.site.name),
+                                  cvx_hosts=tuple(ep.cvx_servers))
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+    emit({"rack": rack, "changed": changed}, ctx.output,
+         message=f"rack {rack} staged on {ep.ztp.url}: {len(changed)} file(s) changed")
