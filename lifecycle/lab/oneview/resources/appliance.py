@@ -8,29 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from lifecycle.lab.base import Request, Response, Router
 from lifecycle.lab.oneview.errors import OneViewError, not_found
-from lifecycle.lab.oneview.state import Record
+from lifecycle.lab.oneview.resources.common import read_routes
 
 if TYPE_CHECKING:
     from lifecycle.lab.oneview.emulator import OneViewEmulator
 
 _ID = r"(?P<id>[^/]+)"
-
-
-def _catalogue(router: Router, emu: OneViewEmulator, prefix: str, table: dict[str, Record],
-               category: str) -> None:
-    def get_all(req: Request) -> dict[str, Any]:
-        api = emu.api(req)
-        with emu.lock:
-            members = [r.render(api) for r in table.values()]
-        return emu.collection(req, category, members)
-
-    def get_one(req: Request) -> dict[str, Any]:
-        api = emu.api(req)
-        with emu.lock:
-            return emu.record(table, req.params["id"], prefix).render(api)
-
-    router.add("GET", prefix, get_all)
-    router.add("GET", f"{prefix}/{_ID}", get_one)
 
 
 def register(router: Router, emu: OneViewEmulator) -> None:
@@ -83,7 +66,7 @@ def register(router: Router, emu: OneViewEmulator) -> None:
                 raise not_found(req.path)
             return t.to_json(api)
 
-    _catalogue(router, emu, "/rest/server-hardware-types", emu.shts, "server-hardware-types")
-    _catalogue(router, emu, "/rest/ethernet-networks", emu.networks, "ethernet-networks")
-    _catalogue(router, emu, "/rest/firmware-drivers", emu.baselines, "firmware-drivers")
-    _catalogue(router, emu, "/rest/enclosure-groups", emu.enclosure_groups, "enclosure-groups")
+    read_routes(router, emu, "/rest/server-hardware-types", emu.shts, "server-hardware-types")
+    read_routes(router, emu, "/rest/ethernet-networks", emu.networks, "ethernet-networks")
+    read_routes(router, emu, "/rest/firmware-drivers", emu.baselines, "firmware-drivers")
+    read_routes(router, emu, "/rest/enclosure-groups", emu.enclosure_groups, "enclosure-groups")

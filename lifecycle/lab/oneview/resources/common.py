@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.lab.oneview.compliance import default_sections, is_compliant
@@ -14,7 +15,31 @@ from lifecycle.lab.oneview.tasks import TaskFailed
 from lifecycle.lab.oneview.validation import validate_sections
 
 if TYPE_CHECKING:
+    from lifecycle.lab.base import Request, Router
     from lifecycle.lab.oneview.emulator import OneViewEmulator
+
+_ID = r"(?P<id>[^/]+)"
+
+
+def read_routes(router: Router, emu: OneViewEmulator, prefix: str, table: dict[str, Record],
+                category: str,
+                render: Callable[[Record, int], dict[str, Any]] | None = None) -> None:
+    """``GET prefix`` (a paged, filtered collection) and ``GET prefix/{id}`` for ``table``."""
+    show = render or (lambda rec, api: rec.render(api))
+
+    def get_all(req: Request) -> dict[str, Any]:
+        api = emu.api(req)
+        with emu.lock:
+            members = [show(r, api) for r in table.values()]
+        return emu.collection(req, category, members)
+
+    def get_one(req: Request) -> dict[str, Any]:
+        api = emu.api(req)
+        with emu.lock:
+            return show(emu.record(table, req.params["id"], prefix), api)
+
+    router.add("GET", prefix, get_all)
+    router.add("GET", f"{prefix}/{_ID}", get_one)
 
 _COMMON_DEFAULTS: dict[str, Any] = {
     "description": "",

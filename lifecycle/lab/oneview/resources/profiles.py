@@ -32,6 +32,7 @@ from lifecycle.lab.oneview.resources.common import (
     compliance_of,
     make_doc,
     powered_on,
+    read_routes,
 )
 from lifecycle.lab.oneview.resources.hardware import port_mac
 from lifecycle.lab.oneview.resources.templates import busy
@@ -101,18 +102,7 @@ def register(router: Router, emu: OneViewEmulator) -> None:
         rec.task_uri = None
         rec.touch()
 
-    @router.route("GET", PREFIX)
-    def get_all(req: Request) -> dict[str, Any]:
-        api = emu.api(req)
-        with emu.lock:
-            members = [render(r, api) for r in table.values()]
-        return emu.collection(req, CATEGORY, members)
-
-    @router.route("GET", rf"{PREFIX}/{_ID}")
-    def get_one(req: Request) -> dict[str, Any]:
-        api = emu.api(req)
-        with emu.lock:
-            return render(emu.record(table, req.params["id"], PREFIX), api)
+    read_routes(router, emu, PREFIX, table, CATEGORY, render)
 
     @router.route("GET", rf"{PREFIX}/{_ID}/compliance-preview")
     def preview(req: Request) -> dict[str, Any]:

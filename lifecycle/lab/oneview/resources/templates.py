@@ -18,6 +18,7 @@ from lifecycle.lab.oneview.resources.common import (
     check_name,
     check_references,
     make_doc,
+    read_routes,
     refresh_compliance,
 )
 from lifecycle.lab.oneview.state import Record
@@ -48,18 +49,7 @@ def register(router: Router, emu: OneViewEmulator) -> None:
         out.setdefault("state", None)
         return out
 
-    @router.route("GET", PREFIX)
-    def get_all(req: Request) -> dict[str, Any]:
-        api = emu.api(req)
-        with emu.lock:
-            members = [render(r, api) for r in table.values()]
-        return emu.collection(req, CATEGORY, members)
-
-    @router.route("GET", rf"{PREFIX}/{_ID}")
-    def get_one(req: Request) -> dict[str, Any]:
-        api = emu.api(req)
-        with emu.lock:
-            return render(emu.record(table, req.params["id"], PREFIX), api)
+    read_routes(router, emu, PREFIX, table, CATEGORY, render)
 
     @router.route("GET", rf"{PREFIX}/{_ID}/new-profile")
     def new_profile(req: Request) -> dict[str, Any]:
