@@ -127,6 +127,8 @@ class Ironic(Tls):
     api_version: str = "1.81"
     auth: str = Field("none", pattern="^(none|keystone)$")
     cloud: str | None = Field(None, description="clouds.yaml entry when auth is keystone")
+    deploy_iso: str | None = Field(
+        None, description="IPA ramdisk ISO URL the BMCs boot for inspection (driver_info deploy_iso)")
 
 
 class Undercloud(Strict):
