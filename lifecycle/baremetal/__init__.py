@@ -1,0 +1,18 @@
+"""Bare-metal adapter: an undercloud's Ironic (openstacksdk, redfish nodes, in-band inspection).
+
+>>> from lifecycle.baremetal import Baremetal, node_spec
+>>> bm = Baremetal.connect(endpoints, "uc-new")          # doctest: +SKIP
+"""
+
+from lifecycle.baremetal.client import BaremetalError, connect, ironic_endpoint
+from lifecycle.baremetal.export import baremetal_deployment, instackenv
+from lifecycle.baremetal.inspection import cabling_findings, hardware_findings, inventory_findings
+from lifecycle.baremetal.nodes import Baremetal
+from lifecycle.baremetal.spec import NodeSpec, PortSpec, node_spec, parse_capabilities, role_capability
+from lifecycle.baremetal.watch import NodeWatcher
+
+__all__ = [
+    "Baremetal", "BaremetalError", "NodeSpec", "NodeWatcher", "PortSpec", "baremetal_deployment",
+    "cabling_findings", "connect", "hardware_findings", "instackenv", "inventory_findings",
+    "ironic_endpoint", "node_spec", "parse_capabilities", "role_capability",
+]

@@ -1,0 +1,51 @@
+"""Connect openstacksdk to an undercloud's Ironic, as the endpoints file describes it.
+
+>>> conn = connect(load_endpoints("endpoints.yaml"), "uc-new")      # doctest: +SKIP
+>>> [n.name for n in conn.baremetal.nodes()]                        # doctest: +SKIP
+['c02-s01', 'c02-s02']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifecycle.model.endpoints import Endpoints, Ironic
+
+
+class BaremetalError(Exception):
+    """A bare-metal operation failed for one node; ``transient`` says whether a retry may help."""
+
+    def __init__(self, node: str, message: str, *, transient: bool = False):
+        super().__init__(f"{node}: {message}")
+        self.node = node
+        self.message = message
+        self.transient = transient
+
+
+def ironic_endpoint(endpoints: Endpoints, undercloud: str) -> Ironic:
+    try:
+        return endpoints.ironic[undercloud]
+    except KeyError:
+        known = ", ".join(sorted(endpoints.ironic)) or "none"
+        raise BaremetalError(undercloud, f"no Ironic for undercloud {undercloud!r} in the endpoints "
+                                         f"file (ironic: {known})") from None
+
+
+def connect(endpoints: Endpoints, undercloud: str) -> Any:
+    """An ``openstack.connection.Connection`` whose baremetal proxy talks to that Ironic.
+
+    ``auth: none`` is a standalone Ironic (noauth); ``auth: keystone`` reads credentials from the
+    named clouds.yaml entry. TLS is verified (``ca_file`` for a private CA) unless the endpoints
+    file explicitly says ``verify: false``.
+    """
+    import openstack
+
+    ep = ironic_endpoint(endpoints, undercloud)
+    verify: bool | str = ep.verify
+    kwargs: dict[str, Any] = {"baremetal_api_version": ep.api_version, "verify": verify}
+    if ep.ca_file:
+        kwargs["cacert"] = str(endpoints.path(ep.ca_file))
+    if ep.auth == "none":
+        return openstack.connect(auth_type="none", baremetal_endpoint_override=ep.url,
+                                 load_yaml_config=False, load_envvars=False, **kwargs)
+    return openstack.connect(cloud=ep.cloud, baremetal_endpoint_override=ep.url, **kwargs)
