@@ -31,21 +31,27 @@ def ztpserver_share() -> Path:
     raise RuntimeError("ztpserver's bootstrap client is not among its installed files")
 
 
-def _write(path: Path, text: str, changed: list[str], root: Path) -> None:
+def _write_file(path: Path, text: str, changed: list[str], root: Path, dry_run: bool = False) -> None:
     if path.exists() and path.read_text() == text:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    if not dry_run:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     changed.append(str(path.relative_to(root)))
 
 
 def write_data_root(site: Site, rack: str, data_root: Path, *, secret_hash: str,
                     username: str = "i2", cvx_hosts: tuple[str, ...] = (),
-                    syslog: tuple[str, ...] = ()) -> list[str]:
-    """Write what ztpserver serves for ``rack``'s leaves; return the files that changed."""
+                    syslog: tuple[str, ...] = (), dry_run: bool = False) -> list[str]:
+    """Write what ztpserver serves for ``rack``'s leaves; return the files that changed (with
+    ``dry_run``: the files that would change, writing nothing)."""
     r = site.rack(rack)
     changed: list[str] = []
     share = ztpserver_share()
+
+    def _write(path: Path, text: str, changed: list[str], root: Path) -> None:
+        _write_file(path, text, changed, root, dry_run)
+
     _write(data_root / "bootstrap" / "bootstrap",
            (share / "bootstrap" / "bootstrap").read_text(), changed, data_root)
     conf = {"logging": [{"destination": d, "level": "DEBUG"} for d in syslog], "xmpp": {}}

@@ -1,0 +1,32 @@
+"""The configs i2 intends for the fabric, with the secrets the endpoints file points at.
+
+>>> configs = intended_configs(site, endpoints)           # doctest: +SKIP
+>>> configs["c02-leaf1"].splitlines()[0]                  # doctest: +SKIP
+'! c02-leaf1 - rendered by i2 ...'
+"""
+
+from __future__ import annotations
+
+from lifecycle.fabric.eapi import secret_hash
+from lifecycle.fabric.render import render_switches
+from lifecycle.model.endpoints import Endpoints, SecretStore
+from lifecycle.model.schema import Site
+
+
+class FabricConfigError(Exception):
+    pass
+
+
+def fabric_secret_hash(site: Site, endpoints: Endpoints, secrets: SecretStore | None = None) -> str:
+    """The sha512-crypt of the fabric password that i2 renders into every switch config."""
+    ep = endpoints.fabric.defaults
+    if ep.password is None:
+        raise FabricConfigError("the endpoints file has no fabric.defaults.password")
+    return secret_hash((secrets or SecretStore(endpoints)).get(ep.password), site.site.name)
+
+
+def intended_configs(site: Site, endpoints: Endpoints, secrets: SecretStore | None = None) -> dict[str, str]:
+    """Every switch's rendered config, keyed by switch name."""
+    return render_switches(site, username=endpoints.fabric.defaults.username or "i2",
+                           secret_hash=fabric_secret_hash(site, endpoints, secrets),
+                           cvx_hosts=tuple(endpoints.cvx_servers))
