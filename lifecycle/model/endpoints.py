@@ -129,6 +129,8 @@ class Ironic(Tls):
     cloud: str | None = Field(None, description="clouds.yaml entry when auth is keystone")
     deploy_iso: str | None = Field(
         None, description="IPA ramdisk ISO URL the BMCs boot for inspection (driver_info deploy_iso)")
+    automated_clean: bool | None = Field(
+        None, description="set on enrolled nodes; unset keeps Ironic's [conductor] default")
 
 
 class Undercloud(Strict):
