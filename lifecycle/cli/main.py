@@ -13,9 +13,11 @@ from pathlib import Path
 import click
 
 from lifecycle import __version__
+from lifecycle.cli.baremetal import baremetal_group
 from lifecycle.cli.context import Ctx
 from lifecycle.cli.fabric import fabric_group
 from lifecycle.cli.output import FORMATS
+from lifecycle.cli.rack import rack_group
 from lifecycle.cli.runs import runs_group
 from lifecycle.cli.site import site_group
 
@@ -64,6 +66,8 @@ def cli(ctx: click.Context, site_dir: Path | None, endpoints_file: Path | None,
 cli.add_command(site_group)
 cli.add_command(runs_group)
 cli.add_command(fabric_group)
+cli.add_command(rack_group)
+cli.add_command(baremetal_group)
 
 
 def main() -> None:

@@ -55,6 +55,7 @@ class StageZtp(_Base):
     """Write the rack's ztpserver data_root (definitions, neighbordb patterns, configs)."""
 
     name, system = "fabric.ztp_stage", "ztp"
+    observe_first = True
 
     def _write(self, step: StepView, dry_run: bool) -> list[str]:
         from lifecycle.fabric import write_data_root
@@ -91,6 +92,7 @@ class AwaitZtp(_Base):
     """Wait until the leaf has gone through ZTP: eAPI answers i2 and its hostname is set."""
 
     name, system = "fabric.await_ztp", "fabric"
+    observe_first = True
     timeout = 1800.0
 
     def observe(self, step: StepView, ctx: ActionContext) -> dict[str, Any] | None:
@@ -154,6 +156,7 @@ class VerifyLeaf(_Base):
 
 class SyncTemplate(_Base):
     name, system = "oneview.template", "oneview"
+    observe_first = True
 
     def observe(self, step: StepView, ctx: ActionContext) -> dict[str, Any] | None:
         profile = self.svc.site.hardware_profiles[step.params["profile"]]
@@ -186,6 +189,7 @@ class Identify(_Base):
 
 class ApplyProfile(_Base):
     name, system = "oneview.profile", "oneview"
+    observe_first = True
     timeout = 3600.0  # firmware baselines take long on real hardware
 
     def _template_uri(self, step: StepView) -> str:
@@ -239,6 +243,20 @@ def _wait_kw(ctx: ActionContext) -> dict[str, Any]:
 
 class Enroll(_Ironic):
     name = "ironic.enroll"
+    observe_first = True
+
+    def observe(self, step: StepView, ctx: ActionContext) -> dict[str, Any] | None:
+        spec = self.spec(step)
+        with _errors(spec.name):
+            bm = self.bm(step)
+            node = bm.node(spec.name)
+            if node is None or (node.driver_info or {}).get("redfish_address") != spec.driver_info[
+                    "redfish_address"]:
+                return None
+            have = {p.address.lower() for p in bm.ports(node.id)}
+        if not {p.mac for p in spec.ports} <= have:
+            return None
+        return {"uuid": node.id, "created": False, "updated": [], "ports_created": []}
 
     def apply(self, step: StepView, ctx: ActionContext) -> dict[str, Any]:
         with _errors(step.params["server"]):
@@ -249,6 +267,7 @@ class Enroll(_Ironic):
 class _Transition(_Ironic):
     verb = ""
     states: tuple[str, ...] = ()
+    observe_first = True
     timeout = 1800.0
 
     def observe(self, step: StepView, ctx: ActionContext) -> dict[str, Any] | None:
