@@ -170,12 +170,12 @@ class Baremetal:
         node = self.require(name)
         if node.provision_state == target and not node.target_provision_state:
             return {"uuid": node.id, "provision_state": target}
+        start = node.provision_state  # before submitting: the SDK refreshes ``node`` in place
         if not node.target_provision_state:  # else already on its way (a resumed run): wait
             try:
-                self.api.set_node_provision_state(node, action)
+                self.api.set_node_provision_state(node.id, action)
             except Exception as exc:
                 raise _sdk_error(name, exc) from exc
-        start = node.provision_state
 
         def failed(n: Snapshot) -> str | None:
             state = n.get("provision_state")
