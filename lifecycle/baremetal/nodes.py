@@ -109,7 +109,7 @@ class Baremetal:
             raise
         except Exception as exc:
             raise _sdk_error(spec.name, exc) from exc
-        ports = self.ensure_ports(node.id, spec)
+        ports = self.ensure_ports(node.id, spec, fresh=created)
         return {"uuid": node.id, "created": created, "updated": updated, "ports_created": ports}
 
     def _reconcile(self, node: Any, spec: NodeSpec) -> list[str]:
@@ -136,11 +136,12 @@ class Baremetal:
         return [p["path"].split("/")[-1] if "password" in p["path"] else p["path"].lstrip("/")
                 for p in patch]
 
-    def ensure_ports(self, uuid: str, spec: NodeSpec) -> list[str]:
-        """One port per NIC MAC; a MAC already on another node is a permanent error."""
+    def ensure_ports(self, uuid: str, spec: NodeSpec, *, fresh: bool = False) -> list[str]:
+        """One port per NIC MAC; a MAC already on another node is a permanent error.
+        ``fresh``: the node was just created, so it has no ports to list."""
         from openstack import exceptions as osx
 
-        have = {p.address.lower(): p for p in self.ports(uuid)}
+        have = {} if fresh else {p.address.lower(): p for p in self.ports(uuid)}
         created = []
         for port in spec.ports:
             if port.mac in have:
@@ -165,9 +166,10 @@ class Baremetal:
     # -- transitions -------------------------------------------------------------------------
 
     def transition(self, name: str, action: str, *, target: str, timeout: float = 900.0,
-                   cancelled: threading.Event | None = None) -> Snapshot:
-        """Submit ``action`` (manage, inspect, provide, ...) and wait for ``target``."""
-        node = self.require(name)
+                   cancelled: threading.Event | None = None, node: Any = None) -> Snapshot:
+        """Submit ``action`` (manage, inspect, provide, ...) and wait for ``target``.
+        ``node``: the node as just read (saves a GET)."""
+        node = node if node is not None else self.require(name)
         if node.provision_state == target and not node.target_provision_state:
             return {"uuid": node.id, "provision_state": target}
         start = node.provision_state  # before submitting: the SDK refreshes ``node`` in place
@@ -203,21 +205,22 @@ class Baremetal:
         node = self.require(name)
         if node.provision_state in ("manageable", "available", "active"):
             return {"uuid": node.id, "provision_state": node.provision_state}
-        return self.transition(name, "manage", target="manageable", **kw)
+        return self.transition(name, "manage", target="manageable", node=node, **kw)
 
     def inspect(self, name: str, **kw: Any) -> Snapshot:
         """manageable -> inspecting -> manageable, the ramdisk posting its inventory."""
         node = self.require(name)
         if node.provision_state == "inspect failed" and not node.target_provision_state:
             # A failed inspection is retried from manageable.
-            self.transition(name, "manage", target="manageable", **kw)
-        return self.transition(name, "inspect", target="manageable", **kw)
+            self.transition(name, "manage", target="manageable", node=node, **kw)
+            node = None
+        return self.transition(name, "inspect", target="manageable", node=node, **kw)
 
     def provide(self, name: str, **kw: Any) -> Snapshot:
         node = self.require(name)
         if node.provision_state in ("available", "active"):
             return {"uuid": node.id, "provision_state": node.provision_state}
-        return self.transition(name, "provide", target="available", **kw)
+        return self.transition(name, "provide", target="available", node=node, **kw)
 
     # -- tagging -----------------------------------------------------------------------------
 

@@ -1,0 +1,213 @@
+"""Bench: N servers through enroll -> manageable -> available on the real Ironic 39.
+
+Four ways of driving the same Ironic (a fresh one each, fake-hardware nodes: hundreds of redfish
+nodes would measure PBKDF2, not Ironic; see wire-facts), ratios against the ceiling in one run:
+
+- ``ceiling``   phase-wise by hand: create all, manage all, provide all, one list call per 0.5 s;
+- ``naive``     one node at a time, polling that node every 0.5 s (a sequential script);
+- ``threaded``  32 threads, each driving and polling its own node (a per-node poller);
+- ``i2``        the rack runbook's way: engine steps per node (enroll, manage, provide) in a run
+                store, 32 at once, every wait shared by one list poller (lifecycle.baremetal).
+
+Usage: ``.venv/bin/python bench/rack.py [--nodes 500] [--json FILE]`` (needs .venv-ironic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import openstack  # noqa: E402
+
+from lifecycle.baremetal import Baremetal, NodeSpec, PortSpec  # noqa: E402
+from lifecycle.engine import (  # noqa: E402
+    Action,
+    ActionRegistry,
+    Engine,
+    Plan,
+    StepSpec,
+    Store,
+    TransientError,
+)
+from lifecycle.lab.ironic import IronicService  # noqa: E402
+
+INTERVAL = 0.5
+THREADS = 32
+
+
+class Counter:
+    """Counts HTTP requests through the SDK's requests session (a response hook)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, resp: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            self.n += 1
+        return resp
+
+
+def connect(url: str) -> tuple[Any, Counter]:
+    conn = openstack.connect(auth_type="none", baremetal_endpoint_override=url,
+                             baremetal_api_version="1.115", load_yaml_config=False, load_envvars=False)
+    counter = Counter()
+    conn.session.session.hooks["response"].append(counter)
+    return conn, counter
+
+
+def mac(i: int) -> str:
+    return f"52:54:00:{(i >> 16) & 255:02x}:{(i >> 8) & 255:02x}:{i & 255:02x}"
+
+
+def spec(i: int) -> NodeSpec:
+    return NodeSpec(name=f"bench-{i:04d}", driver="fake-hardware", driver_info={}, interfaces={},
+                    properties={"cpu_arch": "x86_64"}, resource_class="baremetal.compute",
+                    ports=[PortSpec("nic1", mac(i), True)])
+
+
+def settled(n: Any) -> bool:
+    return not n.target_provision_state
+
+
+def wait_one(conn: Any, uuid: str, state: str) -> None:
+    while True:
+        n = conn.baremetal.get_node(uuid, fields=["uuid", "provision_state", "target_provision_state",
+                                                  "last_error"])
+        if settled(n) and n.provision_state == state:
+            return
+        if settled(n) and n.last_error:
+            raise RuntimeError(f"{uuid}: {n.last_error}")
+        time.sleep(INTERVAL)
+
+
+def one_node(conn: Any, i: int) -> None:
+    s = spec(i)
+    node = conn.baremetal.create_node(name=s.name, driver=s.driver, resource_class=s.resource_class)
+    conn.baremetal.create_port(node_id=node.id, address=s.ports[0].mac, is_pxe_enabled=True)
+    for action, state in (("manage", "manageable"), ("provide", "available")):
+        conn.baremetal.set_node_provision_state(node.id, action)
+        wait_one(conn, node.id, state)
+
+
+def run_naive(url: str, n: int) -> Counter:
+    conn, counter = connect(url)
+    for i in range(n):
+        one_node(conn, i)
+    return counter
+
+
+def run_threaded(url: str, n: int) -> Counter:
+    conn, counter = connect(url)
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(lambda i: one_node(conn, i), range(n)))
+    return counter
+
+
+def run_ceiling(url: str, n: int) -> Counter:
+    conn, counter = connect(url)
+    ids = []
+    for i in range(n):
+        s = spec(i)
+        node = conn.baremetal.create_node(name=s.name, driver=s.driver, resource_class=s.resource_class)
+        conn.baremetal.create_port(node_id=node.id, address=s.ports[0].mac, is_pxe_enabled=True)
+        ids.append(node.id)
+    for action, state in (("manage", "manageable"), ("provide", "available")):
+        for uuid in ids:
+            conn.baremetal.set_node_provision_state(uuid, action)
+        while True:
+            nodes = list(conn.baremetal.nodes(fields=["uuid", "provision_state", "target_provision_state"]))
+            if all(settled(x) and x.provision_state == state for x in nodes):
+                break
+            time.sleep(INTERVAL)
+    return counter
+
+
+class _Step(Action):
+    system = "ironic"
+
+    def __init__(self, bm: Baremetal, name: str, fn: Callable[[Baremetal, str], Any]):
+        self.bm, self.name, self.fn = bm, name, fn
+
+    def apply(self, step: Any, ctx: Any) -> dict[str, Any]:
+        try:
+            self.fn(self.bm, step.params["i"])
+        except Exception as exc:
+            raise TransientError(str(exc)) from exc
+        return {}
+
+
+def run_i2(url: str, n: int, workdir: Path) -> Counter:
+    conn, counter = connect(url)
+    bm = Baremetal(conn, interval=INTERVAL)
+    registry = ActionRegistry([
+        _Step(bm, "enroll", lambda b, i: b.enroll(spec(i))),
+        _Step(bm, "manage", lambda b, i: b.manage(spec(i).name)),
+        _Step(bm, "provide", lambda b, i: b.provide(spec(i).name)),
+    ])
+    steps = []
+    for i in range(n):
+        k = spec(i).name
+        steps += [StepSpec(key=f"{k}/enroll", target=f"server:{k}", action="enroll", params={"i": i}),
+                  StepSpec(key=f"{k}/manage", target=f"server:{k}", action="manage", params={"i": i},
+                           deps=[f"{k}/enroll"]),
+                  StepSpec(key=f"{k}/provide", target=f"server:{k}", action="provide", params={"i": i},
+                           deps=[f"{k}/manage"])]
+    store = Store.open(f"sqlite:///{workdir / 'runs.db'}")
+    run_id = store.create_run(Plan(kind="bench", target="bench", runbook="bench.rack:none", steps=steps))
+    result = Engine(store, registry, limits={"ironic": THREADS}).execute(run_id)
+    if result.status != "succeeded":
+        raise RuntimeError(f"i2 run {result.status}")
+    return counter
+
+
+def measure(mode: str, n: int, work: Path) -> dict[str, Any]:
+    ironic = IronicService(work / mode).start()
+    try:
+        t0 = time.monotonic()
+        counter = {"naive": run_naive, "threaded": run_threaded, "ceiling": run_ceiling}.get(
+            mode, lambda u, k: run_i2(u, k, work / mode))(ironic.url, n)
+        elapsed = time.monotonic() - t0
+        conn, _ = connect(ironic.url)
+        states = {x.provision_state for x in conn.baremetal.nodes(fields=["uuid", "provision_state"])}
+        assert states == {"available"}, states
+    finally:
+        ironic.stop()
+    return {"mode": mode, "nodes": n, "seconds": round(elapsed, 1), "nodes_per_s": round(n / elapsed, 2),
+            "api_calls_per_node": round(counter.n / n, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--nodes", type=int, default=500)
+    ap.add_argument("--modes", default="ceiling,i2,threaded,naive")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="i2-bench-rack-") as tmp:
+        for mode in args.modes.split(","):
+            rows.append(measure(mode, args.nodes, Path(tmp)))
+            print(json.dumps(rows[-1]), flush=True)
+    ceiling = next((r for r in rows if r["mode"] == "ceiling"), None)
+    print(f"\n{'mode':10} {'nodes/s':>8} {'vs ceiling':>10} {'API calls/node':>15}")
+    for r in rows:
+        ratio = r["nodes_per_s"] / ceiling["nodes_per_s"] if ceiling else float("nan")
+        r["vs_ceiling"] = round(ratio, 2)
+        print(f"{r['mode']:10} {r['nodes_per_s']:8.2f} {ratio:10.2f} {r['api_calls_per_node']:15.1f}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
