@@ -57,8 +57,12 @@ class Baremetal:
     # -- reading -----------------------------------------------------------------------------
 
     def node(self, name: str) -> Any | None:
+        from openstack import exceptions as osx
+
         try:
-            return self.api.find_node(name, ignore_missing=True)
+            return self.api.find_node(name, ignore_missing=False)
+        except osx.NotFoundException:
+            return None
         except Exception as exc:
             raise _sdk_error(name, exc) from exc
 

@@ -108,7 +108,7 @@ def node_spec(site: Site, server: Server, *, redfish_address: str, redfish_syste
     if bmc_ca_file:
         driver_info["redfish_verify_ca"] = bmc_ca_file
     if deploy_iso:
-        driver_info["redfish_deploy_iso"] = deploy_iso
+        driver_info["deploy_iso"] = deploy_iso
     pxe = {n.name for n in profile.nics if n.pxe}
     cabling = expected_cabling(site, server)
     ports = []

@@ -34,10 +34,17 @@ def start_oneview(lab: Lab) -> None:
 
 def start_bmcs(lab: Lab) -> None:
     """Real sushy-tools plays every racked server's iLO; its power is what OneView shows."""
-    from lifecycle.lab.ironic import RedfishPower, SushyService
+    from lifecycle.lab.ironic import RamdiskAgent, RedfishPower, SushyService
 
+    # The servers' ramdisk: sushy-tools tells it what each server boots (start_ironic adds the
+    # Ironic each IPA ISO calls back).
+    agent = RamdiskAgent(lab.world, {}, latency=lab.latency).start()
+    lab.agent = agent
+    lab.add(Component("ipa", "emulator", agent.url, agent.server.port, os.getpid(),
+                      agent.iso_url("health")), agent.stop)
     sushy = SushyService(lab.dir / "sushy", lab.world.servers, tls=lab.tls, username="admin",
-                         password=lab.secrets["bmc"], dead=lab.faults.targets("bmc", "dead"))
+                         password=lab.secrets["bmc"], dead=lab.faults.targets("bmc", "dead"),
+                         notification_url=agent.notification_url)
     sushy.start()
     lab.power = RedfishPower(sushy)
     comp = Component("bmc", "process", sushy.url, sushy.port, sushy.pid or 0,
@@ -74,8 +81,14 @@ def start_ironic(lab: Lab) -> None:
         lab.add(Component(f"ironic-{name}", "process", ironic.url,
                           int(ironic.url.rsplit(":", 1)[1]), ironic.pid or 0, f"{ironic.url}/v1"),
                 ironic.stop)
-        lab.endpoints.setdefault("ironic", {})[name] = {"url": ironic.url, "api_version": "1.115",
-                                                        "auth": "none"}
+        agent = lab.agent
+        entry: dict[str, object] = {"url": ironic.url, "api_version": "1.115", "auth": "none",
+                                    # no agent can clean the twin's servers (see docs/twin.md)
+                                    "automated_clean": False}
+        if agent is not None:
+            agent.ironic_urls[name] = ironic.url
+            entry["deploy_iso"] = agent.iso_url(name)
+        lab.endpoints.setdefault("ironic", {})[name] = entry
 
 
 CVX_MGMT = "10.0.0.5"  # the twin's CVX; the site model does not carry one yet

@@ -45,6 +45,7 @@ class Lab:
         self.power: Any = None
         self.fabric: Any = None  # the EOS emulators (lifecycle.lab.eos.Fabric)
         self.ztp_agents: dict[str, Any] = {}
+        self.agent: Any = None  # the servers' IPA ramdisk (lifecycle.lab.ironic.RamdiskAgent)
         self.stoppers: list[Callable[[], None]] = []  # extra things to stop (agents)
         self.stopped = threading.Event()
         self.ready = False

@@ -44,7 +44,7 @@ def inventory_of(spec, *, cpus=56, mem=393216, disks=(447,), lldp=None):
 
 def test_node_spec_from_the_site(site):
     s = spec(site, deploy_iso="http://x/ipa.iso", automated_clean=False)
-    assert s.driver == "redfish" and s.driver_info["redfish_deploy_iso"] == "http://x/ipa.iso"
+    assert s.driver == "redfish" and s.driver_info["deploy_iso"] == "http://x/ipa.iso"
     assert [(p.nic, p.mac, p.pxe, p.switch, p.switch_port) for p in s.ports] == [
         ("nic1", "94:40:c9:03:01:01", True, "c02-leaf1", "Ethernet1"),
         ("nic2", "94:40:c9:03:01:02", False, "c02-leaf2", "Ethernet1")]

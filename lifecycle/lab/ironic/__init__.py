@@ -4,6 +4,7 @@ Both run from their own virtualenv, ``.venv-ironic`` (scripts/lib/ironic-venv.sh
 processes; i2 talks to them over HTTP with its unmodified clients, exactly as in production.
 """
 
+from lifecycle.lab.ironic.agent import RamdiskAgent
 from lifecycle.lab.ironic.blackhole import Blackhole
 from lifecycle.lab.ironic.ironic_service import TWIN_DEVIATIONS, IronicService, RedfishTiming
 from lifecycle.lab.ironic.process import ManagedProcess, ProcessError, free_port, http_ok, rss_bytes
@@ -18,6 +19,7 @@ __all__ = [
     "IronicService",
     "ManagedProcess",
     "ProcessError",
+    "RamdiskAgent",
     "RedfishPower",
     "RedfishTiming",
     "SushyService",

@@ -42,6 +42,9 @@ INTERFACES: dict[str, list[str]] = {
     "vendor": ["fake", "no-vendor", "redfish"],
 }
 
+INSPECTION_HOOKS = ("$default_hooks,memory,cpus,cpu-capabilities,root-device,parse-lldp,"
+                    "local-link-connection")
+
 TWIN_DEVIATIONS = """\
 - [conductor] sync_power_state_interval 600 s (default 60) and enable_health_monitoring off:
   every Redfish poll of Ironic 39 costs a PBKDF2 derivation.
@@ -136,7 +139,12 @@ class IronicService:
                 "read_timeout": self.redfish.read_timeout,
             },
             "nova": {"send_power_notifications": False},  # standalone: there is no Nova
-            "deploy": {"http_root": w / "httpboot"},
+            # Virtual media ISOs are handed to the BMC by URL (as for an HTTP-served IPA ISO).
+            "deploy": {"http_root": w / "httpboot", "ramdisk_image_download_source": "http"},
+            # In-band inspection: the hooks a TripleO undercloud relies on, LLDP included.
+            "inspector": {"hooks": INSPECTION_HOOKS},
+            # The callback URL the ramdisk is told (no Keystone catalog in standalone mode).
+            "service_catalog": {"endpoint_override": self.url},
         }
 
     def write_config(self) -> Path:
