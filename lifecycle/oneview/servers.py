@@ -1,0 +1,343 @@
+"""The OneView facade: templates from hardware profiles, profiles on servers, identity checks.
+
+Every operation is idempotent and safe to repeat after a crash: it reads OneView first and does
+only what is missing. OneView's asynchronous tasks are waited for by hpOneView; a task that ends
+in Error raises :class:`~lifecycle.oneview.client.OneViewError` with OneView's message.
+
+>>> ov = OneViewServers(connect(endpoints))                                  # doctest: +SKIP
+>>> ov.sync_template(site.hardware_profiles["dl360g9-compute"]).action       # doctest: +SKIP
+'created'
+>>> ov.apply_profile(server, template_uri, power="off").action               # doctest: +SKIP
+'created'
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from lifecycle.model.hardware import HardwareProfile
+from lifecycle.model.schema import Server
+from lifecycle.oneview.client import OneViewError, errors
+from lifecycle.oneview.templates import diff_template, template_body, template_name
+
+_PORT = re.compile(r"^(?P<loc>.+?) (?P<dev>\d+):(?P<port>\d+)(-[a-d])?$")
+
+
+class ServerMissing(OneViewError):
+    pass
+
+
+class IdentityMismatch(OneViewError):
+    def __init__(self, server: str, reasons: list[str]):
+        super().__init__(server, "; ".join(reasons))
+        self.reasons = reasons
+
+
+@dataclass
+class TemplateChange:
+    name: str
+    action: str  # created | updated | unchanged
+    uri: str | None
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ProfileResult:
+    server: str
+    action: str  # created | updated | unchanged
+    compliance: str
+    powered_off: bool = False
+    power: str | None = None
+
+
+@dataclass
+class IronicFacts:
+    ilo: str
+    macs: dict[str, str]  # NIC name -> MAC, lower-case
+    serial: str
+    model: str
+
+
+def port_macs(hardware: dict[str, Any]) -> dict[str, str]:
+    """``"FlexibleLOM 1:1"`` -> MAC (lower-case) from a server-hardware's ``portMap``."""
+    out = {}
+    for slot in (hardware.get("portMap") or {}).get("deviceSlots") or []:
+        for port in slot.get("physicalPorts") or []:
+            if port.get("mac"):
+                out[f"{slot.get('location')} {slot.get('deviceNumber')}:{port.get('portNumber')}"] = \
+                    str(port["mac"]).lower()
+    return out
+
+
+def _port_key(port_id: str) -> str:
+    m = _PORT.match(port_id.strip())
+    return f"{m.group('loc')} {int(m.group('dev'))}:{int(m.group('port'))}" if m else port_id
+
+
+def ilo_addresses(hardware: dict[str, Any]) -> list[str]:
+    return [a.get("address") for a in (hardware.get("mpHostInfo") or {}).get("mpIpAddresses") or []
+            if a.get("address")]
+
+
+class OneViewServers:
+    """One OneView appliance, as the rack runbook drives it."""
+
+    def __init__(self, client: Any, *, poll_interval: float = 1.0):
+        self.ov = client
+        self.poll_interval = poll_interval
+        self._lock = threading.Lock()
+        self._cache: dict[str, Any] = {}
+
+    # -- references ------------------------------------------------------------------------
+
+    def _cached(self, key: str, make: Any) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = make()
+            return self._cache[key]
+
+    def sht_uri(self, model: str) -> str:
+        def find() -> str:
+            sht = self.ov.server_hardware_types.get_by_name(model)
+            if not sht:
+                raise OneViewError(model, f"OneView has no server hardware type {model!r}")
+            return str(sht.data["uri"])
+
+        with errors(model):
+            return str(self._cached(f"sht:{model}", find))
+
+    def network_uris(self) -> dict[str, str]:
+        with errors("ethernet networks"):
+            return dict(self._cached("networks", lambda: {n["name"]: n["uri"]
+                                                          for n in self.ov.ethernet_networks.get_all()}))
+
+    def baseline_uri(self, baseline: str) -> str:
+        def find() -> str:
+            found = self.ov.firmware_drivers.get_by("name", baseline)
+            if not found:
+                raise OneViewError(baseline, f"OneView has no firmware baseline {baseline!r}")
+            return str(found[0]["uri"])
+
+        with errors(baseline):
+            return str(self._cached(f"fw:{baseline}", find))
+
+    def desired_template(self, profile: HardwareProfile) -> dict[str, Any]:
+        baseline = (self.baseline_uri(profile.firmware.baseline)
+                    if profile.firmware and profile.firmware.manage else None)
+        try:
+            return template_body(profile, name=template_name(profile),
+                                 sht_uri=self.sht_uri(profile.server_model),
+                                 network_uris=self.network_uris(), baseline_uri=baseline)
+        except KeyError as exc:
+            raise OneViewError(template_name(profile), str(exc.args[0])) from None
+
+    # -- templates ---------------------------------------------------------------------------
+
+    def observe_template(self, profile: HardwareProfile) -> TemplateChange:
+        """What :meth:`sync_template` would do, without doing it."""
+        name = template_name(profile)
+        desired = self.desired_template(profile)
+        with errors(name):
+            current = self.ov.server_profile_templates.get_by_name(name)
+        if current is None:
+            return TemplateChange(name, "created", None, ["new template"])
+        changes = diff_template(current.data, desired)
+        return TemplateChange(name, "updated" if changes else "unchanged", current.data["uri"], changes)
+
+    def sync_template(self, profile: HardwareProfile) -> TemplateChange:
+        """Create the template, or update only what differs (eTag-aware: a concurrent change
+        makes OneView answer 412; the template is re-read and the update retried once)."""
+        from hpOneView.exceptions import HPOneViewException
+
+        name = template_name(profile)
+        desired = self.desired_template(profile)
+        with errors(name):
+            current = self.ov.server_profile_templates.get_by_name(name)
+            if current is None:
+                created = self.ov.server_profile_templates.create(desired)
+                return TemplateChange(name, "created", created.data["uri"], ["new template"])
+            for attempt in (1, 2):
+                changes = diff_template(current.data, desired)
+                if not changes:
+                    return TemplateChange(name, "unchanged", current.data["uri"], [])
+                try:
+                    current.update({**desired, "eTag": current.data.get("eTag")})
+                    return TemplateChange(name, "updated", current.data["uri"], changes)
+                except HPOneViewException as exc:
+                    code = (exc.oneview_response or {}).get("errorCode") if isinstance(
+                        exc.oneview_response, dict) else None
+                    if code != "ETAG_MISMATCH" or attempt == 2:
+                        raise
+                    current.refresh()
+        raise AssertionError("unreachable")
+
+    # -- servers -------------------------------------------------------------------------------
+
+    def hardware(self, server: Server) -> dict[str, Any]:
+        """The server-hardware whose serial is the server's (OneView names can be anything)."""
+        with errors(server.name):
+            found = self.ov.server_hardware.get_by("serialNumber", server.serial)
+        if not found:
+            raise ServerMissing(server.name, f"not found in OneView (serial {server.serial}); add it to "
+                                             "OneView or correct the serial in the site")
+        if len(found) > 1:
+            raise OneViewError(server.name, f"{len(found)} server-hardware have serial {server.serial}")
+        return dict(found[0])
+
+    def identity_mismatches(self, server: Server, hardware: dict[str, Any],
+                            profile: HardwareProfile) -> list[str]:
+        out = []
+        if hardware.get("serialNumber") != server.serial:
+            out.append(f"{server.name}: serial in OneView {hardware.get('serialNumber')}, site says "
+                       f"{server.serial}")
+        if hardware.get("serverHardwareTypeUri") != self.sht_uri(profile.server_model):
+            out.append(f"{server.name}: OneView model {hardware.get('model')} is not "
+                       f"{profile.server_model} (hardware profile {profile.name})")
+        ilos = ilo_addresses(hardware)
+        if str(server.ilo) not in ilos:
+            out.append(f"{server.name}: iLO address in OneView {', '.join(ilos) or 'none'}, site says "
+                       f"{server.ilo}")
+        macs = port_macs(hardware)
+        ports = {n.name: _port_key(n.port_id) for n in profile.nics}
+        for nic in server.nics:
+            found = macs.get(ports.get(nic.name, ""))
+            if found != nic.mac.lower():
+                out.append(f"{server.name}: {nic.name} ({ports.get(nic.name)}) MAC in OneView "
+                           f"{found or 'none'}, site says {nic.mac.lower()}")
+        return out
+
+    def ironic_facts(self, server: Server, profile: HardwareProfile) -> IronicFacts:
+        """iLO address and MACs for Ironic, read from OneView and cross-checked with the site."""
+        hw = self.hardware(server)
+        bad = self.identity_mismatches(server, hw, profile)
+        if bad:
+            raise IdentityMismatch(server.name, bad)
+        macs = port_macs(hw)
+        ports = {n.name: _port_key(n.port_id) for n in profile.nics}
+        return IronicFacts(ilo=str(server.ilo), macs={n.name: macs[ports[n.name]] for n in server.nics},
+                           serial=str(hw.get("serialNumber")), model=str(hw.get("model")))
+
+    # -- profiles ----------------------------------------------------------------------------
+
+    def _profile(self, name: str) -> Any:
+        with errors(name):
+            return self.ov.server_profiles.get_by_name(name)
+
+    def _settled_profile(self, name: str, timeout: float = 3600.0) -> Any:
+        """The profile, after any task still running on it (a crashed run's create) ends."""
+        deadline = time.monotonic() + timeout
+        while True:
+            prof = self._profile(name)
+            if prof is None or not (prof.data.get("inProgress") or prof.data.get("taskUri")):
+                return prof
+            if time.monotonic() > deadline:
+                raise OneViewError(name, f"profile still {prof.data.get('state')} after {timeout:.0f} s",
+                                   transient=True)
+            time.sleep(self.poll_interval)
+
+    def observe_server(self, server: Server, template_uri: str | None) -> str:
+        """``ok`` when the server has its profile from ``template_uri`` and is compliant; else
+        what :meth:`apply_profile` would do or why it cannot."""
+        try:
+            hw = self.hardware(server)
+        except ServerMissing as exc:
+            return f"missing: {exc.message}"
+        prof = self._profile(server.name)
+        if prof is None:
+            if hw.get("serverProfileUri"):
+                return f"mismatch: server already has another profile ({hw['serverProfileUri']})"
+            return "no profile"
+        data = prof.data
+        if data.get("serverHardwareUri") != hw["uri"]:
+            return f"mismatch: profile {server.name} is assigned to other hardware"
+        if template_uri and data.get("serverProfileTemplateUri") != template_uri:
+            return "profile from another template"
+        if data.get("templateCompliance") != "Compliant":
+            return f"profile {str(data.get('templateCompliance')).lower()}"
+        return "ok"
+
+    def _power(self, hw: dict[str, Any], state: str) -> None:
+        with errors(hw.get("name", "server")):
+            sh = self.ov.server_hardware.get_by_uri(hw["uri"])
+            if sh.data.get("powerState") == state:
+                return
+            control = "PressAndHold" if state == "Off" else "MomentaryPress"
+            sh.update_power_state({"powerState": state, "powerControl": control})
+
+    def _power_state(self, hw: dict[str, Any]) -> str:
+        with errors(hw.get("name", "server")):
+            return str(self.ov.server_hardware.get_by_uri(hw["uri"]).data.get("powerState"))
+
+    def apply_profile(self, server: Server, template_uri: str, *, power: str = "keep") -> ProfileResult:
+        """Give ``server`` its profile (named after the server) from the template.
+
+        Powers the server off first only when OneView needs it (BIOS, storage, connections or
+        firmware to apply, or an offline compliance update); ``power``: ``on``, ``off`` or
+        ``keep`` (as it was before) afterwards.
+        """
+        hw = self.hardware(server)
+        before = self._power_state(hw)
+        prof = self._settled_profile(server.name)
+        action, powered_off = "unchanged", False
+        with errors(server.name):
+            if prof is None:
+                if hw.get("serverProfileUri"):
+                    raise OneViewError(server.name, f"the server already has another profile "
+                                                    f"({hw['serverProfileUri']}); remove it in OneView first")
+                tpl = self.ov.server_profile_templates.get_by_uri(template_uri)
+                body = dict(tpl.get_new_profile(), name=server.name, serverHardwareUri=hw["uri"])
+                if self._needs_offline(body) and before == "On":
+                    self._power(hw, "Off")
+                    powered_off = True
+                prof = self.ov.server_profiles.create(body)
+                action = "created"
+            else:
+                data = prof.data
+                if data.get("serverHardwareUri") != hw["uri"]:
+                    raise OneViewError(server.name, f"profile {server.name} is assigned to other hardware "
+                                                    f"({data.get('serverHardwareUri')})")
+                if data.get("serverProfileTemplateUri") != template_uri:
+                    tpl = self.ov.server_profile_templates.get_by_uri(template_uri)
+                    body = dict(tpl.get_new_profile(), name=server.name, serverHardwareUri=hw["uri"],
+                                eTag=data.get("eTag"))
+                    if self._needs_offline(body) and self._power_state(hw) == "On":
+                        self._power(hw, "Off")
+                        powered_off = True
+                    prof.update(body)
+                    action = "updated"
+                elif data.get("templateCompliance") != "Compliant":
+                    preview = prof.get_compliance_preview()
+                    if not preview.get("isOnlineUpdate", False) and self._power_state(hw) == "On":
+                        self._power(hw, "Off")
+                        powered_off = True
+                    prof.patch("replace", "/templateCompliance", "Compliant")
+                    action = "updated"
+            compliance = str((prof.data or {}).get("templateCompliance") or "Unknown")
+        want = {"on": "On", "off": "Off", "keep": before}.get(power, before)
+        if want in ("On", "Off") and self._power_state(hw) != want:
+            self._power(hw, want)
+        return ProfileResult(server.name, action, compliance, powered_off, want)
+
+    @staticmethod
+    def _needs_offline(body: dict[str, Any]) -> bool:
+        """OneView applies BIOS, local storage, connections and firmware with the power off."""
+        return bool((body.get("bios") or {}).get("manageBios")
+                    or (body.get("localStorage") or {}).get("controllers")
+                    or (body.get("connectionSettings") or {}).get("connections")
+                    or (body.get("firmware") or {}).get("manageFirmware"))
+
+    def compliance(self, server: Server) -> tuple[str, list[str]]:
+        """(``Compliant`` | ``NonCompliant`` | ``Unknown``, the updates the template would make)."""
+        prof = self._profile(server.name)
+        if prof is None:
+            return "Unknown", ["no profile"]
+        state = str(prof.data.get("templateCompliance") or "Unknown")
+        if state == "Compliant" or not prof.data.get("serverProfileTemplateUri"):
+            return state, []
+        with errors(server.name):
+            preview = prof.get_compliance_preview()
+        return state, [*preview.get("automaticUpdates", []), *preview.get("manualUpdates", [])]
