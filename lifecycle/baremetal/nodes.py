@@ -174,7 +174,8 @@ class Baremetal:
         """Submit ``action`` (manage, inspect, provide, ...) and wait for ``target``.
         ``node``: the node as just read (saves a GET)."""
         node = node if node is not None else self.require(name)
-        if node.provision_state == target and not node.target_provision_state:
+        # inspect starts and ends in manageable: only other transitions can be already done
+        if action != "inspect" and node.provision_state == target and not node.target_provision_state:
             return {"uuid": node.id, "provision_state": target}
         start = node.provision_state  # before submitting: the SDK refreshes ``node`` in place
         if not node.target_provision_state:  # else already on its way (a resumed run): wait

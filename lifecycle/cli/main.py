@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 failure (invalid input, a failed or partial run), 2 usa
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from pathlib import Path
 
@@ -59,6 +60,9 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, site_dir: Path | None, endpoints_file: Path | None,
         db_url: str | None, output: str, verbose: int) -> None:
     """i2: rack, upgrade and build out an OpenStack estate on HPE, Arista and Nuage."""
+    # pyeapi logs every refused connection with a traceback; a switch still in ZTP refuses by
+    # design. Its errors reach the operator through i2's own messages; -v shows the library's.
+    logging.getLogger("pyeapi").setLevel(logging.DEBUG if verbose > 1 else logging.CRITICAL)
     ctx.obj = Ctx(site_dir=site_dir, endpoints_file=endpoints_file, db_url=db_url,
                   output=output, verbose=verbose)
 

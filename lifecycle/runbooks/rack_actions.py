@@ -297,10 +297,12 @@ class Inspect(_Transition):
     def observe(self, step: StepView, ctx: ActionContext) -> dict[str, Any] | None:
         with _errors(step.params["server"]):
             node = self.bm(step).node(step.params["server"])
-            if node is None or node.target_provision_state or node.provision_state != "manageable":
+            if node is None or node.target_provision_state or node.provision_state not in (
+                    "manageable", "available", "active"):
                 return None
             inventory, _ = self.bm(step).inventory(step.params["server"])
-        return {"provision_state": "manageable"} if inventory else None
+        # Inspected already (and possibly provided since): never re-inspect a provided node.
+        return {"provision_state": node.provision_state} if inventory else None
 
 
 class CheckInventory(_Ironic):
@@ -308,6 +310,7 @@ class CheckInventory(_Ironic):
     step, so the server is quarantined and never provided."""
 
     name = "ironic.check"
+    timeout = 1800.0
 
     def apply(self, step: StepView, ctx: ActionContext) -> dict[str, Any]:
         from lifecycle.baremetal import inventory_findings
@@ -315,7 +318,13 @@ class CheckInventory(_Ironic):
         server = self.server(step)
         spec = self.spec(step)
         with _errors(server.name):
-            inventory, plugin_data = self.bm(step).inventory(server.name)
+            bm = self.bm(step)
+            inventory, plugin_data = bm.inventory(server.name)
+            if step.attempt > 1 or not inventory:
+                # A retry (e.g. `i2 runs resume` after moving a cable) must judge fresh data.
+                ctx.log("reinspect", server=server.name)
+                bm.inspect(server.name, **_wait_kw(ctx))
+                inventory, plugin_data = bm.inventory(server.name)
         if not inventory:
             raise PermanentError(f"{server.name}: Ironic holds no inspection data")
         findings = inventory_findings(server.name, self.svc.site.hardware_profiles[server.hardware_profile],

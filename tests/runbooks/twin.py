@@ -1,0 +1,59 @@
+"""Helpers for runbook tests on the twin: the real `i2` CLI in subprocesses, a lab per module."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "examples" / "ie1"
+
+
+def env(labdir: Path) -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith("I2_")}
+    e.update(I2_SITE=str(SITE), I2_ENDPOINTS=str(labdir / "endpoints.yaml"),
+             I2_DB=f"sqlite:///{labdir / 'runs.db'}", I2_EVENTS_DIR=str(labdir / "events"),
+             COLUMNS="200")
+    return e
+
+
+def i2(labdir: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lifecycle.cli.main", *args], cwd=ROOT, env=env(labdir),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def i2_json(labdir: Path, *args: str, ok: tuple[int, ...] = (0,), timeout: float = 900) -> Any:
+    res = i2(labdir, "-o", "json", *args, timeout=timeout)
+    assert res.returncode in ok, f"i2 {' '.join(args)} -> {res.returncode}\n{res.stdout}\n{res.stderr}"
+    return json.loads(res.stdout)
+
+
+@contextmanager
+def lab(labdir: Path, *, faults: str = "", rack: str | None = "c02") -> Iterator[Path]:
+    up = ["lab", "up", "--site", str(SITE), "--dir", str(labdir)]
+    if faults:
+        up += ["--faults", faults]
+    res = i2(labdir, *up, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    try:
+        if rack:
+            res = i2(labdir, "lab", "rack", rack, "--dir", str(labdir), timeout=300)
+            assert res.returncode == 0, res.stdout + res.stderr
+        yield labdir
+    finally:
+        i2(labdir, "lab", "down", "--dir", str(labdir), timeout=120)
+
+
+def wait_until(cond: Callable[[], bool], timeout: float, what: str) -> None:
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.5)
