@@ -9,8 +9,10 @@ import click
 
 from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.output import console, emit, err_console, make_table
-from lifecycle.fabric import render_switches, write_data_root
-from lifecycle.fabric.eapi import connect, diff, push, secret_hash, verify_leaf
+from lifecycle.fabric import write_data_root
+from lifecycle.fabric.dhcp import FORMATS, render_dhcp
+from lifecycle.fabric.eapi import connect, diff, push, verify_leaf
+from lifecycle.fabric.intent import FabricConfigError, fabric_secret_hash, intended_configs
 from lifecycle.model.endpoints import SecretMissing, SecretStore
 
 TARGET_HELP = "A rack name (its leaf pair) or 'spines'."
@@ -27,16 +29,10 @@ def _switches(ctx: Ctx, target: str) -> list[str]:
 
 
 def _rendered(ctx: Ctx, secrets: SecretStore) -> dict[str, str]:
-    ep = ctx.endpoints()
-    if ep.fabric.defaults.password is None:
-        raise click.ClickException("the endpoints file has no fabric.defaults.password")
     try:
-        password = secrets.get(ep.fabric.defaults.password)
-    except SecretMissing as exc:
+        return intended_configs(ctx.site(), ctx.endpoints(), secrets)
+    except (FabricConfigError, SecretMissing) as exc:
         raise click.ClickException(str(exc)) from None
-    return render_switches(ctx.site(), username=ep.fabric.defaults.username or "i2",
-                           secret_hash=secret_hash(password, ctx.site().site.name),
-                           cvx_hosts=tuple(ep.cvx_servers))
 
 
 @click.group("fabric")
@@ -138,16 +134,46 @@ def ztp_cmd(ctx: Ctx, rack: str) -> None:
     ep = ctx.endpoints()
     if ep.ztp is None:
         raise click.ClickException("the endpoints file has no ztp section")
-    secrets = SecretStore(ep)
-    password = secrets.get(ep.fabric.defaults.password) if ep.fabric.defaults.password else None
-    if password is None:
-        raise click.ClickException("the endpoints file has no fabric.defaults.password")
     site = ctx.site()
     try:
-        changed = write_data_root(site, rack, ep.path(ep.ztp.data_root),
-                                  secret_hash=secret_hash(password, site.site.name),
+        hashed = fabric_secret_hash(site, ep)
+    except (FabricConfigError, SecretMissing) as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        changed = write_data_root(site, rack, ep.path(ep.ztp.data_root), secret_hash=hashed,
+                                  username=ep.fabric.defaults.username or "i2",
                                   cvx_hosts=tuple(ep.cvx_servers))
     except KeyError as exc:
         raise click.ClickException(exc.args[0]) from None
     emit({"rack": rack, "changed": changed}, ctx.output,
          message=f"rack {rack} staged on {ep.ztp.url}: {len(changed)} file(s) changed")
+
+
+@fabric_group.command("dhcp")
+@click.argument("racks", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="isc", show_default=True,
+              help="ISC dhcpd or dnsmasq syntax.")
+@click.option("--router", help="Default gateway to hand out on the management network.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@pass_ctx
+def dhcp_cmd(ctx: Ctx, racks: tuple[str, ...], fmt: str, router: str | None, out: Path | None) -> None:
+    """DHCP entries that send RACKS' new leaves to ZTP: address by system MAC, option 67 =
+    the ztpserver bootstrap URL from the endpoints file."""
+    ep = ctx.endpoints()
+    if ep.ztp is None:
+        raise click.ClickException("the endpoints file has no ztp section (url)")
+    try:
+        text = render_dhcp(ctx.site(), list(racks), ep.ztp.url, fmt=fmt, router=router)
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+    except ValueError as exc:
+        raise click.ClickException(f"--router: {exc}") from None
+    if "host " not in text and "dhcp-host=" not in text:
+        err_console.print(f"no planned leaves in {', '.join(racks)}: nothing to serve")
+    if out:
+        out.write_text(text)
+        err_console.print(f"wrote {out}")
+    elif ctx.output == "table":
+        click.echo(text, nl=False)
+    else:
+        emit({"format": fmt, "racks": list(racks), "config": text}, ctx.output)

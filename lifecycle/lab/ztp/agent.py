@@ -22,6 +22,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -102,6 +103,7 @@ class ZtpAgent:
         self.result = ZtpResult(switch.name)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._short_dir: Path | None = None
 
     def start(self) -> ZtpAgent:
         self._thread = threading.Thread(target=self._run, name=f"ztp-{self.switch.name}",
@@ -111,6 +113,8 @@ class ZtpAgent:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._short_dir is not None:
+            shutil.rmtree(self._short_dir, ignore_errors=True)
 
     def wait(self, timeout: float | None = None) -> ZtpResult:
         if self._thread:
@@ -156,23 +160,34 @@ class ZtpAgent:
         except (urllib.error.URLError, OSError):
             return None
 
+    def _sockets_dir(self) -> Path:
+        """Where the eAPI and syslog unix sockets live: the agent's own directory, unless its
+        path is too long for AF_UNIX (108 bytes), then a private directory under /tmp."""
+        run = self.dir / "run"
+        if len(str(run / "command-api.sock")) < 100:
+            return run
+        if self._short_dir is None:
+            self._short_dir = Path(tempfile.mkdtemp(prefix=f"i2-ztp-{self.switch.name}-"))
+        return self._short_dir
+
     def _bootstrap(self, script: bytes) -> int:
         d = self.dir
         for sub in ("run", "bin"):
             (d / sub).mkdir(parents=True, exist_ok=True)
+        run = self._sockets_dir()
         (d / "bootstrap").write_bytes(script)
         shim = d / "bin" / "FastCli"
         shim.write_text(f"#!{self.python}\n" + (Path(__file__).with_name("fastcli.py")).read_text())
         shim.chmod(0o755)
-        sock = d / "run" / "command-api.sock"
+        sock = run / "command-api.sock"
         if not any(getattr(x, "unix_path", None) == str(sock) for x in self.switch.listeners):
             self.switch.serve(https_port=None, http_port=None, unix_path=str(sock))
         _host_mountpoints()
-        syslog = _Syslog(d / "log.sock", self.result.log)
+        syslog = _Syslog(run / "log.sock", self.result.log)
         env = {**os.environ, "PATH": f"{d / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
                "I2_TWIN_SWITCH": self.switch.name, "I2_TWIN_CONTROL": self.console_url,
-               "I2_FLASH": str(self.switch.flash), "I2_RUN": str(d / "run"),
-               "I2_LOG": str(d / "log.sock"), "I2_PY": self.python,
+               "I2_FLASH": str(self.switch.flash), "I2_RUN": str(run),
+               "I2_LOG": str(run / "log.sock"), "I2_PY": self.python,
                "I2_SCRIPT": str(d / "bootstrap")}
         env.pop("EAPI_TEST", None)  # the client must take the production path (unix socket)
         unshare = shutil.which("unshare") or "unshare"
