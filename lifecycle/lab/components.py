@@ -46,7 +46,7 @@ def start_bmcs(lab: Lab) -> None:
                          password=lab.secrets["bmc"], dead=lab.faults.targets("bmc", "dead"),
                          notification_url=agent.notification_url)
     sushy.start()
-    lab.power = RedfishPower(sushy)
+    lab.power = RedfishPower(sushy, timeout=5.0)
     comp = Component("bmc", "process", sushy.url, sushy.port, sushy.pid or 0,
                      f"tcp://127.0.0.1:{sushy.port}")
     lab.add(comp, sushy.stop)

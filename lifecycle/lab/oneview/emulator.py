@@ -176,7 +176,10 @@ class OneViewEmulator:
                     continue
                 spec.racked = True
                 sht = self._sht_for(spec.model)
-            state = self.power.get(spec)  # outside the lock: the provider may be a remote BMC
+            try:  # outside the lock: the provider may be a remote BMC
+                state = self.power.get(spec)
+            except OSError:  # discovered, but its iLO does not answer
+                state = "Unknown"
             with self.lock:
                 self.hardware[hw_id] = Hardware(spec, hw_id, sht.uri, state)
             added.append(spec.name)
@@ -326,8 +329,12 @@ class OneViewEmulator:
 
     # --- power ----------------------------------------------------------------------------------------
     def read_power(self, hw: Hardware) -> str:
-        """Ask the provider (outside the lock), remember the answer."""
-        state = self.power.get(hw.spec)
+        """Ask the provider (outside the lock), remember the answer. An iLO that does not answer
+        leaves the last known state (OneView shows a stale power state, not an error)."""
+        try:
+            state = self.power.get(hw.spec)
+        except OSError:  # timeouts and refused connections: a hung or unplugged iLO
+            return hw.power
         with self.lock:
             if hw.power != state:
                 hw.power = state
