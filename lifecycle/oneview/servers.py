@@ -260,16 +260,16 @@ class OneViewServers:
             return f"profile {str(data.get('templateCompliance')).lower()}"
         return "ok"
 
-    def _power(self, hw: dict[str, Any], state: str) -> None:
-        with errors(hw.get("name", "server")):
+    def _power(self, hw: dict[str, Any], state: str, subject: str = "") -> None:
+        with errors(subject or hw.get("name", "server")):
             sh = self.ov.server_hardware.get_by_uri(hw["uri"])
             if sh.data.get("powerState") == state:
                 return
             control = "PressAndHold" if state == "Off" else "MomentaryPress"
             sh.update_power_state({"powerState": state, "powerControl": control})
 
-    def _power_state(self, hw: dict[str, Any]) -> str:
-        with errors(hw.get("name", "server")):
+    def _power_state(self, hw: dict[str, Any], subject: str = "") -> str:
+        with errors(subject or hw.get("name", "server")):
             return str(self.ov.server_hardware.get_by_uri(hw["uri"]).data.get("powerState"))
 
     def apply_profile(self, server: Server, template_uri: str, *, power: str = "keep") -> ProfileResult:
@@ -280,7 +280,7 @@ class OneViewServers:
         ``keep`` (as it was before) afterwards.
         """
         hw = self.hardware(server)
-        before = self._power_state(hw)
+        before = self._power_state(hw, server.name)
         prof = self._settled_profile(server.name)
         action, powered_off = "unchanged", False
         with errors(server.name):
@@ -291,7 +291,7 @@ class OneViewServers:
                 tpl = self.ov.server_profile_templates.get_by_uri(template_uri)
                 body = dict(tpl.get_new_profile(), name=server.name, serverHardwareUri=hw["uri"])
                 if self._needs_offline(body) and before == "On":
-                    self._power(hw, "Off")
+                    self._power(hw, "Off", server.name)
                     powered_off = True
                 prof = self.ov.server_profiles.create(body)
                 action = "created"
@@ -304,22 +304,23 @@ class OneViewServers:
                     tpl = self.ov.server_profile_templates.get_by_uri(template_uri)
                     body = dict(tpl.get_new_profile(), name=server.name, serverHardwareUri=hw["uri"],
                                 eTag=data.get("eTag"))
-                    if self._needs_offline(body) and self._power_state(hw) == "On":
-                        self._power(hw, "Off")
+                    if self._needs_offline(body) and self._power_state(hw, server.name) == "On":
+                        self._power(hw, "Off", server.name)
                         powered_off = True
                     prof.update(body)
                     action = "updated"
                 elif data.get("templateCompliance") != "Compliant":
                     preview = prof.get_compliance_preview()
-                    if not preview.get("isOnlineUpdate", False) and self._power_state(hw) == "On":
-                        self._power(hw, "Off")
+                    offline = not preview.get("isOnlineUpdate", False)
+                    if offline and self._power_state(hw, server.name) == "On":
+                        self._power(hw, "Off", server.name)
                         powered_off = True
                     prof.patch("replace", "/templateCompliance", "Compliant")
                     action = "updated"
             compliance = str((prof.data or {}).get("templateCompliance") or "Unknown")
         want = {"on": "On", "off": "Off", "keep": before}.get(power, before)
-        if want in ("On", "Off") and self._power_state(hw) != want:
-            self._power(hw, want)
+        if want in ("On", "Off") and self._power_state(hw, server.name) != want:
+            self._power(hw, want, server.name)
         return ProfileResult(server.name, action, compliance, powered_off, want)
 
     @staticmethod

@@ -37,7 +37,10 @@ def _errors(what: str) -> Iterator[None]:
         transient = getattr(exc, "transient", None)
         if transient is None:
             transient = isinstance(exc, (OSError, TimeoutError, ConnectionError))
-        raise (TransientError if transient else PermanentError)(f"{what}: {exc}") from None
+        text = str(exc)
+        # adapter errors already start with the device they are about
+        message = text if getattr(exc, "subject", None) == what else f"{what}: {text}"
+        raise (TransientError if transient else PermanentError)(message) from None
 
 
 class _Base(Action):

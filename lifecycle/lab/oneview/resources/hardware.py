@@ -13,7 +13,7 @@ from lifecycle.lab.base import Request, Response, Router
 from lifecycle.lab.oneview.catalog import adapter_name, model_info, parse_port_id, processors, resource_type
 from lifecycle.lab.oneview.errors import OneViewError, bad_request, not_found
 from lifecycle.lab.oneview.state import Hardware
-from lifecycle.lab.oneview.tasks import Task
+from lifecycle.lab.oneview.tasks import Task, TaskFailed
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -161,7 +161,13 @@ def register(router: Router, emu: OneViewEmulator) -> None:
             yield 0.9
             try:
                 task.check_fault()
-                emu.power.set(hw.spec, state)  # outside the lock: the provider may be a remote BMC
+                try:
+                    emu.power.set(hw.spec, state)  # outside the lock: the provider may be a remote BMC
+                except OSError as exc:
+                    raise TaskFailed(
+                        "ILO_UNREACHABLE", f"Unable to communicate with the iLO of {hw.spec.oneview_name}.",
+                        f"{type(exc).__name__}: {exc}",
+                        ["Check the iLO's network connectivity and state, then retry."]) from None
             except Exception:  # a failed provider too: the server must not stay "PoweringOff"
                 with emu.lock:
                     hw.power_pending = None
