@@ -20,6 +20,7 @@ from lifecycle.cli.fabric import fabric_group
 from lifecycle.cli.output import FORMATS
 from lifecycle.cli.rack import rack_group
 from lifecycle.cli.runs import runs_group
+from lifecycle.cli.servers import servers_group
 from lifecycle.cli.site import site_group
 
 
@@ -71,6 +72,7 @@ cli.add_command(site_group)
 cli.add_command(runs_group)
 cli.add_command(fabric_group)
 cli.add_command(rack_group)
+cli.add_command(servers_group)
 cli.add_command(baremetal_group)
 
 
