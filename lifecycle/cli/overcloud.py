@@ -1,0 +1,159 @@
+"""``i2 overcloud``: render a Train overcloud's deploy files from the site, validate them with the
+real tripleo-heat-templates, Heat and tripleoclient (see docs/runbooks/overcloud.md)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lifecycle.cli.context import Ctx, pass_ctx
+from lifecycle.cli.output import console, emit, err_console, make_table
+from lifecycle.model.endpoints import SecretStore
+from lifecycle.tripleo.paths import UNDERCLOUD_THT
+
+RENDER_OPTIONS = [
+    click.option("--cms-id", help="The CMS id VSD gave the cloud's cms_name (NeutronNuageCMSId)."),
+    click.option("--ironic", "from_ironic", is_flag=True,
+                 help="Take each node's index from its node:<role>-N tag in the undercloud's Ironic "
+                      "(default: the site's servers of the role in name order)."),
+    click.option("--templates-dir", default=UNDERCLOUD_THT, show_default=True,
+                 help="Where tripleo-heat-templates are on the undercloud."),
+    click.option("--remote-dir", help="Where these files will be on the undercloud "
+                                      "[default: /home/stack/i2/CLOUD]."),
+    click.option("-e", "--extra-env", multiple=True,
+                 help="Another environment file (undercloud path) for the deploy, before secrets.yaml."),
+]
+
+
+def render_options(fn: Any) -> Any:
+    for option in reversed(RENDER_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+def _ironic_nodes(ctx: Ctx, cloud_name: str) -> dict[str, dict[int, str]]:
+    """Role -> {index: node name} from the node:<role>-N capabilities in the cloud's Ironic."""
+    from lifecycle.baremetal import Baremetal, BaremetalError, role_capability
+
+    site, ep = ctx.site(), ctx.endpoints()
+    cloud = site.cloud(cloud_name)
+    try:
+        bm = Baremetal.connect(ep, cloud.undercloud)
+        return {r.name: bm.used_indices(role_capability(r.name)) for r in cloud.roles}
+    except BaremetalError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _nodes(tagged: dict[str, dict[int, str]] | None) -> dict[str, list[tuple[str, int]]] | None:
+    if tagged is None:
+        return None
+    return {role: [(name, i) for i, name in sorted(members.items())] for role, members in tagged.items()}
+
+
+def _check_cloud(ctx: Ctx, cloud: str) -> None:
+    try:
+        ctx.site().cloud(cloud)
+    except KeyError as exc:
+        raise click.ClickException(exc.args[0]) from None
+
+
+@click.group("overcloud")
+def overcloud_group() -> None:
+    """TripleO overclouds: deploy files from the site, validated against the real Train templates."""
+
+
+@overcloud_group.command("render")
+@click.argument("cloud")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Write the files here.")
+@render_options
+@pass_ctx
+def render_cmd(ctx: Ctx, cloud: str, out: Path, cms_id: str | None, from_ironic: bool,
+               templates_dir: str, remote_dir: str | None, extra_env: tuple[str, ...]) -> None:
+    """Render CLOUD's roles_data, network_data, environment files and deploy command into OUT."""
+    from lifecycle.tripleo.render import RenderError, render_overcloud
+
+    _check_cloud(ctx, cloud)
+    nodes = _nodes(_ironic_nodes(ctx, cloud)) if from_ironic else None
+    try:
+        rendered = render_overcloud(ctx.site(), cloud, ctx.endpoints(), out, nodes=nodes, cms_id=cms_id,
+                                    templates_dir=templates_dir, remote_dir=remote_dir,
+                                    extra_environments=extra_env, secrets=SecretStore(ctx.endpoints()))
+    except RenderError as exc:
+        raise click.ClickException(str(exc)) from None
+    data = {"cloud": cloud, "out": str(out), "files": sorted(rendered.files),
+            "command": rendered.command}
+    rows = [(name, "0600 (secrets)" if name == "secrets.yaml" else "") for name in sorted(rendered.files)]
+    if ctx.output != "table":
+        emit(data, ctx.output)
+        return
+    console.print(make_table(f"{cloud}: files in {out}", ["file", "note"], rows))
+    console.print("deploy command (on the undercloud, once the files are there):")
+    console.print("  " + " \\\n    ".join(_pairs(rendered.command)), soft_wrap=True, markup=False,
+                  highlight=False)
+
+
+def _pairs(command: list[str]) -> list[str]:
+    """Shell-ish lines: the command, then each option with its value."""
+    out, i = [" ".join(command[:3])], 3
+    while i < len(command):
+        if command[i].startswith("-") and i + 1 < len(command):
+            out.append(f"{command[i]} {command[i + 1]}")
+            i += 2
+        else:
+            out.append(command[i])
+            i += 1
+    return out
+
+
+@overcloud_group.command("validate")
+@click.argument("cloud")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Render into this directory and keep it (default: a temporary directory).")
+@click.option("--instackenv", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Validate this instackenv.json (default: the cloud's servers from the site).")
+@render_options
+@pass_ctx
+def validate_cmd(ctx: Ctx, cloud: str, out: Path | None, instackenv: Path | None, cms_id: str | None,
+                 from_ironic: bool, templates_dir: str, remote_dir: str | None,
+                 extra_env: tuple[str, ...]) -> None:
+    """Render CLOUD and validate it with THT's process-templates, Heat and tripleoclient.
+
+    Exit 1 when anything is wrong; every finding names the file and the parameter."""
+    from lifecycle.tripleo.render import RenderError
+    from lifecycle.tripleo.validate import ValidationUnavailable, validate_overcloud
+
+    _check_cloud(ctx, cloud)
+    tagged = _ironic_nodes(ctx, cloud) if from_ironic else None
+    with tempfile.TemporaryDirectory(prefix=f"i2-{cloud}-") as tmp:
+        target = out or Path(tmp)
+        try:
+            _, report = validate_overcloud(ctx.site(), cloud, ctx.endpoints(), target, nodes=_nodes(tagged),
+                                           ironic_nodes=tagged, cms_id=cms_id, instackenv=instackenv,
+                                           templates_dir=templates_dir, remote_dir=remote_dir,
+                                           extra_environments=extra_env)
+        except RenderError as exc:
+            raise click.ClickException(str(exc)) from None
+        except ValidationUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+    data = {"cloud": cloud, **report.as_dict()}
+    rows = [(f.severity, f.check, f.file, f.parameter, f.message) for f in report.findings]
+    total = report.timings.get("total", 0.0)
+    if report.ok:
+        message = (f"[green]{cloud}: valid[/green] ({report.stats.get('templates', 0)} templates, "
+                   f"{report.stats.get('nested_stacks', 0)} nested stacks validated by Heat, {total:.1f} s)")
+    else:
+        message = f"[red]{cloud}: {len(report.errors)} error(s)[/red] ({total:.1f} s)"
+    if ctx.output == "table":
+        if rows:
+            console.print(make_table(f"{cloud}: findings", ["severity", "check", "file", "parameter",
+                                                           "message"], rows))
+        console.print(message)
+    else:
+        emit(data, ctx.output)
+    if out:
+        err_console.print(f"rendered files kept in {out}")
+    if not report.ok:
+        raise SystemExit(1)

@@ -1,0 +1,445 @@
+"""Render, from the site model, every file ``openstack overcloud deploy`` of a Train cloud needs.
+
+The Jinja2 templates are in ``heat-templates/``; the roles come from the real
+tripleo-heat-templates 11.6.0 tree (``scripts/lib/tht.sh``), as ``openstack overcloud roles
+generate`` would copy them. Secrets (VSD password, Pure API token, Nuage metadata secret) go only
+into ``secrets.yaml``, written 0600; ``manifest.json`` records what the deploy uses, in order, for
+``lifecycle.tripleo.validate``.
+
+>>> r = render_overcloud(site, "ie1-new", endpoints, Path("out"))   # doctest: +SKIP
+>>> r.command[:3], sorted(r.files)[:2]                               # doctest: +SKIP
+(['openstack', 'overcloud', 'deploy'], ['ips-from-pool.yaml', 'ironic.yaml'])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+import yaml
+
+from lifecycle.model.endpoints import Endpoints, SecretMissing, SecretStore
+from lifecycle.model.schema import Cloud, IsolatedNetwork, Role, Site
+from lifecycle.tripleo.paths import (
+    TEMPLATES_DIR,
+    THT_VERSION,
+    UNDERCLOUD_THT,
+    missing_message,
+    tht_ready,
+    tht_tree,
+)
+
+MANIFEST = "manifest.json"
+SECRETS_FILE = "secrets.yaml"
+# Addresses at the start of a VIP network's pool kept for its VIPs (the network's, Redis').
+VIP_SLOTS = 2
+NO_VIP_NETWORKS = ("Tenant", "Management")
+DEFAULT_MTU = 1500
+# Parameters only secrets.yaml may set: validate refuses them anywhere else.
+SECRET_PARAMETERS = ("NeutronNuageVSDPassword", "CinderPureAPIToken", "NuageMetadataProxySharedSecret",
+                     "NeutronMetadataProxySharedSecret")
+# i2's environment files in the order the deploy command passes them (after THT's own).
+OPERATOR_ENVS = ("network-environment.yaml", "node-info.yaml", "scheduler-hints.yaml",
+                 "ips-from-pool.yaml", "nuage.yaml", "pure.yaml", "ironic.yaml", "ntp-dns.yaml",
+                 SECRETS_FILE)
+
+
+class RenderError(Exception):
+    """The site, the endpoints or the THT tree cannot give a deployable set of files."""
+
+
+@dataclass
+class Rendered:
+    """What :func:`render_overcloud` wrote: file name (relative to ``out_dir``) -> path, and the
+    deploy command as an argument list (paths as they will be on the undercloud)."""
+
+    files: dict[str, Path]
+    command: list[str]
+    out_dir: Path = Path(".")
+    environments: list[str] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+# --- plan: plain data the templates are rendered from -----------------------------------------
+
+
+@dataclass
+class NetPlan:
+    name: str
+    lower: str
+    vlan: int | None
+    cidr: str
+    gateway: str | None
+    pools: list[dict[str, str]]
+    vip: bool
+    mtu: int = DEFAULT_MTU
+    vip_ip: str | None = None
+
+    @property
+    def vip_param(self) -> str:
+        return "PublicVirtualFixedIPs" if self.name == "External" else f"{self.name}VirtualFixedIPs"
+
+    @property
+    def vip_port(self) -> str:
+        return f"{self.name}VipPort"
+
+
+@dataclass
+class RolePlan:
+    name: str
+    count: int
+    flavor: str
+    hostname_format: str
+    capability: str
+    nets: list[NetPlan]
+    slots: int
+    nic_config: str
+    ctlplane_nic: str
+    trunk_nic: str
+    default_route_net: str | None
+    hostnames: dict[str, str] = field(default_factory=dict)
+    ips: dict[str, list[str]] = field(default_factory=dict)
+
+
+def name_lower(name: str) -> str:
+    """THT's ``name_lower`` of a network: ``InternalApi`` -> ``internal_api``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def hostname(fmt: str, stack: str, index: int) -> str:
+    """The hostname THT gives node ``index`` of a role before ``HostnameMap`` applies."""
+    return fmt.replace("%stackname%", stack).replace("%index%", str(index))
+
+
+@cache
+def _derived_roles() -> dict[str, Any]:
+    return yaml.safe_load((TEMPLATES_DIR / "roles.yaml").read_text()) or {}
+
+
+def _load_yaml(path: Path) -> Any:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(), Loader=loader)
+
+
+def base_role(tree: Path, name: str) -> dict[str, Any]:
+    """The THT role definition a site role starts from (a copy, i2's changes applied)."""
+    own = tree / "roles" / f"{name}.yaml"
+    if own.is_file():
+        return dict(_load_yaml(own)[0])
+    derived = _derived_roles().get(name)
+    if derived is None:
+        raise RenderError(f"role {name}: THT {THT_VERSION} has no roles/{name}.yaml and "
+                          "heat-templates/roles.yaml does not derive it")
+    base_file = tree / "roles" / f"{derived['base']}.yaml"
+    role = dict(_load_yaml(base_file)[0])
+    for key in [k for k in role if k.startswith("deprecated_") or k == "uses_deprecated_params"]:
+        del role[key]  # the deprecated aliases belong to the legacy role names only
+    drop = set(derived.get("remove_services", []))
+    role["ServicesDefault"] = [s for s in role.get("ServicesDefault", []) if s not in drop]
+    role["description"] = derived.get("description", role.get("description", ""))
+    if "HostnameFormatDefault" in derived:
+        role["HostnameFormatDefault"] = derived["HostnameFormatDefault"]
+    return role
+
+
+def _role_networks(base: Mapping[str, Any]) -> list[str]:
+    nets = base.get("networks") or []
+    return list(nets) if isinstance(nets, Mapping | list) else []
+
+
+def _pool_addresses(net: IsolatedNetwork) -> Iterator[str]:
+    for pool in net.allocation_pools:
+        for n in range(int(pool.start), int(pool.end) + 1):
+            ip = ipaddress.IPv4Address(n)
+            if ip != net.gateway:
+                yield str(ip)
+
+
+def _net_plan(net: IsolatedNetwork) -> NetPlan:
+    pools = [{"start": str(p.start), "end": str(p.end)} for p in net.allocation_pools]
+    return NetPlan(name=net.name, lower=name_lower(net.name), vlan=net.vlan, cidr=str(net.cidr),
+                   gateway=str(net.gateway) if net.gateway else None, pools=pools,
+                   vip=net.name not in NO_VIP_NETWORKS)
+
+
+def default_nodes(site: Site, cloud: Cloud) -> dict[str, list[tuple[str, int]]]:
+    """Role -> [(server, index)] as the rack runbook first tags a fresh cloud: name order."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for role in cloud.roles:
+        members = sorted(s.name for s in site.servers if s.cloud == cloud.name and s.role == role.name)
+        out[role.name] = [(name, i) for i, name in enumerate(members)]
+    return out
+
+
+def _nics(site: Site, cloud: Cloud, role: Role) -> tuple[str, str]:
+    """(ctlplane NIC, trunk NIC) from the hardware profile of the role's servers."""
+    servers = sorted((s for s in site.servers if s.cloud == cloud.name and s.role == role.name),
+                     key=lambda s: s.name)
+    profile = site.hardware_profiles.get(servers[0].hardware_profile) if servers else None
+    if profile is None:
+        return "nic1", "nic2"
+    names = [n.name for n in profile.nics]
+    pxe = next((n.name for n in profile.nics if n.pxe), names[0])
+    trunk = next((n for n in names if n != pxe), pxe)
+    return pxe, trunk
+
+
+def plan_cloud(site: Site, cloud: Cloud, tree: Path,
+               nodes: Mapping[str, Sequence[tuple[str, int]]] | None = None
+               ) -> tuple[list[dict[str, Any]], list[NetPlan], list[RolePlan], str | None]:
+    """roles_data entries, network plans, role plans and the Redis VIP."""
+    nets = [_net_plan(n) for n in cloud.networks]
+    by_name = {n.name: n for n in nets}
+    members = dict(default_nodes(site, cloud))
+    for role_name, given in (nodes or {}).items():
+        members[role_name] = [(str(n), int(i)) for n, i in given]
+    roles_data: list[dict[str, Any]] = []
+    plans: list[RolePlan] = []
+    for role in cloud.roles:
+        base = base_role(tree, role.name)
+        base["name"] = role.name
+        base["CountDefault"] = role.count
+        fmt = role.hostname_format or base.get("HostnameFormatDefault") or \
+            f"%stackname%-{role.name.lower()}-%index%"
+        base["HostnameFormatDefault"] = fmt
+        wanted = [n for n in _role_networks(base) if n in by_name]
+        if isinstance(base.get("networks"), Mapping):
+            base["networks"] = {n: base["networks"][n] for n in wanted}
+        else:
+            base["networks"] = wanted
+        gateways = [n for n in base.get("default_route_networks", []) if n in by_name and by_name[n].gateway]
+        if "default_route_networks" in base:
+            base["default_route_networks"] = [n for n in base["default_route_networks"]
+                                              if n in by_name or n == "ControlPlane"]
+        roles_data.append(base)
+        given = members.get(role.name, [])
+        slots = max([role.count, len(given), *[i + 1 for _, i in given]])
+        ctl, trunk = _nics(site, cloud, role)
+        plan = RolePlan(name=role.name, count=role.count, flavor=role.flavor, hostname_format=fmt,
+                        capability=role.name.lower(), nets=[by_name[n] for n in wanted], slots=slots,
+                        nic_config=f"{role.name.lower()}.yaml", ctlplane_nic=ctl, trunk_nic=trunk,
+                        default_route_net=gateways[0] if gateways else None)
+        for node, index in sorted(given, key=lambda x: x[1]):
+            plan.hostnames[hostname(fmt, cloud.stack, index)] = node
+        plans.append(plan)
+    redis = _allocate(cloud, nets, plans)
+    return roles_data, nets, plans, redis
+
+
+def _allocate(cloud: Cloud, nets: list[NetPlan], plans: list[RolePlan]) -> str | None:
+    """Predictable addresses: per network, its VIPs then one block per role (cloud order)."""
+    redis: str | None = None
+    by_name = {n.name: n for n in cloud.networks}
+    for net in nets:
+        users = [p for p in plans if net in p.nets]
+        reserved = VIP_SLOTS if net.vip else 0
+        need = reserved + sum(p.slots for p in users)
+        addresses = list(_take(_pool_addresses(by_name[net.name]), need))
+        if len(addresses) < need:
+            parts = ", ".join(f"{p.name} {p.slots}" for p in users)
+            raise RenderError(
+                f"network {net.name} of cloud {cloud.name}: its allocation pools hold "
+                f"{len(addresses)} addresses but {need} are needed ({reserved} VIPs, {parts})")
+        if net.vip:
+            net.vip_ip = addresses[0]
+            if net.name == "InternalApi":
+                redis = addresses[1]
+        at = reserved
+        for p in users:
+            p.ips[net.lower] = addresses[at:at + p.slots]
+            at += p.slots
+    return redis
+
+
+def _take(it: Iterator[str], n: int) -> Iterator[str]:
+    for i, item in enumerate(it):
+        if i >= n:
+            return
+        yield item
+
+
+# --- secrets and endpoints --------------------------------------------------------------------
+
+
+def metadata_secret(vsd_password: str, cloud: str) -> str:
+    """The Nuage metadata proxy secret (shared by Nova's metadata API and the VRS metadata agent),
+    derived from the VSD password so it is stable across renders and never stored elsewhere."""
+    return hmac.new(vsd_password.encode(), f"i2 nuage metadata {cloud}".encode(), hashlib.sha256).hexdigest()
+
+
+def _host_port(url: str, default_port: int) -> str:
+    parts = urlsplit(url if "//" in url else f"https://{url}")
+    return f"{parts.hostname}:{parts.port or default_port}"
+
+
+def _secrets(cloud: Cloud, endpoints: Endpoints, store: SecretStore) -> dict[str, str]:
+    out: dict[str, str] = {}
+    try:
+        if cloud.nuage is not None:
+            vsd = endpoints.vsd
+            assert vsd is not None
+            password = store.get(vsd.password)
+            out["NeutronNuageVSDPassword"] = password
+            secret = metadata_secret(password, cloud.name)
+            store.seen.add(secret)
+            out["NuageMetadataProxySharedSecret"] = secret
+            out["NeutronMetadataProxySharedSecret"] = secret
+        if cloud.pure is not None:
+            assert endpoints.pure is not None
+            out["CinderPureAPIToken"] = store.get(endpoints.pure.api_token)
+    except SecretMissing as exc:
+        raise RenderError(f"cloud {cloud.name}: {exc}") from None
+    return out
+
+
+def _check_endpoints(cloud: Cloud, endpoints: Endpoints) -> None:
+    if cloud.nuage is not None and endpoints.vsd is None:
+        raise RenderError(f"cloud {cloud.name} uses Nuage: the endpoints file needs a vsd section "
+                          "(url, username, password)")
+    if cloud.pure is not None and endpoints.pure is None:
+        raise RenderError(f"cloud {cloud.name} has a Pure backend: the endpoints file needs a pure "
+                          "section (url, api_token)")
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def _yaml_filter(value: Any) -> str:
+    return yaml.safe_dump(value, sort_keys=False, default_flow_style=False, width=1000).rstrip("\n")
+
+
+@cache
+def _jinja() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             autoescape=False)
+    env.filters["tojson"] = lambda v: json.dumps(v)
+    env.filters["yaml"] = _yaml_filter
+    return env
+
+
+def _write(path: Path, text: str, *, private: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if private:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+    else:
+        path.write_text(text)
+
+
+def render_overcloud(site: Site, cloud_name: str, endpoints: Endpoints, out_dir: str | Path, *,
+                     nodes: Mapping[str, Sequence[tuple[str, int]]] | None = None,
+                     cms_id: str | None = None, tht: Path | None = None,
+                     templates_dir: str = UNDERCLOUD_THT, remote_dir: str | None = None,
+                     extra_environments: Sequence[str] = (),
+                     secrets: SecretStore | None = None) -> Rendered:
+    """Write the overcloud files of ``cloud_name`` into ``out_dir`` and return them with the
+    deploy command.
+
+    ``nodes``: role -> [(node name, node index)], the ``node:<role>-N`` tags from Ironic, for
+    ``HostnameMap`` and ``<Role>IPs``; by default the site's servers of the role in name order.
+    ``cms_id``: the CMS id VSD gave the cloud's ``cms_name`` (``NeutronNuageCMSId``).
+    ``templates_dir``/``remote_dir``: where THT and these files will be on the undercloud.
+    ``secrets``: the store secrets are read through (its ``seen`` feeds redaction).
+    """
+    try:
+        cloud = site.cloud(cloud_name)
+    except KeyError as exc:
+        raise RenderError(exc.args[0]) from None
+    if cloud.release != "train":
+        raise RenderError(f"cloud {cloud.name} is {cloud.release}: i2 renders Train (OSP 16) "
+                          f"overclouds, the last release with the Nuage integration")
+    if not cloud.managed:
+        raise RenderError(f"cloud {cloud.name} is not managed by i2 (managed: false)")
+    tree = Path(tht) if tht else tht_tree()
+    if not tht_ready(tree):
+        raise RenderError(missing_message())
+    _check_endpoints(cloud, endpoints)
+    store = secrets or SecretStore(endpoints)
+    secret_values = _secrets(cloud, endpoints, store)
+    roles_data, nets, plans, redis = plan_cloud(site, cloud, tree, nodes)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    remote = (remote_dir or f"/home/stack/i2/{cloud.name}").rstrip("/")
+    tht_remote = templates_dir.rstrip("/")
+    vsd_ip = _host_port(endpoints.vsd.url, 8443) if endpoints.vsd and cloud.nuage else ""
+    drivers = ["nuage", "nuage_baremetal"] if cloud.ironic else ["nuage"]
+    ctx: dict[str, Any] = {
+        "cloud": cloud, "tht": tht_remote, "tht_version": THT_VERSION, "remote_dir": remote,
+        "roles": plans, "networks": nets, "roles_data": roles_data, "redis_vip": redis,
+        "any_hostnames": any(p.hostnames for p in plans),
+        "nuage": cloud.nuage, "cms_id": cms_id, "vsd_ip": vsd_ip,
+        "vsd_username": endpoints.vsd.username if endpoints.vsd else "",
+        "vsd_organisation": endpoints.vsd.organisation if endpoints.vsd else "",
+        "mechanism_drivers": drivers, "pure": cloud.pure,
+        "pure_san_ip": urlsplit(endpoints.pure.url).hostname if endpoints.pure else "",
+        "ntp_servers": [str(x) for x in site.site.ntp_servers],
+        "dns_servers": [str(x) for x in site.site.dns_servers], "domain": site.site.domain,
+        "secrets": secret_values,
+    }
+    env = _jinja()
+    files: dict[str, Path] = {}
+
+    def emit(name: str, template: str, private: bool = False, **extra: Any) -> None:
+        text = env.get_template(template).render(**ctx, **extra)
+        _write(out / name, text, private=private)
+        files[name] = out / name
+
+    emit("roles_data.yaml", "roles_data.yaml.j2")
+    emit("network_data.yaml", "network_data.yaml.j2")
+    for plan in plans:
+        emit(f"nic-configs/{plan.nic_config}", "nic-config.yaml.j2", role=plan)
+    wanted = {"nuage.yaml": cloud.nuage is not None, "pure.yaml": cloud.pure is not None,
+              "ironic.yaml": cloud.ironic}
+    operator = [n for n in OPERATOR_ENVS if wanted.get(n, True)]
+    for name in operator:
+        emit(name, f"{name}.j2", private=name == SECRETS_FILE)
+    tht_envs = ["environments/network-isolation.yaml"]
+    if cloud.ironic:
+        tht_envs.append("environments/services/ironic-overcloud.yaml")
+    if cloud.nuage is not None:
+        tht_envs += ["environments/neutron-nuage-config.yaml", "environments/nova-nuage-config.yaml"]
+    if cloud.pure is not None:
+        tht_envs.append("environments/cinder-pure-config.yaml")
+    # Extra files (e.g. containers-prepare-parameter.yaml) go before secrets.yaml.
+    ordered = [{"tht": e} for e in tht_envs] + [{"file": n} for n in operator if n != SECRETS_FILE] \
+        + [{"path": p} for p in extra_environments] + [{"file": SECRETS_FILE}]
+    environments = [f"{tht_remote}/{e['tht']}" if "tht" in e else
+                    f"{remote}/{e['file']}" if "file" in e else e["path"] for e in ordered]
+    command = ["openstack", "overcloud", "deploy", "--templates", tht_remote, "--stack", cloud.stack,
+               "-r", f"{remote}/roles_data.yaml", "-n", f"{remote}/network_data.yaml"]
+    for path in environments:
+        command += ["-e", path]
+    manifest = {
+        "i2_manifest": 1, "cloud": cloud.name, "stack": cloud.stack, "tht_version": THT_VERSION,
+        "templates": tht_remote, "remote_dir": remote, "roles_data": "roles_data.yaml",
+        "network_data": "network_data.yaml", "environments": ordered,
+        "operator_files": operator, "hot_templates": [f"nic-configs/{p.nic_config}" for p in plans],
+        "roles": {p.name: {"count": p.count, "slots": p.slots, "capability": p.capability,
+                           "hostname_format": p.hostname_format} for p in plans},
+        "command": command,
+    }
+    _write(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    files[MANIFEST] = out / MANIFEST
+    return Rendered(files=files, command=command, out_dir=out, environments=environments,
+                    manifest=manifest)
+
+
+def load_manifest(out_dir: str | Path) -> dict[str, Any]:
+    path = Path(out_dir) / MANIFEST
+    if not path.is_file():
+        raise RenderError(f"{out_dir} has no {MANIFEST}: render it first (i2 overcloud render)")
+    return json.loads(path.read_text())
