@@ -47,6 +47,28 @@ def _ironic_nodes(ctx: Ctx, cloud_name: str) -> dict[str, dict[int, str]]:
         raise click.ClickException(str(exc)) from None
 
 
+def site_instackenv(ctx: Ctx, cloud_name: str, path: Path,
+                    nodes: dict[str, list[tuple[str, int]]] | None = None) -> int:
+    """The cloud's servers as ``i2 baremetal export --no-secrets`` writes them (BMC passwords are
+    placeholders: tripleoclient's validation does not read them)."""
+    from lifecycle.baremetal import instackenv, node_spec
+    from lifecycle.baremetal.export import dump_instackenv
+    from lifecycle.tripleo.render import default_nodes
+
+    site, ep = ctx.site(), ctx.endpoints()
+    members = nodes or default_nodes(site, site.cloud(cloud_name))
+    indices = {name: f"{role.lower()}-{i}" for role, m in members.items() for name, i in m}
+    specs = []
+    for s in sorted((s for s in site.servers if s.cloud == cloud_name), key=lambda s: s.name):
+        addr, sysid = ep.bmc.redfish(s.name, str(s.ilo)) if ep.bmc else (f"https://{s.ilo}",
+                                                                           "/redfish/v1/Systems/1")
+        specs.append(node_spec(site, s, redfish_address=addr, redfish_system_id=sysid,
+                               bmc_username=ep.bmc.username if ep.bmc else "i2",
+                               bmc_password="<secret>", bmc_ca_file=None, macs={}))
+    path.write_text(dump_instackenv(instackenv(specs, node_indices=indices, include_secrets=False)))
+    return len(specs)
+
+
 def _nodes(tagged: dict[str, dict[int, str]] | None) -> dict[str, list[tuple[str, int]]] | None:
     if tagged is None:
         return None
@@ -128,7 +150,10 @@ def validate_cmd(ctx: Ctx, cloud: str, out: Path | None, instackenv: Path | None
     _check_cloud(ctx, cloud)
     tagged = _ironic_nodes(ctx, cloud) if from_ironic else None
     with tempfile.TemporaryDirectory(prefix=f"i2-{cloud}-") as tmp:
-        target = out or Path(tmp)
+        target = out or Path(tmp) / "rendered"
+        if instackenv is None:
+            instackenv = Path(tmp) / "instackenv.json"
+            site_instackenv(ctx, cloud, instackenv, _nodes(tagged))
         try:
             _, report = validate_overcloud(ctx.site(), cloud, ctx.endpoints(), target, nodes=_nodes(tagged),
                                            ironic_nodes=tagged, cms_id=cms_id, instackenv=instackenv,

@@ -357,8 +357,13 @@ def validate_stack(tree: Path, env_paths: list[str], findings: Findings) -> dict
     efiles, env = template_utils.process_multiple_environments_and_files(env_paths=env_paths)
     files = {**tfiles, **efiles}
     engine = service.EngineService("localhost", "engine")
-    result = engine.validate_template(offline_context(), template, params=env, files=files,
-                                      show_nested=True, ignorable_errors=["99001"])
+    try:
+        result = engine.validate_template(offline_context(), template, params=env, files=files,
+                                          show_nested=True, ignorable_errors=["99001"])
+    except Exception as exc:  # the RPC layer wraps Heat's errors in ExpectedException
+        inner = getattr(exc, "exc_info", None)
+        real = inner[1] if inner else exc
+        result = {"Error": f"{type(real).__name__}: {real}"}
     if isinstance(result, dict) and "Error" in result:
         error = str(result["Error"])
         m = re.search(r"(resources(?:\.|\[)[^:\s]+)", error)

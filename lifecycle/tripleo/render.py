@@ -359,11 +359,11 @@ def render_overcloud(site: Site, cloud_name: str, endpoints: Endpoints, out_dir:
         cloud = site.cloud(cloud_name)
     except KeyError as exc:
         raise RenderError(exc.args[0]) from None
+    if not cloud.managed:
+        raise RenderError(f"cloud {cloud.name} is not managed by i2 (managed: false)")
     if cloud.release != "train":
         raise RenderError(f"cloud {cloud.name} is {cloud.release}: i2 renders Train (OSP 16) "
                           f"overclouds, the last release with the Nuage integration")
-    if not cloud.managed:
-        raise RenderError(f"cloud {cloud.name} is not managed by i2 (managed: false)")
     tree = Path(tht) if tht else tht_tree()
     if not tht_ready(tree):
         raise RenderError(missing_message())

@@ -264,31 +264,6 @@ def check_secrets(out: Path, manifest: Mapping[str, Any]) -> list[Finding]:
     return found
 
 
-# --- instackenv -------------------------------------------------------------------------------
-
-
-def site_instackenv(site: Site, cloud_name: str, endpoints: Endpoints | None, path: Path,
-                    nodes: Mapping[str, Sequence[tuple[str, int]]] | None = None) -> int:
-    """The cloud's nodes as ``i2 baremetal export --no-secrets`` writes them (BMC passwords are
-    placeholders: tripleoclient's validation does not need them)."""
-    from lifecycle.baremetal import instackenv, node_spec
-
-    bmc = endpoints.bmc if endpoints else None
-    indices: dict[str, str] = {}
-    for role, members in (nodes or {}).items():
-        for name, index in members:
-            indices[name] = f"{role.lower()}-{index}"
-    specs = []
-    for s in sorted((s for s in site.servers if s.cloud == cloud_name), key=lambda s: s.name):
-        addr, sysid = bmc.redfish(s.name, str(s.ilo)) if bmc else (f"https://{s.ilo}",
-                                                                     "/redfish/v1/Systems/1")
-        specs.append(node_spec(site, s, redfish_address=addr, redfish_system_id=sysid,
-                               bmc_username=bmc.username if bmc else "i2", bmc_password="<secret>",
-                               bmc_ca_file=None, macs={}))
-    path.write_text(json.dumps(instackenv(specs, node_indices=indices, include_secrets=False), indent=2))
-    return len(specs)
-
-
 # --- runner -----------------------------------------------------------------------------------
 
 
@@ -356,21 +331,17 @@ def validate_overcloud(site: Site, cloud_name: str, endpoints: Endpoints, out_di
                        cms_id: str | None = None, instackenv: Path | None = None,
                        tht: Path | None = None, venv: Path | None = None,
                        **render_options: Any) -> tuple[Rendered, Report]:
-    """Render ``cloud_name`` into ``out_dir`` and validate it. Without ``instackenv`` the cloud's
-    servers from the site are validated as tripleoclient would import them."""
+    """Render ``cloud_name`` into ``out_dir`` and validate it (and ``instackenv``, if given: the
+    CLI passes the cloud's nodes as the baremetal adapter exports them)."""
     store = SecretStore(endpoints)
     rendered = render_overcloud(site, cloud_name, endpoints, out_dir, nodes=nodes, cms_id=cms_id,
                                 tht=tht, secrets=store, **render_options)
     t0 = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="i2-instackenv-") as tmp:
-        if instackenv is None:
-            instackenv = Path(tmp) / "instackenv.json"
-            site_instackenv(site, cloud_name, endpoints, instackenv, nodes)
-        report = validate_rendered(out_dir, ironic_nodes=ironic_nodes, instackenv=instackenv,
-                                   tht=tht, venv=venv, secrets=store.seen)
+    report = validate_rendered(out_dir, ironic_nodes=ironic_nodes, instackenv=instackenv,
+                               tht=tht, venv=venv, secrets=store.seen)
     report.timings["total"] = time.monotonic() - t0
     return rendered, report
 
 
 __all__ = ["Finding", "RenderError", "Report", "ValidationUnavailable", "check_placement",
-           "site_instackenv", "validate_overcloud", "validate_rendered"]
+           "validate_overcloud", "validate_rendered"]
