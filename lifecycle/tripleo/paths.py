@@ -18,6 +18,11 @@ def tht_cache() -> Path:
     return Path(os.environ.get("I2_THT_CACHE") or REPO_ROOT / ".cache" / "tht")
 
 
+def work_cache() -> Path:
+    """Processed trees and Heat's per-template results (``$I2_THT_WORK``, else the THT cache)."""
+    return Path(os.environ.get("I2_THT_WORK") or tht_cache())
+
+
 def tht_tree() -> Path:
     """The unpacked tripleo-heat-templates 11.6.0 sdist (Train)."""
     return tht_cache() / f"tripleo-heat-templates-{THT_VERSION}"

@@ -46,10 +46,10 @@ from lifecycle.tripleo.paths import (
     REPO_ROOT,
     heat_venv,
     missing_message,
-    tht_cache,
     tht_ready,
     tht_tree,
     venv_ready,
+    work_cache,
 )
 from lifecycle.tripleo.render import (
     SECRET_PARAMETERS,
@@ -275,8 +275,8 @@ def run_heat_checks(out: Path, manifest: Mapping[str, Any], *, instackenv: Path 
         raise ValidationUnavailable(missing_message())
     with tempfile.TemporaryDirectory(prefix="i2-tht-") as work:
         req = {
-            "tht": str(tree), "processed_root": str(tht_cache() / "processed"),
-            "heat_cache": str(tht_cache() / "heat-validated.json"),
+            "tht": str(tree), "processed_root": str(work_cache() / "processed"),
+            "heat_cache": str(work_cache() / "heat-validated.json"),
             "roles_data": str(out / manifest["roles_data"]),
             "network_data": str(out / manifest["network_data"]),
             "files_dir": str(out), "work": work, "templates_prefix": manifest["templates"],
