@@ -84,27 +84,55 @@ class _Loader(yaml.SafeLoader):
 _SEXAGESIMAL = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 
 
+def _merged_pairs(loader: _Loader, node: yaml.MappingNode) -> tuple[list[Any], list[Any]]:
+    """(inherited, own) key/value node pairs of a mapping with ``<<`` merge keys.
+
+    Done here rather than with PyYAML's ``flatten_mapping``, whose order for ``<<: [*a, *b]``
+    changed between releases (6.0.4 lets the last mapping win); YAML says the first one wins.
+    """
+    inherited: list[Any] = []
+    own: list[Any] = []
+    for key_node, value_node in node.value:
+        if key_node.tag != "tag:yaml.org,2002:merge":
+            if key_node.tag == "tag:yaml.org,2002:value":
+                key_node.tag = "tag:yaml.org,2002:str"
+            own.append((key_node, value_node))
+            continue
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for src in sources:
+            if not isinstance(src, yaml.MappingNode):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"expected a mapping or list of mappings for merging, but found {src.id}",
+                    src.start_mark)
+            more, mine = _merged_pairs(loader, src)
+            inherited += mine + more  # a mapping's own keys beat what it merged itself
+    return inherited, own
+
+
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
-    # Keys merged in with ``<<: *anchor`` come first and may be overridden by the mapping's own
-    # keys (that is what merge keys are for); only the mapping's own keys must be unique.
-    own = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
-    loader.flatten_mapping(node)
-    inherited = len(node.value) - own
+    # Keys merged in with ``<<: *anchor`` may be overridden by the mapping's own keys (that is
+    # what merge keys are for); only the mapping's own keys must be unique.
+    inherited, own = _merged_pairs(loader, node)
     out = LineDict()
     out.line = node.start_mark.line + 1
     out.key_lines = {}
-    own_keys: set[Any] = set()
-    for index, (key_node, value_node) in enumerate(node.value):
+    for key_node, value_node in inherited:
         key = loader.construct_object(key_node, deep=True)
-        if index >= inherited and key in own_keys:
+        if key not in out:  # the first mapping merged in wins
+            out[key] = loader.construct_object(value_node, deep=True)
+            out.key_lines[key] = key_node.start_mark.line + 1
+    own_keys: set[Any] = set()
+    for key_node, value_node in own:
+        key = loader.construct_object(key_node, deep=True)
+        if key in own_keys:
             raise yaml.constructor.ConstructorError(
                 "while constructing a mapping",
                 node.start_mark,
                 f"found duplicate key {key!r}",
                 key_node.start_mark,
             )
-        if index >= inherited:
-            own_keys.add(key)
+        own_keys.add(key)
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_lines[key] = key_node.start_mark.line + 1
     return out
