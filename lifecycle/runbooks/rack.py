@@ -267,7 +267,8 @@ def _view(params: dict[str, Any]) -> Any:
 def report(store: Any, run_id: str) -> list[dict[str, Any]]:
     """One row per server and switch of the run: state, evidence, and what failed and why."""
     rows: dict[str, dict[str, Any]] = {}
-    for st in store.get_steps(run_id):
+    stopped: dict[str, bool] = {}
+    for st in sorted(store.get_steps(run_id), key=lambda st: st.seq):
         kind, _, name = st.target.partition(":")
         if kind not in ("server", "switch"):
             continue
@@ -286,9 +287,11 @@ def report(store: Any, run_id: str) -> list[dict[str, Any]]:
             elif stage == "verify":
                 checks = out.get("checks") or []
                 row["evidence"] = f"{sum(1 for c in checks if c.get('ok'))}/{len(checks)} checks ok"
-        elif status in ("failed", "quarantined", "skipped") and not row["error"]:
+        elif status in ("failed", "quarantined", "skipped") and not stopped.get(st.target):
+            stopped[st.target] = True  # the first step that did not end done says where it stopped
             row["state"] = f"{stage} {status}"
             row["error"] = st.last_error or ""
-        elif status in ("running", "pending") and row["state"].endswith("done"):
+        elif status in ("running", "pending") and not stopped.get(st.target):
+            stopped[st.target] = True
             row["state"] = f"{stage} {status}"
     return sorted(rows.values(), key=lambda r: (r["kind"] != "switch", r["device"]))
