@@ -9,7 +9,8 @@ switch in a private mount namespace (``unshare --mount``):
 - ``FastCli``      -> first on PATH, forwarding CLI lines to the switch (see fastcli.py).
 
 ``/tmp`` stays the host's (the Python running the client may live under it), so bootstraps
-run one at a time: the client keeps fixed names there (``/tmp/startup-config``).
+run one at a time on the host, twins included (a file lock): the client keeps fixed names there
+(``/tmp/startup-config``).
 
 When the bootstrap exits 0 the switch reloads with the new startup-config, as EOS does.
 Needs root (mount namespaces), which the lab has on its machines.
@@ -17,6 +18,7 @@ Needs root (mount namespaces), which the lab has on its machines.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -27,6 +29,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +44,18 @@ exec "$I2_PY" "$I2_SCRIPT"
 
 
 _ONE_AT_A_TIME = threading.Lock()
+_HOST_LOCK = Path(tempfile.gettempdir()) / "i2-ztp-bootstrap.lock"
+
+
+@contextmanager
+def _one_bootstrap_on_this_host() -> Iterator[None]:
+    """Every twin on the host shares the client's fixed /tmp names: one bootstrap at a time."""
+    with _ONE_AT_A_TIME, open(_HOST_LOCK, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @dataclass
@@ -192,7 +208,7 @@ class ZtpAgent:
         env.pop("EAPI_TEST", None)  # the client must take the production path (unix socket)
         unshare = shutil.which("unshare") or "unshare"
         try:
-            with _ONE_AT_A_TIME:
+            with _one_bootstrap_on_this_host():
                 proc = subprocess.run([unshare, "--mount", "--propagation", "private", "sh",
                                        "-c", _NS_SCRIPT], env=env, cwd=d, capture_output=True,
                                       text=True, timeout=self.timeout)
