@@ -1,0 +1,61 @@
+"""openstacksdk connections to the site's clouds, from the clouds.yaml entries the endpoints file
+names (``clouds: {ie1-new: {cloud: ie1-new-admin, clouds_yaml: clouds.yaml}}``).
+
+>>> conn = connect(endpoints, "ie1-new")                   # doctest: +SKIP
+>>> [h.name for h in conn.compute.hypervisors()]           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifecycle.model.endpoints import CloudRef, Endpoints
+
+
+class CloudError(Exception):
+    """A cloud call failed; ``transient`` says whether a retry may help; ``subject`` names
+    the object it is about (the engine prefixes errors with it once)."""
+
+    def __init__(self, message: str, *, transient: bool = False, subject: str | None = None):
+        super().__init__(message)
+        self.transient = transient
+        self.subject = subject
+
+
+def cloud_ref(endpoints: Endpoints, cloud: str) -> CloudRef:
+    try:
+        return endpoints.clouds[cloud]
+    except KeyError:
+        known = ", ".join(sorted(endpoints.clouds)) or "none"
+        raise CloudError(f"no clouds.yaml entry for cloud {cloud!r} in the endpoints file "
+                         f"(clouds: {known})") from None
+
+
+def connect(endpoints: Endpoints, cloud: str) -> Any:
+    """An ``openstack.connection.Connection`` for the cloud's clouds.yaml entry (TLS verified
+    with the entry's ``cacert``, or the system store)."""
+    import openstack
+    from openstack.config import OpenStackConfig
+
+    ref = cloud_ref(endpoints, cloud)
+    files = [str(endpoints.path(ref.clouds_yaml))] if ref.clouds_yaml else None
+    try:
+        config = OpenStackConfig(config_files=files, load_envvars=False)
+        region = config.get_one(cloud=ref.cloud)
+    except Exception as exc:  # openstacksdk raises its own config errors
+        raise CloudError(f"cloud {cloud}: clouds.yaml entry {ref.cloud!r}: {exc}") from None
+    return openstack.connection.Connection(config=region)
+
+
+def transient(exc: BaseException) -> bool:
+    """Worth a retry: connection trouble, timeouts, 5xx, 408/409 races, 429."""
+    from keystoneauth1 import exceptions as ks
+    from openstack import exceptions as osx
+
+    if isinstance(exc, (ks.ConnectFailure, ks.ConnectTimeout, ks.RetriableConnectionFailure,
+                        ConnectionError, TimeoutError)):
+        return True
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, osx.HttpException) and status is not None:
+        return status >= 500 or status in (408, 429)
+    return False

@@ -1,0 +1,224 @@
+"""The Nuage adapter's facade: what i2 reads and changes in one VSD enterprise, through vspk.
+
+Every change is idempotent (it looks for its object by name, or by the externalID i2 gave it,
+before creating) so an interrupted run that repeats it creates nothing twice.
+
+>>> vsd = Nuage.connect(endpoints, secrets)                       # doctest: +SKIP
+>>> ent = vsd.enterprise("IE1")                                   # doctest: +SKIP
+>>> zone = vsd.zone(vsd.domain(ent, "ie1-prd"), "billing")        # doctest: +SKIP
+>>> subnet, created = vsd.ensure_subnet(zone, "billing-prd-b", "10.20.4.64/26")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from lifecycle.model.endpoints import Endpoints, SecretStore
+from lifecycle.nuage.client import NuageError, connect, wrap
+from lifecycle.nuage.policy import MIRROR_PREFIX, Entry, Ref
+
+PAGE = 500  # VSD's page size cap; i2 pages through every list
+
+
+def _q(value: str) -> str:
+    return '"' + value.replace('"', '\\"') + '"'
+
+
+class Nuage:
+    """One VSD session. Objects returned are vspk's own (``NUEnterprise``, ``NUSubnet``...)."""
+
+    def __init__(self, session: Any):
+        self.session = session
+
+    @classmethod
+    def connect(cls, endpoints: Endpoints, secrets: SecretStore) -> Nuage:
+        return cls(connect(endpoints, secrets))
+
+    @property
+    def me(self) -> Any:
+        return self.session.user
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _call(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except NuageError:
+            raise
+        except Exception as exc:
+            raise wrap(exc, what) from None
+
+    def all(self, fetcher: Any, filter: str | None = None) -> list[Any]:
+        """Every object of a fetcher (``get()`` does not page by itself)."""
+        out: list[Any] = []
+        page = 0
+        with self._call(f"list {fetcher.managed_class().rest_name}"):
+            while True:
+                got = fetcher.get(filter=filter, page=page, page_size=PAGE) or []
+                out += got
+                if len(got) < PAGE:
+                    return out
+                page += 1
+
+    def first(self, fetcher: Any, filter: str) -> Any | None:
+        with self._call(f"find {fetcher.managed_class().rest_name} {filter}"):
+            return fetcher.get_first(filter=filter)
+
+    def enterprise(self, name: str) -> Any | None:
+        return self.first(self.me.enterprises, f"name == {_q(name)}")
+
+    def domain(self, enterprise: Any, name: str) -> Any | None:
+        return self.first(enterprise.domains, f"name == {_q(name)}")
+
+    def zone(self, domain: Any, name: str) -> Any | None:
+        return self.first(domain.zones, f"name == {_q(name)}")
+
+    def subnet(self, parent: Any, name: str) -> Any | None:
+        """A subnet by name under a zone or a domain."""
+        return self.first(parent.subnets, f"name == {_q(name)}")
+
+    def vm_interfaces(self, subnet: Any) -> list[Any]:
+        return self.all(subnet.vm_interfaces)
+
+    def vports(self, subnet: Any) -> list[Any]:
+        return self.all(subnet.vports)
+
+    def names(self, domain: Any, enterprise: Any) -> dict[str, Ref]:
+        """VSD id -> :class:`Ref` for every zone, subnet, policy group of the domain and
+        network macro of the enterprise, so entries read back speak the site's names."""
+        out: dict[str, Ref] = {}
+        for z in self.all(domain.zones):
+            out[z.id] = Ref("ZONE", z.name)
+        for s in self.all(domain.subnets):
+            out[s.id] = Ref("SUBNET", s.name)
+        for pg in self.all(domain.policy_groups):
+            out[pg.id] = Ref("POLICYGROUP", pg.name)
+        for m in self.all(enterprise.enterprise_networks):
+            out[m.id] = Ref("ENTERPRISE_NETWORK", m.name)
+        return out
+
+    def entries(self, domain: Any, enterprise: Any) -> list[Entry]:
+        """Every ingress and egress ACL entry of the domain, with names resolved."""
+        names = self.names(domain, enterprise)
+        out: list[Entry] = []
+        for direction, tpl_fetcher, entry_attr in (
+            ("ingress", domain.ingress_acl_templates, "ingress_acl_entry_templates"),
+            ("egress", domain.egress_acl_templates, "egress_acl_entry_templates"),
+        ):
+            for tpl in self.all(tpl_fetcher):
+                for e in self.all(getattr(tpl, entry_attr)):
+                    out.append(_entry(direction, e, names))
+        return out
+
+    # -- changing -----------------------------------------------------------------------------
+
+    def ensure_subnet(self, zone: Any, name: str, cidr: str, *, description: str = "",
+                      external_id: str | None = None) -> tuple[Any, bool]:
+        """Subnet ``name`` with ``cidr`` (gateway: its first address) in ``zone``.
+
+        Returns (subnet, created). An existing subnet of that name with another CIDR is an
+        error naming both, never silently reused."""
+        from vspk.v6 import NUSubnet
+
+        net = ipaddress.ip_network(cidr)
+        found = self.subnet(zone, name)
+        if found is not None:
+            have = f"{found.address}/{ipaddress.ip_network(f'0.0.0.0/{found.netmask}').prefixlen}"
+            if have != str(net):
+                raise NuageError(f"VSD subnet {name} exists with {have}, not {net}")
+            return found, False
+        sub = NUSubnet(name=name, address=str(net.network_address), netmask=str(net.netmask),
+                       gateway=str(net.network_address + 1), description=description or None,
+                       external_id=external_id)
+        with self._call(f"create VSD subnet {name} ({net}) in zone {zone.name}"):
+            zone.create_child(sub)
+        return sub, True
+
+    def acl_template(self, domain: Any, direction: str) -> Any:
+        """The domain's (first) ingress or egress ACL template; the domain's template gave it."""
+        fetcher = domain.ingress_acl_templates if direction == "ingress" else domain.egress_acl_templates
+        tpls = self.all(fetcher)
+        if not tpls:
+            raise NuageError(f"domain {domain.name} has no {direction} ACL template")
+        return sorted(tpls, key=lambda t: t.priority or 0)[0]
+
+    def create_entry(self, domain: Any, entry: Entry) -> Entry:
+        """Create ``entry`` (ids already resolved) unless one with its externalID exists."""
+        from vspk.v6 import NUEgressACLEntryTemplate, NUIngressACLEntryTemplate
+
+        tpl = self.acl_template(domain, entry.direction)
+        attr = "ingress_acl_entry_templates" if entry.direction == "ingress" else "egress_acl_entry_templates"
+        if entry.external_id:
+            found = self.first(getattr(tpl, attr), f"externalID == {_q(entry.external_id)}")
+            if found is not None:
+                return _with_id(entry, found.id)
+        cls = NUIngressACLEntryTemplate if entry.direction == "ingress" else NUEgressACLEntryTemplate
+        obj = cls(description=entry.description or entry.rule, action=entry.action,
+                  location_type=entry.location.type, location_id=entry.location_id or None,
+                  network_type=entry.network.type, network_id=entry.network_id or None,
+                  protocol=entry.protocol, ether_type="0x0800", dscp="*",
+                  stateful=entry.stateful if entry.protocol in ("6", "17") else False,
+                  priority=entry.priority or None, external_id=entry.external_id or None,
+                  **({"source_port": "*", "destination_port": entry.port}
+                     if entry.protocol in ("6", "17") else {}))
+        with self._call(f"create {entry.direction} ACL entry {entry.rule} in {domain.name}"):
+            tpl.create_child(obj)
+        return _with_id(entry, obj.id)
+
+    def delete(self, obj: Any, what: str) -> bool:
+        """Delete a vspk object; False if it was already gone (a resumed run repeats this)."""
+        from bambou.exceptions import BambouHTTPError
+
+        try:
+            obj.delete()
+            return True
+        except BambouHTTPError as exc:
+            if getattr(exc.connection.response, "status_code", None) == 404:
+                return False
+            raise wrap(exc, f"delete {what}") from None
+        except Exception as exc:
+            raise wrap(exc, f"delete {what}") from None
+
+    def delete_entry(self, domain: Any, entry: Entry) -> bool:
+        from vspk.v6 import NUEgressACLEntryTemplate, NUIngressACLEntryTemplate
+
+        cls = NUIngressACLEntryTemplate if entry.direction == "ingress" else NUEgressACLEntryTemplate
+        return self.delete(cls(id=entry.id), f"{entry.direction} ACL entry {entry.rule} in {domain.name}")
+
+    def mirrors(self, entries: list[Entry]) -> list[Entry]:
+        return [e for e in entries if e.external_id.startswith(MIRROR_PREFIX)]
+
+
+def _with_id(entry: Entry, id: str) -> Entry:
+    from dataclasses import replace
+
+    return replace(entry, id=id)
+
+
+def _entry(direction: str, e: Any, names: dict[str, Ref]) -> Entry:
+    def ref(kind: str | None, id: str | None) -> Ref:
+        if not kind or kind == "ANY":
+            return Ref("ANY")
+        return names.get(id or "", Ref(kind, id or "?"))
+
+    return Entry(direction=direction, rule=e.description or e.id, id=e.id,
+                 location=ref(e.location_type, e.location_id),
+                 network=ref(e.network_type, e.network_id),
+                 location_id=e.location_id or "", network_id=e.network_id or "",
+                 protocol=str(e.protocol or "ANY"), port=str(e.destination_port or "*"),
+                 action=e.action or "FORWARD", stateful=bool(e.stateful),
+                 priority=int(e.priority or 0), description=e.description or "",
+                 external_id=e.external_id or "")
+
+
+def resolve(entry: Entry, ids: Callable[[Ref], str]) -> Entry:
+    """``entry`` with location_id/network_id filled from names (ANY needs none)."""
+    from dataclasses import replace
+
+    return replace(entry,
+                   location_id="" if entry.location.type == "ANY" else ids(entry.location),
+                   network_id="" if entry.network.type == "ANY" else ids(entry.network))
