@@ -280,6 +280,10 @@ class Cloud:
         with self._call(f"stop {server.name}"):
             self.conn.compute.stop_server(server)
 
+    def start(self, server: Any) -> None:
+        with self._call(f"start {server.name}"):
+            self.conn.compute.start_server(server)
+
     def delete_server(self, server: Any) -> None:
         with self._call(f"delete server {server.name}"):
             self.conn.compute.delete_server(server, ignore_missing=True)

@@ -147,6 +147,16 @@ class CloudRef(Strict):
     clouds_yaml: str | None = Field(None, description="path to clouds.yaml (default: standard)")
 
 
+class Teams(Strict):
+    clouds_yaml: str = Field(description="the teams' clouds.yaml (one entry per project) that "
+                             "the upgrade switches to the new cloud; passwords stay in the "
+                             "teams' secure.yaml, never in this file")
+
+
+class Probes(Tls):
+    url: str = Field(description="workload probe service: reachability per application over time")
+
+
 class Pure(Tls):
     url: str
     api_token: SecretRef
@@ -168,6 +178,8 @@ class Endpoints(Strict):
     underclouds: dict[Name, Undercloud] = {}
     clouds: dict[Name, CloudRef] = Field({}, description="site cloud name -> clouds.yaml entry")
     pure: Pure | None = None
+    teams: Teams | None = None
+    probes: Probes | None = None
     base_dir: Path = Field(Path("."), exclude=True)
 
     def resolve(self, ref: SecretRef) -> str:

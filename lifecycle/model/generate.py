@@ -374,7 +374,7 @@ def applications(spec: Spec) -> list[dict[str, Any]]:
         stateful = rng.random() < 0.25
         app: dict[str, Any] = {"name": name, "team": team}
         if stateful:
-            app |= {"stateful": True, "writer_stop": "stop-vms"}
+            app |= {"stateful": True, "writer_stop": "freeze"}
         envs = {}
         vm_count = rng.randint(1, 3)
         size = rng.choice((50, 100, 200, 500))

@@ -377,8 +377,9 @@ class Application(Strict):
     team: Name
     zone: Name | None = Field(None, description="VSD zone; defaults to the application name")
     stateful: bool = False
-    writer_stop: Literal["none", "stop-vms"] = Field(
-        "stop-vms", description="how writers are stopped before volumes move"
+    writer_stop: Literal["none", "freeze", "stop-vms"] = Field(
+        "freeze", description="how writers are stopped while volumes move: freeze (VMs keep "
+        "serving, writes held: i2.writes=frozen), stop-vms (VMs stopped: an outage), none"
     )
     environments: dict[Name, AppEnvironment] = Field(min_length=1)
     talks_to: list[Talk] = []

@@ -65,6 +65,16 @@ class Services:
 
         return self._client(f"ironic:{undercloud}", lambda: Baremetal.connect(self.endpoints, undercloud))
 
+    def nuage(self) -> Any:
+        from lifecycle.nuage import Nuage
+
+        return self._client("vsd", lambda: Nuage.connect(self.endpoints, self.secrets))
+
+    def cloud(self, name: str) -> Any:
+        from lifecycle.clouds import Cloud
+
+        return self._client(f"cloud:{name}", lambda: Cloud.connect(self.endpoints, name))
+
     def intended_configs(self) -> dict[str, str]:
         from lifecycle.fabric.intent import intended_configs
 
