@@ -726,7 +726,8 @@ class Evidence(_Move):
 def actions(svc: Services) -> list[Action]:
     kinds: list[Callable[[Services], Action]] = [
         NetPartition, VsdSubnet, AclMirror, Network, Boot, Freeze, RollbackCheck, Detach, Unmanage,
-        Manage, Attach, Healthy, InService, Endpoint, Soak, Retire, DeleteA, DeleteANetwork, DeleteVsdA, Evidence]
+        Manage, Attach, Healthy, InService, Endpoint, Soak, Retire, DeleteA, DeleteANetwork, DeleteVsdA,
+        Evidence]
     return [k(svc) for k in kinds]
 
 
