@@ -18,10 +18,12 @@ from lifecycle.cli.baremetal import baremetal_group
 from lifecycle.cli.context import Ctx
 from lifecycle.cli.fabric import fabric_group
 from lifecycle.cli.output import FORMATS
+from lifecycle.cli.overcloud import overcloud_group
 from lifecycle.cli.rack import rack_group
 from lifecycle.cli.runs import runs_group
 from lifecycle.cli.servers import servers_group
 from lifecycle.cli.site import site_group
+from lifecycle.cli.upgrade import upgrade_group
 
 
 class LazyGroup(click.Group):
@@ -74,6 +76,8 @@ cli.add_command(fabric_group)
 cli.add_command(rack_group)
 cli.add_command(servers_group)
 cli.add_command(baremetal_group)
+cli.add_command(upgrade_group)
+cli.add_command(overcloud_group)
 
 
 def main() -> None:

@@ -343,3 +343,45 @@ def eta_seconds(plan: Plan, soak: float) -> float:
     for s in plan.steps:
         per_app[s.target] = per_app.get(s.target, 0.0) + STEP_SECONDS.get(s.action, 2.0)
     return round(max(per_app.values() or [0]) * max(len(waves), 1) + soak * len(waves), 1)
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+def report(store: Any, run_ids: list[str]) -> list[dict[str, Any]]:
+    """One row per application environment across runs (oldest first, later runs win): where
+    it stands, its downtime and write freeze as the probes measured them, volumes imported."""
+    rows: dict[str, dict[str, Any]] = {}
+    for run_id in run_ids:
+        stopped: set[str] = set()
+        for st in sorted(store.get_steps(run_id), key=lambda s: s.seq):
+            if not st.target.startswith("app:"):
+                continue
+            app, env = st.params.get("app"), st.params.get("env")
+            key = f"{app}/{env}"
+            row = rows.setdefault(key, {"app": key, "state": "pending", "downtime_ms": None,
+                                        "write_freeze_ms": None, "volumes": {}, "error": ""})
+            if run_id not in row.setdefault("_runs", []):  # a later run starts this row afresh
+                row["_runs"].append(run_id)
+                row.update(state="pending", error="")
+            stage = st.key[len(key) + 1:]
+            out = st.outputs or {}
+            if str(st.status) == "done" and key not in stopped:
+                row["state"] = {"evidence": "moved", "rollback/delete-vsd-b": "rolled back"}.get(
+                    stage, f"{stage} done")
+                if stage == "evidence":
+                    row["downtime_ms"] = out.get("downtime_ms")
+                    row["write_freeze_ms"] = out.get("write_freeze_ms")
+                if stage.endswith("/manage"):
+                    row["volumes"][stage.split("/")[-2]] = {"from": out.get("old_id"),
+                                                            "to": out.get("new_id")}
+            elif str(st.status) in ("failed", "quarantined", "skipped", "running", "pending") \
+                    and key not in stopped:
+                stopped.add(key)
+                row["state"] = f"{stage} {st.status}"
+                row["error"] = st.last_error or ""
+    out = []
+    for row in rows.values():
+        row.pop("_runs", None)
+        out.append(row)
+    return sorted(out, key=lambda r: r["app"])
