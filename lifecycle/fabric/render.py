@@ -100,19 +100,28 @@ def render_leaf(site: Site, rack: Rack, index: int, *, username: str = "i2",
     leaf, mate = pair.leaves[index], pair.leaves[1 - index]
     ips = _ends(pair.peer_subnet)
     servers = []
+    vlans: dict[int, str] = {}
+    clouds = {c.name: c for c in site.clouds}
     for srv in site.servers_in(rack.name):
+        # a server's port-channel carries its cloud's isolated networks (recommissioning a
+        # server into another cloud changes them)
+        cloud = clouds.get(srv.cloud)
+        mine = {n.vlan: f"{srv.cloud}-{n.name}" for n in (cloud.networks if cloud else []) if n.vlan}
         for nic in srv.nics:
             peer = site.peer_of(f"{srv.name}:{nic.name}")
             if peer and Cable.split(peer)[0] == leaf.name:
                 port = Cable.split(peer)[1]
+                vlans.update(mine)
                 servers.append({"server": srv.name, "nic": nic.name, "port": port,
-                                "channel": _port_number(port)})
+                                "channel": _port_number(port),
+                                "vlans": ",".join(str(v) for v in sorted(mine))})
     return _env().get_template("eos/leaf.j2").render(
         leaf=leaf, mate=mate, mgmt_intf=mgmt_interface(leaf.model), pair=pair,
         domain=site.site.domain, username=username,
         secret_hash=secret_hash, peer_channel=PEER_CHANNEL, peer_ip=ips[index],
         mate_peer_ip=ips[1 - index], uplinks=leaf_uplinks(site, rack, leaf),
-        servers=sorted(servers, key=lambda s: s["channel"]), cvx_hosts=list(cvx_hosts))
+        servers=sorted(servers, key=lambda s: s["channel"]), cvx_hosts=list(cvx_hosts),
+        vlans=sorted(vlans.items()))
 
 
 def mgmt_interface(model: str) -> str:
