@@ -1,0 +1,155 @@
+"""The upgrade's pure logic: site rules as VSD entries, mirrors, the plan's shape, team entries."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lifecycle.model import load_site
+from lifecycle.model.endpoints import parse_endpoints
+from lifecycle.nuage.policy import Entry, Ref, intended_entries, mirror_of
+from lifecycle.runbooks.services import Services
+from lifecycle.runbooks.teams import TeamsError, switch_team_entry, team_entry_cloud
+from lifecycle.runbooks.upgrade import build_plan, build_rollback_plan
+from lifecycle.runbooks.upgrade_actions import _unmirrored
+from lifecycle.runbooks.upgrade_model import UpgradeModelError, moves
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def site():
+    return load_site(ROOT / "examples/ie1")
+
+
+@pytest.fixture()
+def svc(site, tmp_path):
+    ep = tmp_path / "endpoints.yaml"
+    ep.write_text("{}\n")
+    return Services(site_dir=ROOT / "examples/ie1", endpoints_file=ep, site=site,
+                    endpoints=parse_endpoints({}, str(ep), tmp_path))
+
+
+def by_rule(entries: list[Entry]) -> dict[tuple[str, str], Entry]:
+    return {(e.direction, e.rule): e for e in entries}
+
+
+def test_rules_become_ingress_at_the_source_and_egress_at_the_destination(site):
+    prd = by_rule(intended_entries(site, "prd"))
+    talk = prd[("ingress", "web-portal-to-api-gateway")]
+    assert (talk.location, talk.network, talk.protocol, talk.port) == (
+        Ref("ZONE", "web-portal"), Ref("ZONE", "api-gateway"), "6", "8443")
+    back = prd[("egress", "web-portal-to-api-gateway")]
+    assert (back.location, back.network) == (Ref("ZONE", "api-gateway"), Ref("ZONE", "web-portal"))
+    # from outside the domain (external, a macro): only the destination's egress entry
+    assert ("ingress", "external-to-web-portal") not in prd
+    assert prd[("egress", "external-to-web-portal")].network == Ref("ANY")
+    assert prd[("egress", "corp-users-to-reporting")].network == Ref("ENTERPRISE_NETWORK", "corp-users")
+    # to a macro: only the source's ingress entry
+    assert prd[("ingress", "allow-dns")].network == Ref("ENTERPRISE_NETWORK", "dns-servers")
+    assert ("egress", "allow-dns") not in prd
+
+
+def test_a_subnet_rule_exists_only_in_its_environment(site):
+    prd = by_rule(intended_entries(site, "prd"))
+    qa = by_rule(intended_entries(site, "qa"))
+    assert prd[("egress", "reporting-to-ledger")].location == Ref("SUBNET", "billing-prd-a")
+    assert ("egress", "reporting-to-ledger") not in qa
+    assert len({e.key for e in intended_entries(site, "prd")}) == len(intended_entries(site, "prd"))
+
+
+def test_mirror_replaces_subnet_a_and_is_found_again(site):
+    e = Entry("egress", "reporting-to-ledger", Ref("SUBNET", "billing-prd-a"), Ref("ZONE", "reporting"),
+              id="e1", location_id="sA", network_id="zR")
+    m = mirror_of(e, Ref("SUBNET", "billing-prd-a"), Ref("SUBNET", "billing-prd-b"), "sB")
+    assert (m.location, m.location_id, m.network, m.network_id) == (
+        Ref("SUBNET", "billing-prd-b"), "sB", Ref("ZONE", "reporting"), "zR")
+    assert m.id == "" and m.external_id == "i2-mirror:e1:billing-prd-b"
+    move = next(x for x in moves(site, apps=["billing"]) if x.env == "prd")
+    assert _unmirrored(move, [e]) == [e]
+    assert _unmirrored(move, [e, m]) == []
+    # a rollback leaves B: the mirror is fine while its original exists, not once it is gone
+    back = next(x for x in moves(site, apps=["billing"], reverse=True) if x.env == "prd")
+    assert _unmirrored(back, [e, m]) == []
+    assert _unmirrored(back, [m]) == [m]
+
+
+def test_moves_follow_waves_and_refuse_unknown_names(site):
+    keys = [m.key for m in moves(site)]
+    assert keys[:2] == ["notifications/prd", "notifications/qa"] and len(keys) == 12
+    assert {m.wave for m in moves(site, wave="wave2")} == {"wave2"}
+    with pytest.raises(UpgradeModelError, match="no wave 'wave9'"):
+        moves(site, wave="wave9")
+    with pytest.raises(UpgradeModelError, match="no application nope"):
+        moves(site, apps=["nope"])
+    with pytest.raises(UpgradeModelError, match="billing: in no wave wave1"):
+        moves(site, wave="wave1", apps=["billing"])
+
+
+def test_plan_is_make_before_break(svc):
+    plan = build_plan(svc)
+    steps = {s.key: s for s in plan.steps}
+    prd = "billing/prd"
+    # B is booted before any volume moves, and A leaves only after B is in service and soaked
+    assert f"{prd}/boot" in steps[f"{prd}/freeze"].deps
+    assert steps[f"{prd}/volume/billing-prd-ledger/manage"].deps == [
+        f"{prd}/volume/billing-prd-ledger/unmanage", f"{prd}/volume/billing-prd-ledger/detach"]
+    assert f"{prd}/acl-mirror" in steps[f"{prd}/in-service"].deps
+    assert steps[f"{prd}/retire"].deps == [f"{prd}/soak"]
+    assert steps[f"{prd}/delete-vsd-a"].deps == [f"{prd}/delete-a-network"]
+    # stateless moves have no volume steps; wave 2 starts after wave 1 ends
+    assert not any(k.startswith("web-portal/prd/volume") for k in steps)
+    assert "web-portal/prd/evidence" in steps["billing/prd/vsd-subnet"].after
+    # a project shared by two applications switches once both have moved
+    assert sorted(steps["endpoint/finance-prd"].deps) == ["billing/prd/in-service",
+                                                           "reporting/prd/in-service"]
+
+
+def test_a_partial_plan_leaves_shared_projects_alone(svc):
+    keys = {s.key for s in build_plan(svc, apps=["reporting"]).steps}
+    assert "endpoint/finance-prd" not in keys  # billing, in the same project, has not moved
+    assert "endpoint/finance-prd" in {s.key for s in build_plan(svc, apps=["reporting", "billing"]).steps}
+
+
+def test_rollback_moves_volumes_back_before_b_leaves(svc):
+    steps = {s.key: s for s in build_rollback_plan(svc, "orders").steps}
+    k = "orders/prd/rollback"
+    assert steps[f"{k}/check"].deps == []
+    assert steps[f"{k}/volume/orders-prd-db/manage"].params["reverse"] is True
+    assert steps[f"{k}/retire"].deps == [f"{k}/in-service"]
+    assert steps[f"{k}/delete-vsd-b"].action == "upgrade.delete_vsd_a"
+
+
+def _clouds(tmp_path: Path) -> Path:
+    (tmp_path / "clouds.yaml").write_text(yaml.safe_dump({"clouds": {
+        "old-admin": {"auth": {"auth_url": "https://old:5000/v3", "username": "i2",
+                               "password": "x", "project_name": "admin"}, "cacert": "ca.pem"},
+        "new-admin": {"auth": {"auth_url": "https://new:5000/v3", "username": "i2",
+                               "password": "y", "project_name": "admin"}, "region_name": "ie1",
+                      "cacert": "ca.pem"}}}))
+    teams = tmp_path / "teams.yaml"
+    teams.write_text(yaml.safe_dump({"clouds": {"finance-prd": {
+        "auth": {"auth_url": "https://old:5000/v3", "username": "finance", "project_name": "finance-prd"},
+        "cacert": str(tmp_path / "ca.pem")}}}))
+    return teams
+
+
+def test_team_entry_switches_where_it_points_never_who_it_is(tmp_path):
+    teams = _clouds(tmp_path)
+    ep = parse_endpoints({"clouds": {"ie1-old": {"cloud": "old-admin", "clouds_yaml": "clouds.yaml"},
+                                     "ie1-new": {"cloud": "new-admin", "clouds_yaml": "clouds.yaml"}},
+                          "teams": {"clouds_yaml": "teams.yaml"}}, "ep", tmp_path)
+    assert team_entry_cloud(ep, "finance-prd") == "ie1-old"
+    assert switch_team_entry(ep, "finance-prd", "ie1-new") == "ie1-old"
+    entry = yaml.safe_load(teams.read_text())["clouds"]["finance-prd"]
+    assert entry["auth"] == {"auth_url": "https://new:5000/v3", "username": "finance",
+                             "project_name": "finance-prd"}  # no password copied in
+    assert entry["region_name"] == "ie1" and entry["cacert"] == str(tmp_path / "ca.pem")
+    assert team_entry_cloud(ep, "finance-prd") == "ie1-new"
+    assert stat.S_IMODE(os.stat(teams).st_mode) == 0o600
+    with pytest.raises(TeamsError, match="no entry for project nope"):
+        switch_team_entry(ep, "nope", "ie1-new")
