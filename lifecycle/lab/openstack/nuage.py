@@ -132,8 +132,13 @@ class NuagePlugin:
             l3_id = vsd.post(
                 f"/enterprises/{np_id}/domaintemplates", {"name": name + DEF_L3DOM_TEMPLATE_PFIX, **ext}
             )["ID"]
-            for zone in (f"{DEF_NUAGE_ZONE_PREFIX}-{l3_id}", f"{DEF_NUAGE_ZONE_PREFIX}-pub-{l3_id}"):
-                vsd.post(f"/domaintemplates/{l3_id}/zonetemplates", {"name": zone, **ext})
+            vsd.post(f"/domaintemplates/{l3_id}/zonetemplates", {"name": f"{DEF_NUAGE_ZONE_PREFIX}-{l3_id}", **ext})
+            try:  # the plugin gives both zone templates the same externalID
+                vsd.post(f"/domaintemplates/{l3_id}/zonetemplates",
+                         {"name": f"{DEF_NUAGE_ZONE_PREFIX}-pub-{l3_id}", **ext})
+            except VsdError as err:
+                if err.status != 409:  # the twin's VSD wants sibling externalIDs unique: the public
+                    raise  # zone template is then left out (the upgrade never uses it)
         l2 = vsd.get(
             f"/enterprises/{np_id}/l2domaintemplates", filter=f"name IS '{name}{DEF_L2DOM_TEMPLATE_PFIX}'"
         )

@@ -44,7 +44,8 @@ class VsdClient:
         self.base = f"{url.rstrip('/')}/nuage/api/{version}"
         self.username, self.password, self.organization = username, password, organization
         self.session = requests.Session()
-        self.session.verify = str(ca) if ca else True
+        # Per request, not on the session: requests lets REQUESTS_CA_BUNDLE override session.verify.
+        self.verify: str | bool = str(ca) if ca else True
         self.timeout = timeout
         self._auth: str | None = None
         self._lock = threading.Lock()
@@ -74,7 +75,7 @@ class VsdClient:
             **headers,
         }
         return self.session.request(
-            method, self.base + path, data=json.dumps(body), headers=hdrs, timeout=self.timeout
+            method, self.base + path, data=json.dumps(body), headers=hdrs, timeout=self.timeout, verify=self.verify
         )
 
     def request(
