@@ -139,6 +139,13 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "i2-twin"
     sys_version = ""
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: with Nagle on, the body waits for the client's
+        # delayed ACK (~40 ms per keep-alive request). Unix sockets have no such option.
+        if self.connection.family in (socket.AF_INET, socket.AF_INET6):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.server.emulator.name, format % args)  # type: ignore[attr-defined]
 
