@@ -87,7 +87,13 @@ class NuagePlugin:
         self.vsd.login()
         if not self.cloud.cms_id:
             # generate_cms_id.py does this once per cloud; the id then goes in the plugin's config
-            self.cloud.cms_id = self.vsd.post("/cms", {"name": self.cms_name})["ID"]
+            try:
+                self.cloud.cms_id = self.vsd.post("/cms", {"name": self.cms_name})["ID"]
+            except VsdError as err:
+                if err.status != 409:
+                    raise
+                # registered before (a restarted cloud): its objects already carry that id
+                self.cloud.cms_id = self.vsd.get("/cms", filter=f"name IS '{self.cms_name}'")[0]["ID"]
 
     def ext_id(self, neutron_id: str) -> str:
         return f"{neutron_id}@{self.cloud.cms_id}" if self.cloud.cms_id else neutron_id
