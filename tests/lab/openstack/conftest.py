@@ -18,6 +18,8 @@ import openstack
 import pytest
 import yaml
 from openstackclient import shell
+from openstackclient.common.clientmanager import ClientManager
+from osc_lib.clientmanager import ClientCache
 
 from lifecycle.lab.array import PureArray
 from lifecycle.lab.base import FaultPlan, TlsFiles, make_ca
@@ -97,6 +99,12 @@ def osc(config: Path, cloud: str, *args: str) -> Any:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             rc = shell.OpenStackShell().run([*args, "-f", "json"] if args[-1] != "--no-json" else list(args[:-1]))
     finally:
+        # osc_lib caches each API client on the ClientManager *class* (a process lives for one
+        # command): forget them, or the next command reuses the last cloud's endpoints.
+        for cls in ClientManager.__mro__:
+            for attr in vars(cls).values():
+                if isinstance(attr, ClientCache):
+                    attr._handle = None
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
