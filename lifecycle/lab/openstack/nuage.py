@@ -138,10 +138,14 @@ class NuagePlugin:
             l3_id = vsd.post(
                 f"/enterprises/{np_id}/domaintemplates", {"name": name + DEF_L3DOM_TEMPLATE_PFIX, **ext}
             )["ID"]
-            vsd.post(f"/domaintemplates/{l3_id}/zonetemplates", {"name": f"{DEF_NUAGE_ZONE_PREFIX}-{l3_id}", **ext})
+            vsd.post(
+                f"/domaintemplates/{l3_id}/zonetemplates", {"name": f"{DEF_NUAGE_ZONE_PREFIX}-{l3_id}", **ext}
+            )
             try:  # the plugin gives both zone templates the same externalID
-                vsd.post(f"/domaintemplates/{l3_id}/zonetemplates",
-                         {"name": f"{DEF_NUAGE_ZONE_PREFIX}-pub-{l3_id}", **ext})
+                vsd.post(
+                    f"/domaintemplates/{l3_id}/zonetemplates",
+                    {"name": f"{DEF_NUAGE_ZONE_PREFIX}-pub-{l3_id}", **ext},
+                )
             except VsdError as err:
                 if err.status != 409:  # the twin's VSD wants sibling externalIDs unique: the public
                     raise  # zone template is then left out (the upgrade never uses it)

@@ -75,7 +75,12 @@ class VsdClient:
             **headers,
         }
         return self.session.request(
-            method, self.base + path, data=json.dumps(body), headers=hdrs, timeout=self.timeout, verify=self.verify
+            method,
+            self.base + path,
+            data=json.dumps(body),
+            headers=hdrs,
+            timeout=self.timeout,
+            verify=self.verify,
         )
 
     def request(

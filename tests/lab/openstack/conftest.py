@@ -38,11 +38,19 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 
 
 def cloud_model(name: str, release: str, *, nuage: bool = False) -> Cloud:
-    return Cloud.model_validate({
-        "name": name, "release": release, "osp_version": RELEASES[release], "undercloud": f"uc-{name}",
-        "roles": [{"name": "Compute", "count": 0, "flavor": "compute", "profile": "compute"}],
-        "nuage": {"net_partition": "IE1", "cms_name": name, "vsc_controllers": ["10.0.0.50"]} if nuage else None,
-        "pure": {"backend_name": "pure-ie1"}})
+    return Cloud.model_validate(
+        {
+            "name": name,
+            "release": release,
+            "osp_version": RELEASES[release],
+            "undercloud": f"uc-{name}",
+            "roles": [{"name": "Compute", "count": 0, "flavor": "compute", "profile": "compute"}],
+            "nuage": {"net_partition": "IE1", "cms_name": name, "vsc_controllers": ["10.0.0.50"]}
+            if nuage
+            else None,
+            "pure": {"backend_name": "pure-ie1"},
+        }
+    )
 
 
 class Clouds:
@@ -52,11 +60,26 @@ class Clouds:
         self.tls, self.dir = tls, directory
         self.started: list[OpenStackCloud] = []
 
-    def start(self, name: str = "ie1-new", release: str = "train", *, array: PureArray | None = None,
-              vsd: VsdAccess | None = None, faults: FaultPlan | None = None, hypervisors: int = 1,
-              **kwargs: Any) -> OpenStackCloud:
-        cloud = OpenStackCloud(cloud_model(name, release, nuage=vsd is not None), tls=self.tls,
-                               admin_password=PASSWORD, array=array, vsd=vsd, faults=faults, **kwargs).start()
+    def start(
+        self,
+        name: str = "ie1-new",
+        release: str = "train",
+        *,
+        array: PureArray | None = None,
+        vsd: VsdAccess | None = None,
+        faults: FaultPlan | None = None,
+        hypervisors: int = 1,
+        **kwargs: Any,
+    ) -> OpenStackCloud:
+        cloud = OpenStackCloud(
+            cloud_model(name, release, nuage=vsd is not None),
+            tls=self.tls,
+            admin_password=PASSWORD,
+            array=array,
+            vsd=vsd,
+            faults=faults,
+            **kwargs,
+        ).start()
         self.started.append(cloud)
         for i in range(hypervisors):
             cloud.add_hypervisor(f"{name}-cmp-{i}", vcpus=8, memory_mb=16384 + 512, local_gb=200)
@@ -82,11 +105,18 @@ def clouds(tls: TlsFiles, tmp_path: Path) -> Iterator[Clouds]:
     c.stop()
 
 
-def connect(cloud: OpenStackCloud, *, project: str = "admin", **kwargs: Any) -> openstack.connection.Connection:
+def connect(
+    cloud: OpenStackCloud, *, project: str = "admin", **kwargs: Any
+) -> openstack.connection.Connection:
     """openstacksdk as an operator configures it: a clouds.yaml entry with the CA."""
     entry = cloud.clouds_yaml_entry(project=project)
-    return openstack.connect(auth=entry["auth"], region_name=entry["region_name"], cacert=entry["cacert"],
-                             identity_api_version="3", **kwargs)
+    return openstack.connect(
+        auth=entry["auth"],
+        region_name=entry["region_name"],
+        cacert=entry["cacert"],
+        identity_api_version="3",
+        **kwargs,
+    )
 
 
 def osc(config: Path, cloud: str, *args: str) -> Any:
@@ -97,7 +127,9 @@ def osc(config: Path, cloud: str, *args: str) -> Any:
     os.environ.update(env)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = shell.OpenStackShell().run([*args, "-f", "json"] if args[-1] != "--no-json" else list(args[:-1]))
+            rc = shell.OpenStackShell().run(
+                [*args, "-f", "json"] if args[-1] != "--no-json" else list(args[:-1])
+            )
     finally:
         # osc_lib caches each API client on the ClientManager *class* (a process lives for one
         # command): forget them, or the next command reuses the last cloud's endpoints.
@@ -144,10 +176,13 @@ def seed(conn: openstack.connection.Connection) -> tuple[Any, Any, Any, Any]:
 
 
 def boot(conn: openstack.connection.Connection, name: str, flavor: Any, image: Any, net: Any) -> Any:
-    server = conn.compute.create_server(name=name, flavor_id=flavor.id, image_id=image.id,
-                                        networks=[{"uuid": net.id}])
-    return wait_for(lambda: (s := conn.compute.get_server(server.id)).status in ("ACTIVE", "ERROR") and s,
-                    what=f"{name} to leave BUILD")
+    server = conn.compute.create_server(
+        name=name, flavor_id=flavor.id, image_id=image.id, networks=[{"uuid": net.id}]
+    )
+    return wait_for(
+        lambda: (s := conn.compute.get_server(server.id)).status in ("ACTIVE", "ERROR") and s,
+        what=f"{name} to leave BUILD",
+    )
 
 
 # --- the VSD the Nuage tests need ---------------------------------------------------------------------

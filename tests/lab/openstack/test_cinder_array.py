@@ -19,12 +19,17 @@ def manage(conn: openstack.connection.Connection, ref: str, name: str) -> Any:
 
     (openstacksdk 4.22's ``manage_volume`` sends microversion 3.71, which a Train Cinder (max 3.59)
     refuses with 406, as the test below shows.)"""
-    resp = conn.block_storage.post("/manageable_volumes", microversion="3.8", json={
-        "volume": {"host": HOST, "ref": {"name": ref}, "name": name}})
+    resp = conn.block_storage.post(
+        "/manageable_volumes",
+        microversion="3.8",
+        json={"volume": {"host": HOST, "ref": {"name": ref}, "name": name}},
+    )
     assert resp.status_code == 202, resp.text
     vid = resp.json()["volume"]["id"]
-    return wait_for(lambda: (v := conn.block_storage.get_volume(vid)).status in ("available", "error") and v,
-                    what=f"manage of {ref}")
+    return wait_for(
+        lambda: (v := conn.block_storage.get_volume(vid)).status in ("available", "error") and v,
+        what=f"manage of {ref}",
+    )
 
 
 def manageable(conn: openstack.connection.Connection) -> dict[str, Any]:
@@ -46,12 +51,19 @@ def test_volume_moves_from_old_to_new_without_copy(clouds: Clouds) -> None:
     serial = array.view(name_a).serial
     # the new cloud sees it on the array, but another cloud manages it
     seen = manageable(b)[name_a]
-    assert (seen["safe_to_manage"], seen["reason_not_safe"], seen["cinder_id"]) == (False, "Volume already managed", None)
+    assert (seen["safe_to_manage"], seen["reason_not_safe"], seen["cinder_id"]) == (
+        False,
+        "Volume already managed",
+        None,
+    )
     refused = manage(b, name_a, "orders-prd-db")
     assert refused.status == "error"
     assert array.view(name_a).owner == "ie1-old"  # untouched
     message = b.block_storage.get("/messages", microversion="3.3").json()["messages"][-1]["user_message"]
-    assert message == f"manage existing volume: Unable to manage existing volume. Volume {name_a} already managed."
+    assert (
+        message
+        == f"manage existing volume: Unable to manage existing volume. Volume {name_a} already managed."
+    )
     # the old cloud lists its own volume as managed by it
     mine = manageable(a)[name_a]
     assert (mine["safe_to_manage"], mine["cinder_id"]) == (False, vol.id)
@@ -80,9 +92,13 @@ def test_manage_refuses_attached_volume_and_unknown_ref(clouds: Clouds) -> None:
     assert manageable(conn)["legacy-db"]["reason_not_safe"] == "Volume connected to host c01-s01"
     assert manage(conn, "legacy-db", "x").status == "error"
     assert manage(conn, "no-such-volume", "y").status == "error"
-    messages = [m["user_message"] for m in conn.block_storage.get("/messages", microversion="3.3").json()["messages"]]
-    assert messages[0].endswith("cannot manage a volume connected to hosts. Please disconnect this volume from "
-                                "existing hosts before importing")
+    messages = [
+        m["user_message"] for m in conn.block_storage.get("/messages", microversion="3.3").json()["messages"]
+    ]
+    assert messages[0].endswith(
+        "cannot manage a volume connected to hosts. Please disconnect this volume from "
+        "existing hosts before importing"
+    )
     assert messages[1].endswith("Unable to find Purity ref with name=no-such-volume")
     array.disconnect("legacy-db", "c01-s01")
     assert manage(conn, "legacy-db", "legacy").status == "available"
@@ -99,6 +115,8 @@ def test_sdk_manage_volume_sends_a_microversion_train_refuses(clouds: Clouds) ->
 def test_volume_services_pools_and_types(clouds: Clouds) -> None:
     conn = connect(clouds.start(release="newton"))
     assert {(s.binary, s.host) for s in conn.block_storage.services()} == {
-        ("cinder-scheduler", "hostgroup"), ("cinder-volume", "hostgroup@pure-ie1")}
+        ("cinder-scheduler", "hostgroup"),
+        ("cinder-volume", "hostgroup@pure-ie1"),
+    }
     assert [p.name for p in conn.block_storage.backend_pools()] == [HOST]
     assert [t.name for t in conn.block_storage.types()] == ["pure-ie1"]

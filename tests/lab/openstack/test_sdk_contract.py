@@ -18,27 +18,49 @@ CINDER_MAX = {"newton": "3.15", "train": "3.59"}
 @pytest.mark.parametrize("release", ["newton", "train"])
 def test_keystone_tokens_catalog_and_401(clouds: Clouds, release: str) -> None:
     cloud = clouds.start(release=release)
-    auth = v3.Password(auth_url=cloud.auth_url, username="admin", password=PASSWORD, project_name="admin",
-                       user_domain_name="Default", project_domain_name="Default")
+    auth = v3.Password(
+        auth_url=cloud.auth_url,
+        username="admin",
+        password=PASSWORD,
+        project_name="admin",
+        user_domain_name="Default",
+        project_domain_name="Default",
+    )
     sess = ks_session.Session(auth=auth, verify=str(cloud.tls.ca))
     types = {e["type"] for e in sess.auth.get_access(sess).service_catalog.catalog}
     assert {"identity", "compute", "network", "volumev3", "image"} <= types
-    domain = v3.Password(auth_url=cloud.auth_url, username="admin", password=PASSWORD, domain_name="Default",
-                         user_domain_name="Default")
+    domain = v3.Password(
+        auth_url=cloud.auth_url,
+        username="admin",
+        password=PASSWORD,
+        domain_name="Default",
+        user_domain_name="Default",
+    )
     access = domain.get_access(ks_session.Session(verify=str(cloud.tls.ca)))
     assert access.domain_name == "Default" and access.project_id is None
     # keystonemiddleware's answer to a bad token, then Keystone's to a bad password
-    r = requests.get(f"{cloud.nova.svc.url}/v2.1/servers", headers={"X-Auth-Token": "nope"}, verify=str(cloud.tls.ca))
+    r = requests.get(
+        f"{cloud.nova.svc.url}/v2.1/servers", headers={"X-Auth-Token": "nope"}, verify=str(cloud.tls.ca)
+    )
     assert r.status_code == 401 and r.json()["error"]["title"] == "Unauthorized"
     assert r.headers["WWW-Authenticate"] == f'Keystone uri="{cloud.keystone.url}"'
-    bad = v3.Password(auth_url=cloud.auth_url, username="admin", password="wrong", project_name="admin",
-                      user_domain_name="Default", project_domain_name="Default")
+    bad = v3.Password(
+        auth_url=cloud.auth_url,
+        username="admin",
+        password="wrong",
+        project_name="admin",
+        user_domain_name="Default",
+        project_domain_name="Default",
+    )
     with pytest.raises(Exception, match="401"):
         bad.get_access(ks_session.Session(verify=str(cloud.tls.ca)))
     # token validation (X-Subject-Token), as keystonemiddleware does it
     token = sess.get_token()
-    r = requests.get(f"{cloud.auth_url}/auth/tokens", headers={"X-Auth-Token": token, "X-Subject-Token": token},
-                     verify=str(cloud.tls.ca))
+    r = requests.get(
+        f"{cloud.auth_url}/auth/tokens",
+        headers={"X-Auth-Token": token, "X-Subject-Token": token},
+        verify=str(cloud.tls.ca),
+    )
     assert r.status_code == 200 and r.json()["token"]["project"]["name"] == "admin"
 
 
@@ -54,9 +76,18 @@ def test_identity_projects_users_roles(clouds: Clouds) -> None:
     assert got == [(member.id, user.id)]
     # the new user can log in to its project and sees only its project's servers
     ops = connect(cloud, project="digital-prd", auth_url=cloud.auth_url)
-    ops_conn = type(ops)(auth={"auth_url": cloud.auth_url, "username": "ops", "password": "ops-pw",
-                               "project_name": "digital-prd", "user_domain_name": "Default",
-                               "project_domain_name": "Default"}, cacert=str(cloud.tls.ca), region_name="regionOne")
+    ops_conn = type(ops)(
+        auth={
+            "auth_url": cloud.auth_url,
+            "username": "ops",
+            "password": "ops-pw",
+            "project_name": "digital-prd",
+            "user_domain_name": "Default",
+            "project_domain_name": "Default",
+        },
+        cacert=str(cloud.tls.ca),
+        region_name="regionOne",
+    )
     assert list(ops_conn.compute.servers()) == []
     with pytest.raises(exceptions.ForbiddenException):
         list(ops_conn.compute.hypervisors())
@@ -118,13 +149,17 @@ def test_capacity_and_disabled_computes(clouds: Clouds) -> None:
     first = boot(conn, "big-1", big, image, net)
     assert first.status == "ACTIVE" and first.compute_host == f"{cloud.name}-cmp-0"
     second = boot(conn, "big-2", big, image, net)  # cmp-0 is full, cmp-1 disabled
-    assert second.status == "ERROR" and second.fault["message"] == ("No valid host was found. There are not "
-                                                                    "enough hosts available.")
+    assert second.status == "ERROR" and second.fault["message"] == (
+        "No valid host was found. There are not enough hosts available."
+    )
     conn.compute.enable_service(service)
     third = boot(conn, "big-3", big, image, net)
     assert third.compute_host == f"{cloud.name}-cmp-1"
     stats = {h.name: h for h in conn.compute.hypervisors(details=True)}
-    assert stats[f"{cloud.name}-cmp-0"].memory_used == 16384 + 512 and stats[f"{cloud.name}-cmp-1"].running_vms == 1
+    assert (
+        stats[f"{cloud.name}-cmp-0"].memory_used == 16384 + 512
+        and stats[f"{cloud.name}-cmp-1"].running_vms == 1
+    )
     quota = conn.compute.get_quota_set(conn.current_project_id, usage=True)
     assert quota.usage["instances"] == 3 and quota.instances == 10
 
@@ -151,7 +186,9 @@ def test_keypairs_images_volumes_attach(clouds: Clouds) -> None:
     vol = conn.block_storage.create_volume(size=10, name="db")
     conn.block_storage.wait_for_status(vol, "available", interval=0.02, wait=5)
     conn.compute.create_volume_attachment(server, volume_id=vol.id)
-    vol = wait_for(lambda: (v := conn.block_storage.get_volume(vol.id)).status == "in-use" and v, what="in-use")
+    vol = wait_for(
+        lambda: (v := conn.block_storage.get_volume(vol.id)).status == "in-use" and v, what="in-use"
+    )
     assert vol.attachments[0]["server_id"] == server.id
     name = f"volume-{vol.id}-cinder"
     assert cloud.array.view(name).hosts == (server.compute_host,)
