@@ -38,8 +38,8 @@ evaluated in priority order with the implicit drop at the end (see :mod:`lifecyc
 ``Decision.allowed`` is the answer; ``Decision.entry`` the deciding ACL entry (its main
 attributes) or a reason string such as ``"implicit drop"``; ``Decision.reason`` and
 ``Decision.explain()`` say it in words. Answers are cached until a subnet, vport, VM, policy
-group, macro or ACL changes (``store.generation``). Names an address holds in two domains raise
-ValueError unless ``src_domain``/``dst_domain`` says which.
+group, macro or ACL changes (``store.generation``). An address held by VM interfaces in two
+domains raises ValueError unless ``src_domain``/``dst_domain`` says which.
 
     >>> d = vsd.store.reachable("10.0.1.5", "10.0.2.7", 443)      # doctest: +SKIP
     >>> d.allowed, d.reason                                        # doctest: +SKIP

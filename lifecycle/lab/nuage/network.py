@@ -137,6 +137,14 @@ def created_domain(store: VsdStore, doc: dict[str, Any], user: str | None) -> No
                 store.create(entry_rest, body, acl["ID"], user)
 
 
+def deleting_template(store: VsdStore, doc: dict[str, Any]) -> None:
+    """A domain template with domains instantiated from it cannot be deleted (their templateID)."""
+    for d in store.by_kind.get("domain", {}).values():
+        if d.get("templateID") == doc["ID"]:
+            raise errors.conflict(errors.NOT_ALLOWED, f"Domain template {doc['name']} is in use by domain "
+                                                      f"{d['name']}.")
+
+
 def prepare_subnet(store: VsdStore, rest: str, doc: dict[str, Any], parent: dict[str, Any] | None,
                    old: dict[str, Any] | None) -> None:
     """Address checks and, inside one domain (or domain template), no overlapping subnets."""

@@ -26,7 +26,7 @@ _DERIVED: dict[str, tuple[str, ...]] = {
     "domain": ("enterpriseID",),
     "enterprise": ("enterpriseType",),
 }
-_NETWORKS = ("subnet", "zone", "domain", "l2domain")
+_NETWORKS = ("subnet", "zone", "domain", "l2domain", "enterprise")
 
 
 def derived(rest: str) -> tuple[str, ...]:
@@ -84,6 +84,8 @@ def deleting(store: VsdStore, rest: str, doc: dict[str, Any]) -> None:
         vms.deleting_vport(store, doc)
     elif rest in _NETWORKS:
         vms.deleting_network(store, rest, doc)
+    elif rest == "domaintemplate":
+        network.deleting_template(store, doc)
 
 
 def removed(store: VsdStore, rest: str, doc: dict[str, Any]) -> None:

@@ -329,3 +329,22 @@ def test_any_vspk_class_can_be_created_where_it_has_a_fetcher(me: vsdk.NUMe) -> 
     assert svc.ports == "8443"
     svc.delete()
     assert ent.l4_services.get() == []
+
+
+def test_in_use_templates_and_enterprises_are_kept(me: vsdk.NUMe) -> None:
+    ent, tpl, dom = build_domain(me)
+    with pytest.raises(BambouHTTPError) as exc:
+        tpl.delete()
+    assert vsd_error(exc)[0] == 409
+    sub = vsdk.NUSubnet(name="a", address="10.1.1.0", netmask="255.255.255.0")
+    dom.zones.get_first().create_child(sub)
+    vport = vsdk.NUVPort(name="p", type="VM", address_spoofing="INHERITED")
+    sub.create_child(vport)
+    vm = vsdk.NUVM(name="v", uuid="u-1", interfaces=[{"MAC": "fa:16:3e:00:00:01", "VPortID": vport.id}])
+    me.create_child(vm)
+    with pytest.raises(BambouHTTPError) as exc:
+        ent.delete()
+    assert vsd_error(exc)[1]["internalErrorCode"] == 2506
+    vm.delete()
+    ent.delete()  # then everything goes, templates included
+    assert me.enterprises.get() == []
