@@ -24,7 +24,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 
 class ArrayError(Exception):
@@ -162,10 +162,6 @@ class PureArray:
     def find_serial(self, serial: str) -> VolumeView | None:
         """The volume with that serial, whatever it is called now."""
         return next((v for v in self.snapshot() if v.serial == serial), None)
-
-    def copy_of(self, name: str) -> ArrayVolume:
-        with self._lock:
-            return replace(self._need(name), hosts=set(self._need(name).hosts))
 
     def _need(self, name: str) -> ArrayVolume:
         vol = self._volumes.get(name)

@@ -97,6 +97,13 @@ def keystone_fault(status: int, message: str) -> HttpError:
     )
 
 
+def unauthorized(keystone_url: str) -> HttpError:
+    """keystonemiddleware's 401, which tells the client where to authenticate."""
+    err = keystone_fault(401, "The request you have made requires authentication.")
+    err.headers["WWW-Authenticate"] = f'Keystone uri="{keystone_url}"'
+    return err
+
+
 def glance_fault(status: int, message: str) -> HttpError:
     """Glance answers webob's plain-text error page."""
     title = _TITLES.get(status, "Error")
@@ -209,17 +216,7 @@ class Service:
             if self.authenticate and not is_open:
                 ctx.token = self.cloud.keystone.check(req.header("X-Auth-Token"))
                 if ctx.token is None:
-                    raise HttpError(
-                        401,
-                        {
-                            "error": {
-                                "code": 401,
-                                "title": "Unauthorized",
-                                "message": "The request you have made requires authentication.",
-                            }
-                        },
-                        {"WWW-Authenticate": f'Keystone uri="{self.cloud.keystone.url}"'},
-                    )
+                    raise unauthorized(self.cloud.keystone.url)
             if self.microversions and not is_open:
                 ctx.microversion = self._microversion(req)
             self._local.ctx = ctx

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.lab.base import HttpError, Request, Response, json_response
-from lifecycle.lab.openstack.api import Ctx, Service, empty, hex_id, iso, keystone_fault, now
+from lifecycle.lab.openstack.api import Ctx, Service, empty, hex_id, iso, keystone_fault, now, unauthorized
 
 if TYPE_CHECKING:
     from lifecycle.lab.openstack.cloud import OpenStackCloud
@@ -313,17 +313,7 @@ class Keystone:
     def _need_token(self, req: Request) -> Token:
         tok = self.check(req.header("X-Auth-Token"))
         if tok is None:
-            raise HttpError(
-                401,
-                {
-                    "error": {
-                        "code": 401,
-                        "title": "Unauthorized",
-                        "message": "The request you have made requires authentication.",
-                    }
-                },
-                {"WWW-Authenticate": f'Keystone uri="{self.url}"'},
-            )
+            raise unauthorized(self.url)
         return tok
 
     def _need_admin(self, req: Request) -> Token:
