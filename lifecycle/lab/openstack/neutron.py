@@ -341,17 +341,22 @@ class Neutron:
         return port
 
     def bind(self, port: dict[str, Any], host: str, device_id: str, owner: str = "compute:nova") -> None:
-        """Port binding on a compute: the Nuage driver creates its vport and VM in the VSD."""
-        port.update({"binding:host_id": host, "device_id": device_id, "device_owner": owner})
+        """Port binding on a compute: the Nuage driver creates its vport and VM in the VSD.
+
+        The VSD calls run outside the cloud's lock when the caller does not hold it (Nova's boot
+        path), so workload probes reading servers are never held up by the VSD."""
+        with self.lock:
+            port.update({"binding:host_id": host, "device_id": device_id, "device_owner": owner})
         self.nuage.port_bound(port)
-        port.update(
-            {
-                "binding:vif_type": "vrs" if self.nuage.manages(port) else "ovs",
-                "status": "ACTIVE",
-                "binding:vif_details": {"port_filter": False},
-            }
-        )
-        self._stamp(port)
+        with self.lock:
+            port.update(
+                {
+                    "binding:vif_type": "vrs" if self.nuage.manages(port) else "ovs",
+                    "status": "ACTIVE",
+                    "binding:vif_details": {"port_filter": False},
+                }
+            )
+            self._stamp(port)
 
     def allocate_for_server(self, server: dict[str, Any], net: dict[str, Any], host: str) -> dict[str, Any]:
         """What Nova's network API does for one requested network or port of a booting server."""
@@ -382,19 +387,23 @@ class Neutron:
                     server["project_id"],
                 )
                 port["_created_by_nova"] = True
-            try:
-                self.bind(port, host, server["id"])
-            except HttpError:
-                if port.get("_created_by_nova"):
+        try:
+            self.bind(port, host, server["id"])
+        except HttpError:
+            if port.get("_created_by_nova"):
+                with self.lock:
                     self.ports.pop(port["id"], None)
-                raise
-            return port
+            raise
+        return port
 
     def release_for_server(self, server_id: str) -> None:
         """A server is gone: delete the ports Nova created, unbind the ones it was given."""
         with self.lock:
-            for port in [p for p in self.ports.values() if p["device_id"] == server_id]:
-                self.nuage.port_unbound(port)
+            ports = [p for p in self.ports.values() if p["device_id"] == server_id]
+        for port in ports:
+            self.nuage.port_unbound(port)  # VSD calls, outside the lock
+        with self.lock:
+            for port in ports:
                 if port.get("_created_by_nova", True):
                     self.ports.pop(port["id"], None)
                 else:
