@@ -21,11 +21,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from lifecycle.lab.oneview.filters import FilterError
-from lifecycle.lab.oneview.filters import _Parser as _BoolParser
-
-__all__ = ["FilterError", "parse"]
-
 Predicate = Callable[[dict[str, Any]], bool]
 FieldResolver = Callable[[str], str | None]
 
@@ -38,6 +33,10 @@ _TOKEN = re.compile(r"""\s*(?:
 )""", re.VERBOSE)
 _WORD_OPS = {"IS", "CONTAINS", "BEGINSWITH", "ENDSWITH", "IN", "LIKE"}
 _BOOL_OPS = {"AND", "OR", "NOT"}
+
+
+class FilterError(ValueError):
+    pass
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -98,17 +97,51 @@ def _compare(actual: Any, op: str, expected: str, literal: bool) -> bool:
         return False
 
 
-class _Parser(_BoolParser):
-    """OneView's and/or/not/parentheses core, with the VSD's comparisons."""
+class _Parser:
+    """Recursive descent: ``or`` binds looser than ``and``, ``not`` and parentheses tightest.
+
+    The shape of lifecycle/lab/oneview/filters.py's parser, not imported from there: importing it
+    loads the whole OneView emulator package (~1 s)."""
 
     def __init__(self, tokens: list[tuple[str, str]], resolve: FieldResolver):
-        super().__init__(tokens)
-        self.resolve = resolve
+        self.toks, self.i, self.resolve = tokens, 0, resolve
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> tuple[str, str]:
+        tok = self.peek()
+        if tok is None:
+            raise FilterError("unexpected end of filter")
+        self.i += 1
+        return tok
+
+    def expr(self) -> Predicate:
+        left = self.term()
+        while self.peek() == ("kw", "OR"):
+            self.take()
+            right, prev = self.term(), left
+            left = lambda d, a=prev, b=right: a(d) or b(d)  # noqa: E731
+        return left
+
+    def term(self) -> Predicate:
+        left = self.factor()
+        while self.peek() == ("kw", "AND"):
+            self.take()
+            right, prev = self.factor(), left
+            left = lambda d, a=prev, b=right: a(d) and b(d)  # noqa: E731
+        return left
 
     def factor(self) -> Predicate:
-        if self.peek() in (("kw", "NOT"), ("paren", "(")):
-            return super().factor()  # which comes back here for what it contains
         tok = self.take()
+        if tok == ("kw", "NOT"):
+            inner = self.factor()
+            return lambda d: not inner(d)
+        if tok == ("paren", "("):
+            inner = self.expr()
+            if self.take() != ("paren", ")"):
+                raise FilterError("missing ')'")
+            return inner
         if tok[0] not in ("word", "str"):
             raise FilterError(f"expected an attribute name, got {tok[1]!r}")
         field = self.resolve(tok[1])

@@ -48,7 +48,7 @@ REACH_KINDS = frozenset({
 UNIQUE_NAME = frozenset({
     "enterprise", "domaintemplate", "l2domaintemplate", "domain", "l2domain", "zonetemplate", "zone",
     "subnettemplate", "subnet", "group", "policygroup", "ingressacltemplate", "egressacltemplate",
-    "enterprisenetwork", "networkmacrogroup", "cms", "redirectiontarget", "vport",
+    "enterprisenetwork", "networkmacrogroup", "redirectiontarget", "vport",
 })
 
 
