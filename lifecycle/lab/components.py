@@ -177,5 +177,12 @@ def start_ztp(lab: Lab) -> None:
     lab.rack_hooks.append(rack)
 
 
+def start_underclouds(lab: Lab) -> None:
+    """An OSP Director per undercloud (SSH on loopback), acting on its Ironic (after start_ironic)."""
+    from lifecycle.lab.undercloud import start_underclouds as start
+
+    start(lab)
+
+
 STARTERS: list[Callable[[Lab], None]] = [start_bmcs, start_ironic, start_oneview, start_fabric,
-                                         start_ztp]
+                                         start_ztp, start_underclouds]

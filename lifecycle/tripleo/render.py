@@ -110,6 +110,21 @@ class RolePlan:
     default_route_net: str | None
     hostnames: dict[str, str] = field(default_factory=dict)
     ips: dict[str, list[str]] = field(default_factory=dict)
+    removed: list[int] = field(default_factory=list)  # indices for <Role>RemovalPolicies
+
+
+def group_members(count: int, removed: Sequence[int] = ()) -> list[int]:
+    """The indices Heat's ResourceGroup gives ``count`` members: the first ones not removed.
+
+    >>> group_members(3, [1])
+    [0, 2, 3]
+    """
+    skip, out, i = set(removed), [], 0
+    while len(out) < count:
+        if i not in skip:
+            out.append(i)
+        i += 1
+    return out
 
 
 def name_lower(name: str) -> str:
@@ -196,9 +211,11 @@ def _nics(site: Site, cloud: Cloud, role: Role) -> tuple[str, str]:
 
 
 def plan_cloud(site: Site, cloud: Cloud, tree: Path,
-               nodes: Mapping[str, Sequence[tuple[str, int]]] | None = None
+               nodes: Mapping[str, Sequence[tuple[str, int]]] | None = None,
+               counts: Mapping[str, int] | None = None, removed: Mapping[str, Sequence[int]] | None = None
                ) -> tuple[list[dict[str, Any]], list[NetPlan], list[RolePlan], str | None]:
-    """roles_data entries, network plans, role plans and the Redis VIP."""
+    """roles_data entries, network plans, role plans and the Redis VIP. ``counts`` and
+    ``removed`` override the site's count and name the removed indices, per role."""
     nets = [_net_plan(n) for n in cloud.networks]
     by_name = {n.name: n for n in nets}
     members = dict(default_nodes(site, cloud))
@@ -224,9 +241,12 @@ def plan_cloud(site: Site, cloud: Cloud, tree: Path,
                                               if n in by_name or n == "ControlPlane"]
         roles_data.append(base)
         given = members.get(role.name, [])
-        slots = max([role.count, len(given), *[i + 1 for _, i in given]])
+        count = (counts or {}).get(role.name, role.count)
+        gone = sorted({int(i) for i in (removed or {}).get(role.name, ())})
+        slots = max([role.count, len(given), *[i + 1 for _, i in given],
+                     *[i + 1 for i in group_members(count, gone)]])
         ctl, trunk = _nics(site, cloud, role)
-        plan = RolePlan(name=role.name, count=role.count, flavor=role.flavor, hostname_format=fmt,
+        plan = RolePlan(name=role.name, count=count, flavor=role.flavor, hostname_format=fmt, removed=gone,
                         capability=role.name.lower(), nets=[by_name[n] for n in wanted], slots=slots,
                         nic_config=f"{role.name.lower()}.yaml", ctlplane_nic=ctl, trunk_nic=trunk,
                         default_route_net=gateways[0] if gateways else None)
@@ -345,7 +365,8 @@ def render_overcloud(site: Site, cloud_name: str, endpoints: Endpoints, out_dir:
                      cms_id: str | None = None, tht: Path | None = None,
                      templates_dir: str = UNDERCLOUD_THT, remote_dir: str | None = None,
                      extra_environments: Sequence[str] = (),
-                     secrets: SecretStore | None = None) -> Rendered:
+                     secrets: SecretStore | None = None, counts: Mapping[str, int] | None = None,
+                     removed: Mapping[str, Sequence[int]] | None = None) -> Rendered:
     """Write the overcloud files of ``cloud_name`` into ``out_dir`` and return them with the
     deploy command.
 
@@ -354,6 +375,8 @@ def render_overcloud(site: Site, cloud_name: str, endpoints: Endpoints, out_dir:
     ``cms_id``: the CMS id VSD gave the cloud's ``cms_name`` (``NeutronNuageCMSId``).
     ``templates_dir``/``remote_dir``: where THT and these files will be on the undercloud.
     ``secrets``: the store secrets are read through (its ``seen`` feeds redaction).
+    ``counts``: role -> ``<Role>Count`` instead of the site's (what the stack has, scaled);
+    ``removed``: role -> indices Heat must never reuse (``<Role>RemovalPolicies``).
     """
     try:
         cloud = site.cloud(cloud_name)
@@ -370,7 +393,7 @@ def render_overcloud(site: Site, cloud_name: str, endpoints: Endpoints, out_dir:
     _check_endpoints(cloud, endpoints)
     store = secrets or SecretStore(endpoints)
     secret_values = _secrets(cloud, endpoints, store)
-    roles_data, nets, plans, redis = plan_cloud(site, cloud, tree, nodes)
+    roles_data, nets, plans, redis = plan_cloud(site, cloud, tree, nodes, counts, removed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     remote = (remote_dir or f"/home/stack/i2/{cloud.name}").rstrip("/")
@@ -428,7 +451,8 @@ def render_overcloud(site: Site, cloud_name: str, endpoints: Endpoints, out_dir:
         "templates": tht_remote, "remote_dir": remote, "roles_data": "roles_data.yaml",
         "network_data": "network_data.yaml", "environments": ordered,
         "operator_files": operator, "hot_templates": [f"nic-configs/{p.nic_config}" for p in plans],
-        "roles": {p.name: {"count": p.count, "slots": p.slots, "capability": p.capability,
+        "roles": {p.name: {"count": p.count, "removed": p.removed, "slots": p.slots,
+                           "capability": p.capability,
                            "hostname_format": p.hostname_format} for p in plans},
         "command": command,
     }

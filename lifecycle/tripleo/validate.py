@@ -9,7 +9,8 @@ Checks (each finding names the file and the parameter):
 ``registry``           every resource_registry target file exists.
 ``services``           every service of every role is mapped (to a template or OS::Heat::None).
 ``placement``          counts, HostnameMap, <Role>IPs, ports and scheduler hints agree with each
-                       other (and with the Ironic nodes' node:<role>-N tags when given).
+                       other (and with the Ironic nodes' node:<role>-N tags when given); the
+                       members are the first <Role>Count indices not in <Role>RemovalPolicies.
 ``heat``               Heat's own parser on every template the deploy uses, then Heat's stack
                        validation of the whole deploy with every nested stack (offline).
 ``instackenv``         tripleoclient's ``overcloud node import --validate-only`` code.
@@ -56,6 +57,7 @@ from lifecycle.tripleo.render import (
     SECRETS_FILE,
     Rendered,
     RenderError,
+    group_members,
     hostname,
     load_manifest,
     render_overcloud,
@@ -124,6 +126,16 @@ def _role_nets(role: Mapping[str, Any]) -> list[str]:
     return list(nets)
 
 
+def _removed(policies: Any) -> list[int]:
+    """The indices ``<Role>RemovalPolicies`` lists (``[{resource_list: ['6', '7']}]``)."""
+    out = []
+    for p in policies if isinstance(policies, list) else []:
+        for item in (p.get("resource_list") or []) if isinstance(p, dict) else []:
+            if str(item).isdigit():
+                out.append(int(item))
+    return out
+
+
 def check_placement(out: Path, manifest: Mapping[str, Any],
                     ironic_nodes: Mapping[str, Mapping[int, str]] | None = None) -> list[Finding]:
     """Counts, HostnameMap, <Role>IPs, port registry and scheduler hints agree (and with Ironic)."""
@@ -164,7 +176,8 @@ def check_placement(out: Path, manifest: Mapping[str, Any],
                 f"must be {want_hint} so node N of {name} lands on the Ironic node tagged "
                 f"node:{name.lower()}-N (got {hints.get(f'{name}SchedulerHints')!r})")
         tagged = (ironic_nodes or {}).get(name)
-        for i in range(count):
+        members = group_members(count, _removed(info.get(f"{name}RemovalPolicies")))
+        for i in members:
             host = hostname(fmt, stack, i)
             if host not in hostmap:
                 add("scheduler-hints.yaml", f"HostnameMap[{host}]",
@@ -193,10 +206,12 @@ def check_placement(out: Path, manifest: Mapping[str, Any],
                     f"must map to network/ports/{lower}_from_pool.yaml or {name}IPs is ignored "
                     f"(got {target or 'nothing'})")
             listed = role_ips.get(lower) if isinstance(role_ips, dict) else None
-            if not isinstance(listed, list) or len(listed) < count:
+            need = members[-1] + 1 if members else 0  # <Role>IPs is indexed by member index
+            if not isinstance(listed, list) or len(listed) < need:
                 have = len(listed) if isinstance(listed, list) else 0
                 add("ips-from-pool.yaml", f"{name}IPs.{lower}",
-                    f"has {have} address(es) for {count} {name} node(s)")
+                    f"has {have} address(es) for {count} {name} node(s)"
+                    + (f" up to index {need - 1}" if need != count else ""))
                 continue
             found.extend(_check_addresses(name, lower, listed, net, owners))
     return found

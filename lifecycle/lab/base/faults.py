@@ -6,7 +6,9 @@ A spec is a comma-separated list of ``component.kind=value``:
   ``oneview.task_error=0.1`` (a OneView task ends in Error);
 - named targets: ``bmc.dead=c02-s03`` (that server's BMC never answers),
   ``cable.miswire=c02-s04:nic1~c02-s05:nic1`` (the two cables swap their leaf ends),
-  ``ztp.fail=c02-leaf2`` (that switch's ZTP fails); several targets are joined with ``+``.
+  ``ztp.fail=c02-leaf2`` (that switch's ZTP fails), ``undercloud.deploy_fail=c02-s08`` (the
+  overcloud deploy of that node fails; ``=uc-new``: every deploy on that undercloud fails);
+  several targets are joined with ``+``.
 
 >>> plan = parse_faults("oneview.http5xx=1,bmc.dead=c02-s03+c02-s04", seed=7)
 >>> plan.roll("oneview", "http5xx"), plan.targets("bmc", "dead")
@@ -20,7 +22,7 @@ import threading
 from dataclasses import dataclass, field
 
 RATE_KINDS = {"http5xx", "reset", "timeout", "task_error"}
-TARGET_KINDS = {"dead", "miswire", "fail"}
+TARGET_KINDS = {"dead", "miswire", "fail", "deploy_fail"}
 
 
 class FaultSpecError(ValueError):

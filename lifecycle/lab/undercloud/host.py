@@ -1,0 +1,128 @@
+"""One undercloud of the twin: an SSH server (user ``stack``), a filesystem, the stacks of its
+overclouds, an HTTP server for the ISO its deployed nodes boot, and its real Ironic.
+
+Everything lives in ``workdir``: ``ssh_host_ed25519_key``, ``fs/`` (what SFTP sees),
+``stacks/<stack>.json`` and ``history.jsonl``, one line per login, command, exit and SFTP write
+(commands carry no secrets; tests read it to prove what did, or did not, reach the undercloud).
+
+>>> host = UndercloudHost("uc-new", Path("lab/underclouds/uc-new"), ironic_url=url, sink=sink,
+...                       clouds={"overcloud": "ie1-new"}, authorized=[client_key]).start()  # doctest: +SKIP
+>>> host.port                                                                               # doctest: +SKIP
+40211
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import paramiko
+
+from lifecycle.lab.base import EmulatorServer, Response, Router
+from lifecycle.lab.base.faults import FaultPlan
+from lifecycle.lab.undercloud.director import Director
+from lifecycle.lab.undercloud.keys import ensure_key
+from lifecycle.lab.undercloud.nodes import IronicNodes
+from lifecycle.lab.undercloud.shell import Shell
+from lifecycle.lab.undercloud.sink import HypervisorSink
+from lifecycle.lab.undercloud.sshd import SSHServer
+from lifecycle.lab.undercloud.stack import StackStore
+
+# What the deployed nodes boot through their BMC's virtual media; nothing reads it.
+ISO_BYTES = b"CD001 i2 twin overcloud-full placeholder\n".ljust(2048, b"\0")
+ISO_PATH = "/images/overcloud-full.iso"
+BOOT_TIMEOUT = 600.0
+log = logging.getLogger("i2.lab.undercloud")
+
+
+class UndercloudHost:
+    def __init__(self, name: str, workdir: Path, *, ironic_url: str, sink: HypervisorSink,
+                 clouds: dict[str, str], authorized: Sequence[paramiko.PKey],
+                 faults: FaultPlan | None = None, latency: str = "none", port: int = 0) -> None:
+        self.name = name
+        self.dir = Path(workdir)
+        self.fs = self.dir / "fs"
+        (self.fs / "home" / "stack").mkdir(parents=True, exist_ok=True)
+        self.host_key = ensure_key(self.dir / "ssh_host_ed25519_key", comment=f"root@{name}")
+        self.stacks = StackStore(self.dir / "stacks")
+        self.history = self.dir / "history.jsonl"
+        self._log_lock = threading.Lock()
+        router = Router()
+        router.add("GET", ISO_PATH, lambda _req: Response(200, ISO_BYTES,
+                                                          {"Content-Type": "application/octet-stream"}))
+        self.images = EmulatorServer(f"images-{name}", router)
+        self.nodes: IronicNodes | None = None
+        self.ironic_url = ironic_url
+        self.sink = sink
+        self.clouds = clouds
+        self.faults = faults or FaultPlan()
+        self.latency = latency
+        self.director: Director | None = None
+        # Set once the in-service clouds are seeded (lifecycle/lab/undercloud/seed.py): logins
+        # work before, commands wait for it, as on an undercloud still booting its services.
+        self.ready = threading.Event()
+        self.boot_error = ""
+        self.ssh = SSHServer(name, self.host_key, authorized, handler=self._run, root=self.fs, port=port,
+                             event=self.record)
+
+    @property
+    def port(self) -> int:
+        return self.ssh.port
+
+    def start(self) -> UndercloudHost:
+        self.images.start()
+        self.nodes = IronicNodes(self.ironic_url, boot_iso=f"{self.images.url}{ISO_PATH}")
+        self.director = Director(self.name, self.fs, self.stacks, self.nodes, self.sink,
+                                 clouds=self.clouds, faults=self.faults, latency=self.latency)
+        self.ssh.start()
+        return self
+
+    def stop(self) -> None:
+        self.ssh.stop()
+        self.images.stop()
+
+    def _run(self, session: Any) -> int:
+        assert self.director is not None
+        if not self.ready.wait(BOOT_TIMEOUT) or self.boot_error:
+            why = self.boot_error or "still starting"
+            session.write(f"ERROR: the undercloud's services are not up: {why}")
+            return 1
+        return Shell(self.director)(session)
+
+    def boot(self, prepare: Callable[[], None]) -> threading.Thread:
+        """Run ``prepare`` (seeding) in the background; commands wait until it has ended."""
+        def run() -> None:
+            try:
+                prepare()
+            except Exception as exc:  # the lab stays up; every command reports this
+                log.exception("undercloud %s: seeding failed", self.name)
+                self.boot_error = f"{type(exc).__name__}: {exc}"
+            finally:
+                self.ready.set()
+
+        thread = threading.Thread(target=run, daemon=True, name=f"uc-{self.name}-boot")
+        thread.start()
+        return thread
+
+    def record(self, event: dict[str, Any]) -> None:
+        line = json.dumps({"ts": round(time.time(), 3), **event}) + "\n"
+        with self._log_lock, self.history.open("a") as fh:
+            fh.write(line)
+
+    def sync_hypervisors(self) -> int:
+        """Report every deployed compute node to the sink (a restarted lab's Nova starts empty)."""
+        n = 0
+        for name in self.stacks.names():
+            stack = self.stacks.get(name)
+            if stack is None or not stack.cloud:
+                continue
+            for group in stack.roles.values():
+                for m in group.members.values() if group.hypervisor else ():
+                    self.sink.add(stack.cloud, m.hostname, m.node_uuid, m.vcpus, m.memory_mb)
+                    n += 1
+        return n
