@@ -46,6 +46,11 @@ class Lab:
         self.fabric: Any = None  # the EOS emulators (lifecycle.lab.eos.Fabric)
         self.ztp_agents: dict[str, Any] = {}
         self.agent: Any = None  # the servers' IPA ramdisk (lifecycle.lab.ironic.RamdiskAgent)
+        self.vsd: Any = None  # the Nuage VSD emulator (lifecycle.lab.nuage)
+        self.clouds: dict[str, Any] = {}  # site cloud name -> OpenStack emulator
+        self.array: Any = None  # the Pure-like array both clouds' Cinder use
+        self.hypervisor_sink: Any = None  # where the underclouds register deployed computes
+        self.probes: Any = None  # workload probes (lifecycle.lab.probes)
         self.stoppers: list[Callable[[], None]] = []  # extra things to stop (agents)
         self.stopped = threading.Event()
         self.ready = False
@@ -100,10 +105,10 @@ class Lab:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        from lifecycle.lab import components
+        from lifecycle.lab import components, sdn
 
         self.start_control()
-        for starter in components.STARTERS:
+        for starter in [*sdn.EARLY, *components.STARTERS, *sdn.LATE]:
             starter(self)
         self.write_endpoints()
         self.save(ready=True)
@@ -122,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
     labdir = Path(args[0]).resolve()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("bambou").setLevel(logging.WARNING)  # every VSD request, else
     lab = Lab(labdir)
     signal.signal(signal.SIGTERM, lambda *_: lab.stopped.set())
     signal.signal(signal.SIGINT, lambda *_: lab.stopped.set())

@@ -1,0 +1,114 @@
+"""Starters for the twin's second half: the Nuage VSD, the site's OpenStack clouds on one shared
+Pure-like array, the estate as built long ago (applications running on their A subnets), and
+the workload probes.
+
+``EARLY`` run before :data:`lifecycle.lab.components.STARTERS` (the underclouds register the
+hypervisors they deploy with these clouds); ``LATE`` after every other component is up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from lifecycle.lab.config import Component, write_private
+
+if TYPE_CHECKING:
+    from lifecycle.lab.daemon import Lab
+
+log = logging.getLogger("i2.lab")
+
+
+def start_vsd(lab: Lab) -> None:
+    from lifecycle.lab.nuage import VsdEmulator
+
+    if lab.site.nuage is None:
+        return
+    vsd = VsdEmulator(tls=lab.tls, username="csproot", password=lab.secrets["vsd"], organisation="csp",
+                      latency=lab.latency, faults=lab.faults).start()
+    lab.vsd = vsd
+    lab.add(Component("vsd", "emulator", vsd.url, vsd.server.port, os.getpid(), f"{vsd.url}/nuage/api/v6/me"),
+            vsd.stop)
+    lab.endpoints["vsd"] = {"url": vsd.url, "username": "csproot", "password": {"secret": "vsd"},
+                            "organisation": "csp", "ca_file": str(lab.tls.ca)}
+
+
+class CloudSink:
+    """The underclouds' hypervisor sink: nova-compute joining (or leaving) a twin cloud's Nova."""
+
+    def __init__(self, clouds: dict[str, Any]):
+        self.clouds = clouds
+
+    def add(self, cloud: str, hostname: str, node_uuid: str, vcpus: int, memory_mb: int) -> None:
+        if cloud in self.clouds:
+            self.clouds[cloud].add_hypervisor(hostname, vcpus=vcpus, memory_mb=memory_mb)
+
+    def remove(self, cloud: str, hostname: str) -> None:
+        if cloud in self.clouds:
+            self.clouds[cloud].remove_hypervisor(hostname)
+
+
+def start_clouds(lab: Lab) -> None:
+    """One emulated cloud per site cloud, every Cinder on the one array, every Neutron on the VSD."""
+    from lifecycle.lab.array import PureArray
+    from lifecycle.lab.openstack import OpenStackCloud, VsdAccess
+
+    if not lab.site.clouds:
+        return
+    backends = {c.pure.backend_name for c in lab.site.clouds if c.pure}
+    lab.array = PureArray(sorted(backends)[0] if backends else "pure")
+    vsd = None
+    if getattr(lab, "vsd", None) is not None:
+        vsd = VsdAccess(lab.vsd.url, "csproot", lab.secrets["vsd"], "csp", ca=lab.tls.ca)
+    clouds_yaml: dict[str, Any] = {"clouds": {}}
+    for model in lab.site.clouds:
+        cloud = OpenStackCloud(model, tls=lab.tls, array=lab.array, vsd=vsd,
+                               admin_password=lab.secrets["keystone"], latency=lab.latency,
+                               faults=lab.faults).start()
+        lab.clouds[model.name] = cloud
+        lab.add(Component(f"cloud-{model.name}", "emulator", cloud.auth_url,
+                          int(cloud.auth_url.rsplit(":", 1)[1].split("/")[0]), os.getpid(), cloud.auth_url),
+                cloud.stop)
+        clouds_yaml["clouds"][model.name] = cloud.clouds_yaml_entry()
+        lab.endpoints.setdefault("clouds", {})[model.name] = {"cloud": model.name,
+                                                              "clouds_yaml": "clouds.yaml"}
+    write_private(lab.dir / "clouds.yaml",
+                  "# Written by `i2 lab up`: the twin's clouds (admin). 0600: it holds passwords.\n"
+                  + yaml.safe_dump(clouds_yaml, sort_keys=False))
+    lab.hypervisor_sink = CloudSink(lab.clouds)
+
+
+def start_estate(lab: Lab) -> None:
+    """The applications as they run before the upgrade: VSD domains, zones, A subnets and ACLs;
+    projects, flavors and images in both clouds; networks, VMs and volumes on the old one."""
+    from lifecycle.lab.estate import seed_estate
+
+    if not lab.clouds or lab.site.upgrade is None:
+        return
+    lab.write_endpoints()
+    t0 = time.monotonic()
+    counts = seed_estate(lab)
+    log.info("estate seeded in %.1f s: %s", time.monotonic() - t0,
+             ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def start_probes(lab: Lab) -> None:
+    from lifecycle.lab.probes import ProbeService, probes_from_site
+
+    if not lab.clouds or getattr(lab, "vsd", None) is None:
+        return
+    svc = ProbeService(probes_from_site(lab.site), lab.vsd.store, list(lab.clouds.values()),
+                       tls=lab.tls, interval=0.05).with_site(lab.site).start()
+    lab.probes = svc
+    lab.add(Component("probes", "emulator", svc.url, svc.server.port, os.getpid(), f"{svc.url}/v1/status"),
+            svc.stop)
+    lab.endpoints["probes"] = {"url": svc.url, "ca_file": str(lab.tls.ca)}
+
+
+EARLY: list[Callable[[Lab], None]] = [start_vsd, start_clouds]
+LATE: list[Callable[[Lab], None]] = [start_estate, start_probes]
