@@ -195,8 +195,14 @@ def seed_old_workloads(lab: Lab, cloud: Any) -> dict[str, int]:
 def _wait_hypervisors(lab: Lab, cloud: Any, timeout: float = 120.0) -> None:
     """The old cloud's computes join its Nova as its undercloud seeds them (in the background)."""
     racked = {s.name for s in lab.world.servers if s.racked}
-    want = sum(1 for s in lab.site.servers if s.cloud == cloud.name and s.name in racked
-               and s.role not in ("Controller",))
+    computes = [s for s in lab.site.servers if s.cloud == cloud.name and s.name in racked
+                and s.role not in ("Controller",)]
+    want = len(computes)
+    if "underclouds" not in lab.endpoints:  # no twin undercloud deploys them: the site says
+        for s in computes:
+            inv = lab.site.hardware_profiles[s.hardware_profile].inventory
+            lab.clouds[cloud.name].add_hypervisor(f"{s.name}.{lab.site.site.domain}", vcpus=inv.cpus,
+                                                  memory_mb=inv.memory_mb)
     deadline = time.monotonic() + timeout
     while len(cloud.hypervisors()) < want:
         if time.monotonic() > deadline:
