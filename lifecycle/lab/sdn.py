@@ -81,6 +81,10 @@ def start_clouds(lab: Lab) -> None:
                   "# Written by `i2 lab up`: the twin's clouds (admin). 0600: it holds passwords.\n"
                   + yaml.safe_dump(clouds_yaml, sort_keys=False))
     lab.hypervisor_sink = CloudSink(lab.clouds)
+    # What TripleO's Pure backend is given (CinderPureSanIp, CinderPureAPIToken). The twin's
+    # array has no REST API of its own: the Cinder emulators reach it in-process.
+    lab.endpoints["pure"] = {"url": "https://127.0.0.1", "api_token": {"secret": "pure"},
+                             "ca_file": str(lab.tls.ca)}
 
 
 def start_estate(lab: Lab) -> None:

@@ -29,7 +29,7 @@ class Probes:
     def __init__(self, url: str, verify: bool | str = True):
         self.url = url.rstrip("/")
         self.session = requests.Session()
-        self.session.verify = verify
+        self.verify = verify  # per request: REQUESTS_CA_BUNDLE would override session.verify
 
     @classmethod
     def connect(cls, endpoints: Endpoints) -> Probes | None:
@@ -42,7 +42,7 @@ class Probes:
 
     def _get(self, path: str, **params: Any) -> Any:
         try:
-            resp = self.session.get(f"{self.url}{path}", params=params, timeout=10)
+            resp = self.session.get(f"{self.url}{path}", params=params, timeout=10, verify=self.verify)
         except requests.RequestException as exc:
             raise ProbesError(f"probe service {self.url}: {exc}") from None
         if resp.status_code != 200:
