@@ -1,4 +1,4 @@
-"""Rack runbook: from racked servers and leaves to Ironic nodes ready for TripleO.
+"""Rack runbook: from racked servers and leaves to hypervisors of their cloud.
 
 ``plan`` observes the systems and says what ``apply`` would do; ``build_plan`` fixes the
 steps of a run; ``build`` is the engine's factory that rebuilds the actions on every resume.
@@ -7,7 +7,13 @@ Steps per rack (all in one batch, ``rack:<name>``, for ``--max-fail-percent``)::
 
     ztp/stage ─> <leaf>/ztp ─> <leaf>/verify ───────────────────────────┐
     template/<profile> ─> <server>/profile ─> enroll ─> manage ─> inspect ─> check ─> tag ─> provide
-    <server>/identify ──────┘
+    <server>/identify ──────┘                                                                 │
+    every provide of a cloud's servers ─> overcloud/<cloud>/render ─> validate ─> upload ─> deploy
+    overcloud/<cloud>/deploy ─> <server>/hypervisor
+
+The scale-out raises each role's ``<Role>Count`` by the rack's servers not yet deployed (counted
+when it renders) and deploys through the undercloud; a second apply observes the stack already
+deployed with those files. Only managed Train clouds are deployed (lifecycle.runbooks.overcloud).
 
 >>> plan = build_plan(svc, "c02")                                   # doctest: +SKIP
 >>> run_id = store.create_run(plan)                                 # doctest: +SKIP
@@ -21,11 +27,12 @@ from typing import Any
 
 from lifecycle.engine import ActionRegistry, Plan, RunbookContext, StepSpec
 from lifecycle.model.schema import Rack, Server
+from lifecycle.runbooks import overcloud
 from lifecycle.runbooks.rack_actions import actions
 from lifecycle.runbooks.services import Services
 
 RUNBOOK = "lifecycle.runbooks.rack:build"
-LIMITS = {"oneview": 8, "ironic": 32, "fabric": 4, "ztp": 1}
+LIMITS = {"oneview": 8, "ironic": 32, "fabric": 4, "ztp": 1, "undercloud": 1}
 
 
 def build(ctx: RunbookContext) -> ActionRegistry:
@@ -142,10 +149,29 @@ def build_plan(svc: Services, rack_name: str, *, power: str = "off", ztp_timeout
         add("tag", "ironic.tag", [f"{k}/check", f"{k}/identify"], f"Tag {s.name} ({indices[s.name]})",
             node_index=indices[s.name])
         add("provide", "ironic.provide", [f"{k}/tag"], f"Provide {s.name}")
+    steps += scale_out_steps(svc, rack.name, members, batch)
     return Plan(kind="rack", target=f"rack:{rack.name}", site_digest=site.digest, runbook=RUNBOOK,
                 params={"site_dir": str(svc.site_dir.resolve()),
                         "endpoints_file": str(svc.endpoints_file.resolve()), "rack": rack.name},
                 steps=steps)
+
+
+def scale_out_steps(svc: Services, rack: str, members: list[Server], batch: str) -> list[StepSpec]:
+    """Per managed Train cloud of the rack's servers: scale out once they are all provided, then
+    prove each one is a hypervisor of the cloud."""
+    steps: list[StepSpec] = []
+    for cloud, servers in sorted(_train_clouds(svc, members).items()):
+        render = overcloud.render_params(cloud, work=overcloud.work_dir(f"rack-{rack}-{cloud}"),
+                                         scale_out=[s.name for s in servers])
+        chain = overcloud.overcloud_steps(cloud, render=render, deps=[f"{s.name}/provide" for s in servers],
+                                          batch=batch, ensure=True)
+        steps += chain
+        for s in servers:
+            steps.append(StepSpec(key=f"{s.name}/hypervisor", target=f"server:{s.name}",
+                                  action="tripleo.prove", deps=[chain[-1].key], batch=batch,
+                                  params={"server": s.name, "cloud": cloud},
+                                  description=f"Prove {s.name} is a hypervisor of {cloud}"))
+    return steps
 
 
 # -- plan: one diff across the systems ---------------------------------------------------------
@@ -251,7 +277,41 @@ def observe(svc: Services, rack_name: str) -> list[Change]:
         return rows
 
     out += _safe("ironic", "nodes", nodes)
+    for cloud, servers in sorted(_train_clouds(svc, members).items()):
+        out += _safe("tripleo", cloud, lambda c=cloud, m=servers: _scale_out_change(svc, c, m))
     return out
+
+
+def _train_clouds(svc: Services, members: list[Server]) -> dict[str, list[Server]]:
+    """The rack's servers per managed Train cloud (the clouds i2 deploys)."""
+    out: dict[str, list[Server]] = {}
+    for s in members:
+        cloud = svc.site.cloud(s.cloud)
+        if cloud.managed and cloud.release == "train":
+            out.setdefault(cloud.name, []).append(s)
+    return out
+
+
+def _scale_out_change(svc: Services, cloud_name: str, servers: list[Server]) -> list[Change]:
+    from lifecycle.tripleo.deploy import observe_stack, tagged_nodes
+    from lifecycle.tripleo.undercloud import Undercloud
+
+    cloud = svc.site.cloud(cloud_name)
+    roles = [r.name for r in cloud.roles]
+    with Undercloud.connect(svc.endpoints, cloud.undercloud, svc.secrets) as uc:
+        stack = observe_stack(uc, cloud.stack, roles)
+    deployed = {n.name for m in tagged_nodes(svc.baremetal(cloud.undercloud).conn, roles).values()
+                for n in m.values() if n.deployed}
+    new: dict[str, int] = {}
+    for s in servers:
+        if s.name not in deployed:
+            new[s.role] = new.get(s.role, 0) + 1
+    counts = {r.name: (stack.counts.get(r.name, r.count) if stack else r.count) for r in cloud.roles}
+    if not new:
+        return [Change("tripleo", cloud_name, "none", "the rack's servers are deployed")]
+    detail = ", ".join(f"{r} {counts[r]} -> {counts[r] + n}" for r, n in new.items())
+    return [Change("tripleo", cloud_name, "change", f"scale out {detail} through {cloud.undercloud}, "
+                                                     "then prove the hypervisors")]
 
 
 def _view(params: dict[str, Any]) -> Any:
@@ -264,29 +324,50 @@ def _view(params: dict[str, Any]) -> Any:
 # -- report ------------------------------------------------------------------------------------
 
 
+def _evidence(stage: str, out: dict[str, Any], before: str) -> str:
+    """What a done step proves, added to (or replacing) the device's evidence so far."""
+    def more(text: str) -> str:
+        return "; ".join(x for x in (before, text) if x)
+
+    if stage == "check":
+        lldp = ", ".join(f"{k}={v}" for k, v in (out.get("lldp") or {}).items())
+        return f"{out.get('cpus')} CPUs, {out.get('memory_mb')} MB, LLDP {lldp}"
+    if stage == "tag":
+        return more(f"node:{out.get('node')}")
+    if stage == "verify":
+        checks = out.get("checks") or []
+        return f"{sum(1 for c in checks if c.get('ok'))}/{len(checks)} checks ok"
+    if stage == "render":
+        t = out.get("target") or {}
+        counts = t.get("counts", {})
+        changed = [f"{r} {n} -> {counts[r]}" for r, n in t.get("before", {}).items() if counts.get(r) != n]
+        return ", ".join(changed) or "counts unchanged"
+    if stage == "deploy":
+        return more(f"deployed in {out['seconds']} s" if out.get("ran") else "already deployed")
+    if stage == "hypervisor":
+        where = f"{out.get('role')} {out.get('index')}, proof: {out.get('proof')}"
+        return more(f"{out.get('hostname')} ({where})")
+    return before
+
+
 def report(store: Any, run_id: str) -> list[dict[str, Any]]:
-    """One row per server and switch of the run: state, evidence, and what failed and why."""
+    """One row per switch, server and overcloud of the run: state, evidence, what failed and why."""
     rows: dict[str, dict[str, Any]] = {}
     stopped: dict[str, bool] = {}
     for st in sorted(store.get_steps(run_id), key=lambda st: st.seq):
         kind, _, name = st.target.partition(":")
-        if kind not in ("server", "switch"):
+        if kind not in ("server", "switch", "overcloud"):
             continue
         row = rows.setdefault(st.target, {"device": name, "kind": kind, "state": "pending",
                                           "evidence": "", "error": ""})
         stage = st.key.rsplit("/", 1)[-1]
         status = str(st.status)
         if status == "done":
-            row["state"] = {"provide": "available", "verify": "verified"}.get(stage, f"{stage} done")
             out = st.outputs or {}
-            if stage == "check":
-                lldp = ", ".join(f"{k}={v}" for k, v in (out.get("lldp") or {}).items())
-                row["evidence"] = f"{out.get('cpus')} CPUs, {out.get('memory_mb')} MB, LLDP {lldp}"
-            elif stage == "tag":
-                row["evidence"] = "; ".join(x for x in (row["evidence"], f"node:{out.get('node')}") if x)
-            elif stage == "verify":
-                checks = out.get("checks") or []
-                row["evidence"] = f"{sum(1 for c in checks if c.get('ok'))}/{len(checks)} checks ok"
+            row["state"] = {"provide": "available", "verify": "verified", "deploy": "deployed",
+                            "hypervisor": "hypervisor" if out.get("proof") == "nova" else "deployed",
+                            }.get(stage, f"{stage} done")
+            row["evidence"] = _evidence(stage, out, row["evidence"])
         elif status in ("failed", "quarantined", "skipped") and not stopped.get(st.target):
             stopped[st.target] = True  # the first step that did not end done says where it stopped
             row["state"] = f"{stage} {status}"
@@ -294,4 +375,5 @@ def report(store: Any, run_id: str) -> list[dict[str, Any]]:
         elif status in ("running", "pending") and not stopped.get(st.target):
             stopped[st.target] = True
             row["state"] = f"{stage} {status}"
-    return sorted(rows.values(), key=lambda r: (r["kind"] != "switch", r["device"]))
+    order = {"switch": 0, "server": 1, "overcloud": 2}
+    return sorted(rows.values(), key=lambda r: (order[r["kind"]], r["device"]))

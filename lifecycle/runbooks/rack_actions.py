@@ -362,8 +362,10 @@ class Tag(_Ironic):
 
 
 def actions(svc: Services) -> list[Action]:
+    from lifecycle.runbooks import overcloud_actions
+
     kinds: list[Callable[[Services], Action]] = [
         StageZtp, AwaitZtp, VerifyLeaf, SyncTemplate, Identify, ApplyProfile, Enroll, Manage,
         Inspect, CheckInventory, Tag, Provide]
-    return [k(svc) for k in kinds]
+    return [k(svc) for k in kinds] + overcloud_actions.actions(svc)
 

@@ -118,14 +118,13 @@ def build_plan(svc: Services, *, wave: str | None = None, apps: list[str] | None
             in_service.setdefault(m.project, []).append(ins)
             lasts.append(last)
         prev_wave_last = lasts
-    moving = {m.key for m in selected}
     for project, keys in sorted(in_service.items()):
-        others = [m for m in moves(site) if m.project == project and m.key not in moving]
-        if others:  # a project whose other apps move in another run keeps its endpoint for now
-            continue
+        apps = sorted({m.app.name for m in selected if m.project == project})
         steps.append(StepSpec(key=f"endpoint/{project}", target=f"project:{project}",
-                              action="upgrade.endpoint", params={"project": project}, deps=keys,
-                              description=f"Point {project}'s clouds.yaml entry at {new.name}"))
+                              action="upgrade.endpoint", params={"project": project, "apps": apps},
+                              deps=keys,
+                              description=f"Point {project}'s clouds.yaml entry at {new.name} once "
+                                          "every application of the project runs there"))
     scope = f"wave {wave}" if wave else "all waves"
     return Plan(kind="upgrade", target=f"upgrade:{old.name}>{new.name}", site_digest=site.digest,
                 runbook=RUNBOOK,

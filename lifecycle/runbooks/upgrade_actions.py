@@ -196,6 +196,15 @@ class Network(_Move):
     name, system = "upgrade.network", "neutron"
     observe_first = True
 
+    def observe(self, step: StepView, ctx: ActionContext) -> dict[str, Any] | None:
+        m = self.move(step)
+        with _errors(m.subnet(m.dst)):
+            net = self.dst_of(m).network(m.project, m.subnet(m.dst))
+            sub = self.dst_of(m).subnet(net.id, m.subnet(m.dst)) if net is not None else None
+        if sub is None:
+            return None
+        return {"network_id": net.id, "subnet_id": sub["id"], "created": False}
+
     def apply(self, step: StepView, ctx: ActionContext) -> dict[str, Any]:
         m = self.move(step)
         b_id = step.dep_outputs[step.params["subnet_step"]]["id"]
@@ -216,6 +225,15 @@ class Boot(_Move):
 
     name, system = "upgrade.boot", "nova"
     timeout = 1800.0
+    observe_first = True
+
+    def observe(self, step: StepView, ctx: ActionContext) -> dict[str, Any] | None:
+        m = self.move(step)
+        with _errors(m.key):
+            up = self.servers(self.dst_of(m), m)
+        if len(up) == len(m.vms) and all(s.status == "ACTIVE" for s in up.values()):
+            return {"servers": {n: s.id for n, s in up.items()}, "created": []}
+        return None
 
     def apply(self, step: StepView, ctx: ActionContext) -> dict[str, Any]:
         m = self.move(step)
@@ -291,6 +309,20 @@ class Detach(_Volume):
     """Detach the volume from its A VM in the old cloud; records the old volume's id."""
 
     name = "upgrade.detach"
+    observe_first = True
+
+    def observe(self, step: StepView, ctx: ActionContext) -> dict[str, Any] | None:
+        m, name = self.move(step), self.volume_name(step)
+        with _errors(name):
+            vol = self.src_of(m).volume(m.project, name)
+            if vol is None:
+                moved = self.dst_of(m).volume(m.project, name)
+                if moved is None:
+                    return None  # in neither: apply says so
+                return {"old_id": (moved.metadata or {}).get("i2.from", ""), "detached": False}
+        if vol.status == "available" and not self.src_of(m).attached_to(vol):
+            return {"old_id": vol.id, "size": vol.size, "detached": False}
+        return None
 
     def apply(self, step: StepView, ctx: ActionContext) -> dict[str, Any]:
         m, name = self.move(step), self.volume_name(step)
@@ -392,6 +424,25 @@ class Attach(_Move):
 
     name, system = "upgrade.attach", "nova"
     timeout = 900.0
+    observe_first = True
+
+    def observe(self, step: StepView, ctx: ActionContext) -> dict[str, Any] | None:
+        m = self.move(step)
+        with _errors(m.key):
+            vms = self.servers(self.dst_of(m), m)
+            done: dict[str, str] = {}
+            for vm in m.spec.vms:
+                server = vms.get(vm.name)
+                if server is None or server.status != "ACTIVE":
+                    return None
+                if m.app.writer_stop == "freeze" and (server.metadata or {}).get(WRITES) == "frozen":
+                    return None
+                for name in vm.volumes:
+                    vol = self.dst_of(m).volume(m.project, name)
+                    if vol is None or server.id not in self.dst_of(m).attached_to(vol):
+                        return None
+                    done[name] = vm.name
+        return {"attached": done, "at": _now()}
 
     def apply(self, step: StepView, ctx: ActionContext) -> dict[str, Any]:
         m = self.move(step)
@@ -507,11 +558,12 @@ class Endpoint(Action):
         self.svc = svc
 
     def _others_on(self, step: StepView, cloud: str) -> list[str]:
-        """Other applications of the project that have VMs on ``cloud``."""
+        """The project's applications outside this step's that still have VMs on ``cloud``."""
         conn = self.svc.cloud(cloud)
+        mine = set(step.params.get("apps") or [step.params.get("app")])
         out = []
         for m in moves(self.svc.site):
-            if (m.project == step.params["project"] and m.app.name != step.params.get("app")
+            if (m.project == step.params["project"] and m.app.name not in mine
                     and conn.servers(project=m.project, names=m.vms)):
                 out.append(m.key)
         return out
@@ -528,11 +580,12 @@ class Endpoint(Action):
 
     def apply(self, step: StepView, ctx: ActionContext) -> dict[str, Any]:
         old, new = self._to(step)
-        if step.params.get("reverse"):
-            stay = self._others_on(step, old)
-            if stay:
-                return {"project": step.params["project"], "cloud": old, "switched": False,
-                        "kept": f"{', '.join(stay)} of {step.params['project']} still run on {old}"}
+        # the project's endpoint moves with its last application; a rollback of any one of them
+        # brings it back (not every application of the project runs on the new cloud any more)
+        stay = [] if step.params.get("reverse") else self._others_on(step, old)
+        if stay:
+            return {"project": step.params["project"], "cloud": old, "switched": False,
+                    "kept": f"{', '.join(stay)} of {step.params['project']} still run on {old}"}
         with _errors(f"team entry {step.params['project']}"):
             before = switch_team_entry(self.svc.endpoints, step.params["project"], new)
         ctx.log("endpoint.switched", project=step.params["project"], before=before, after=new)

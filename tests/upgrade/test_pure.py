@@ -109,10 +109,11 @@ def test_plan_is_make_before_break(svc):
                                                            "reporting/prd/in-service"]
 
 
-def test_a_partial_plan_leaves_shared_projects_alone(svc):
-    keys = {s.key for s in build_plan(svc, apps=["reporting"]).steps}
-    assert "endpoint/finance-prd" not in keys  # billing, in the same project, has not moved
-    assert "endpoint/finance-prd" in {s.key for s in build_plan(svc, apps=["reporting", "billing"]).steps}
+def test_a_shared_project_names_the_applications_the_run_moves(svc):
+    # the endpoint step decides when it runs: billing, in the same project, may still be on A
+    steps = {s.key: s for s in build_plan(svc, apps=["reporting"]).steps}
+    assert steps["endpoint/finance-prd"].params["apps"] == ["reporting"]
+    assert steps["endpoint/finance-prd"].deps == ["reporting/prd/in-service"]
 
 
 def test_rollback_moves_volumes_back_before_b_leaves(svc):
