@@ -351,23 +351,35 @@ class Cloud:
         with self._call(f"unmanage {volume.name}"):
             self.conn.block_storage.unmanage_volume(volume)
 
+    # openstacksdk 4.22's manage_volume() always sends microversion 3.71 (a Train Cinder, max
+    # 3.59, answers 406) and manageable_volumes() sends none (404 below 3.8): i2 calls both at
+    # 3.8, where they exist since Ocata.
+    MANAGE_MICROVERSION = "3.8"
+
+    def _cinder(self, method: str, path: str, what: str, body: Any = None, conn: Any = None) -> Any:
+        bs = (conn or self.conn).block_storage
+        with self._call(what):
+            resp = bs.request(path, method, json=body, microversion=self.MANAGE_MICROVERSION,
+                              raise_exc=False)
+        if resp.status_code >= 400:
+            raise CloudError(f"{self.name}: {what}: HTTP {resp.status_code} {_cinder_error(resp)}",
+                             transient=resp.status_code >= 500 or resp.status_code in (408, 429))
+        return resp.json() if resp.content else None
+
     def manageable(self, host: str) -> list[dict[str, Any]]:
         """Volumes on a backend that Cinder does not manage (safe_to_manage says if it may)."""
-        with self._call(f"list manageable volumes on {host}"):
-            resp = self.conn.block_storage.get(f"/manageable_volumes/detail?host={host}",
-                                               raise_exc=False)
-        if resp.status_code >= 400:
-            raise CloudError(f"{self.name}: manageable volumes on {host}: HTTP {resp.status_code} "
-                             f"{resp.text[:300]}", transient=resp.status_code >= 500)
-        return resp.json().get("manageable-volumes", [])
+        got = self._cinder("GET", f"/manageable_volumes/detail?host={host}",
+                           f"list manageable volumes on {host}")
+        return list(got.get("manageable-volumes", []))
 
     def manage(self, project: str, *, host: str, ref: str, name: str,
                metadata: dict[str, str] | None = None) -> Any:
         """Adopt the backend's volume ``ref`` into the project as ``name`` (no copy)."""
-        conn = self.scoped(project)
-        with self._call(f"manage {ref} as {name} in {project}"):
-            return conn.block_storage.manage_volume(host=host, ref={"name": ref}, name=name,
-                                                    metadata=metadata or {})
+        body = {"volume": {"host": host, "ref": {"name": ref}, "name": name,
+                           "metadata": metadata or {}}}
+        got = self._cinder("POST", "/manageable_volumes", f"manage {ref} as {name} in {project}", body,
+                           conn=self.scoped(project))
+        return got["volume"]
 
     def backend_host(self, backend: str) -> str:
         """The cinder-volume ``host@backend#pool`` string of a backend name."""
@@ -383,6 +395,18 @@ class Cloud:
 def _text(exc: BaseException) -> str:
     msg = getattr(exc, "details", None) or str(exc)
     return " ".join(str(msg).split())[:400]
+
+
+def _cinder_error(resp: Any) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:300]
+    if isinstance(body, dict) and body:
+        inner = next(iter(body.values()))
+        if isinstance(inner, dict) and "message" in inner:
+            return str(inner["message"])
+    return str(body)[:300]
 
 
 def _neutron_error(resp: Any) -> str:
