@@ -179,3 +179,49 @@ def rack_cmd(rack: str, labdir_opt: Path | None) -> None:
     except urllib.error.HTTPError as exc:
         raise click.ClickException(json.loads(exc.read() or b"{}").get("message", str(exc))) from None
     err_console.print(f"rack {rack} racked in the twin")
+
+
+@lab_group.command("probes")
+@click.option("--dir", "labdir_opt", type=click.Path(path_type=Path))
+@click.option("--since", type=float, help="Also show downtime since this epoch time (default: lab start).")
+@click.option("--watch", type=float, metavar="SECONDS", help="Refresh every SECONDS until Ctrl-C.")
+@pass_ctx
+def probes_cmd(ctx: Ctx, labdir_opt: Path | None, since: float | None, watch: float | None) -> None:
+    """The workload probes: each consumer -> application, green or red and why, and each
+    application's downtime and write freeze so far. Exit 1 while any probe is red."""
+    import ssl
+
+    import yaml
+
+    labdir = _labdir(labdir_opt)
+    try:
+        ep = yaml.safe_load((labdir / "endpoints.yaml").read_text()) or {}
+    except OSError:
+        raise click.ClickException(f"no twin in {labdir}") from None
+    if "probes" not in ep:
+        raise click.ClickException(f"the twin in {labdir} runs no probes (its site has no upgrade)")
+    tls = ssl.create_default_context(cafile=ep["probes"]["ca_file"])
+
+    def get(path: str) -> dict:
+        with urllib.request.urlopen(ep["probes"]["url"] + path, context=tls, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    while True:
+        try:
+            probes = get("/v1/status")["probes"]
+            down = get(f"/v1/downtime?since={since}" if since else "/v1/downtime")["apps"]
+        except OSError as exc:
+            raise click.ClickException(f"probe service: {exc}") from None
+        rows = [(p["consumer"], f"{p['app']}/{p['env']}", f"{p['protocol']}/{p['port'] or '*'}",
+                 "green" if p["ok"] else "RED", p["detail"]) for p in probes]
+        apps = [(k, v["downtime_ms"], v["write_freeze_ms"]) for k, v in sorted(down.items())]
+        emit({"probes": probes, "downtime": down}, ctx.output,
+             table=make_table(f"probes ({sum(p['ok'] for p in probes)}/{len(probes)} green)",
+                              ["consumer", "application", "port", "state", "detail"], rows))
+        if ctx.output == "table":
+            emit(None, "table", table=make_table("downtime so far", ["application", "downtime ms",
+                                                                     "write freeze ms"], apps))
+        if not watch:
+            break
+        time.sleep(watch)
+    raise SystemExit(0 if all(p["ok"] for p in probes) else 1)

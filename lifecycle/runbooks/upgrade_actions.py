@@ -508,16 +508,26 @@ class Healthy(_Move):
         return {"vms": sorted(vms), "at": _now()}
 
 
-def _guard(self: _Move, m: Move, *, in_service: bool) -> None:
+def _guard(self: _Move, m: Move, step: StepView, ctx: ActionContext, *, in_service: bool) -> None:
     """Refuse a change that would break reachability: every entry naming A mirrored for B,
-    B healthy (and already in service, when A is to leave)."""
+    B healthy (and already in service, when A is to leave).
+
+    The first attempt refuses and names the entries; an operator's ``i2 runs resume`` (a later
+    attempt) re-creates the missing mirrors, then checks again."""
     ent, dom, _ = self.where(m)
     missing = _unmirrored(m, self.vsd().entries(dom, ent))
+    if missing and step.attempt > 1 and not m.reverse:
+        b_id = self.subnet_id(m, m.dst)
+        for e in missing:
+            mirror = self.vsd().create_entry(dom, mirror_of(e, m.ref(m.src), m.ref(m.dst), b_id or ""))
+            ctx.log("acl.mirror", of=e.id, rule=e.rule, mirror=mirror.id, on="resume")
+        missing = _unmirrored(m, self.vsd().entries(dom, ent))
     if missing:
         raise PermanentError(f"{m.key}: refused: ACL entr{'y' if len(missing) == 1 else 'ies'} naming "
                              f"{m.subnet(m.src)} without a mirror for {m.subnet(m.dst)}: "
                              + ", ".join(f"{e.direction} {e.rule} ({e.id})" for e in missing)
-                             + f"; consumers allowed by it would lose {m.app.name} (resume re-mirrors)")
+                             + f"; consumers it allows would lose {m.app.name} on {m.subnet(m.dst)}. "
+                             "`i2 runs resume` re-creates the mirrors")
     vms, problems = _b_state(self, m)
     if in_service:
         problems += [f"{n}: not in service" for n, s in vms.items()
@@ -540,7 +550,7 @@ class InService(_Move):
     def apply(self, step: StepView, ctx: ActionContext) -> dict[str, Any]:
         m = self.move(step)
         with _errors(m.key):
-            _guard(self, m, in_service=False)
+            _guard(self, m, step, ctx, in_service=False)
             vms = self.servers(self.dst_of(m), m)
             for s in vms.values():
                 self.dst_of(m).set_metadata(s, **{IN_SERVICE: "true"})
@@ -643,7 +653,7 @@ class Retire(_Move):
     def apply(self, step: StepView, ctx: ActionContext) -> dict[str, Any]:
         m = self.move(step)
         with _errors(m.key):
-            _guard(self, m, in_service=True)
+            _guard(self, m, step, ctx, in_service=True)
             vms = self.servers(self.src_of(m), m)
             for s in vms.values():
                 self.src_of(m).set_metadata(s, **{IN_SERVICE: "false"})
