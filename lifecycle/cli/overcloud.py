@@ -1,5 +1,6 @@
 """``i2 overcloud``: render a Train overcloud's deploy files from the site, validate them with the
-real tripleo-heat-templates, Heat and tripleoclient (see docs/runbooks/overcloud.md)."""
+real tripleo-heat-templates, Heat and tripleoclient; deploy, scale and remove nodes through the
+undercloud (lifecycle/cli/overcloud_deploy.py). See docs/runbooks/overcloud.md."""
 
 from __future__ import annotations
 
@@ -84,7 +85,8 @@ def _check_cloud(ctx: Ctx, cloud: str) -> None:
 
 @click.group("overcloud")
 def overcloud_group() -> None:
-    """TripleO overclouds: deploy files from the site, validated against the real Train templates."""
+    """TripleO overclouds: render and validate against the real Train templates; deploy, scale,
+    remove nodes through the undercloud over SSH."""
 
 
 @overcloud_group.command("render")
@@ -182,3 +184,13 @@ def validate_cmd(ctx: Ctx, cloud: str, out: Path | None, instackenv: Path | None
         err_console.print(f"rendered files kept in {out}")
     if not report.ok:
         raise SystemExit(1)
+
+
+def _register() -> None:
+    from lifecycle.cli.overcloud_deploy import deploy_cmd, remove_cmd, scale_cmd
+
+    for cmd in (deploy_cmd, scale_cmd, remove_cmd):
+        overcloud_group.add_command(cmd)
+
+
+_register()

@@ -480,7 +480,8 @@ def run(req: dict[str, Any]) -> dict[str, Any]:
             env_paths = [str(root)] + [e["path"] for e in envs] + [str(counts)]
             stats.update(validate_stack(tree, env_paths, findings))
         timings["heat_stack"] = time.monotonic() - t0
-    return {"findings": findings.items, "timings": timings, "stats": stats}
+    # The processed tree (a cache entry): the environments tripleoclient renders from *.j2.yaml.
+    return {"findings": findings.items, "timings": timings, "stats": stats, "processed": str(tree)}
 
 
 def _rel(path: Path, tree: Path) -> str:

@@ -16,9 +16,29 @@ ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "examples" / "ie1"
 
 
+def endpoints(labdir: Path) -> Path:
+    """The lab's endpoints file, with ``vsd`` and ``pure`` sections added while the twin writes
+    none (rendering the overcloud reads their address and secrets; nothing connects to them).
+    Rewritten on every call: the lab rewrites its file when a rack is racked."""
+    import yaml
+
+    src = labdir / "endpoints.yaml"
+    if not src.exists():
+        return src
+    data = yaml.safe_load(src.read_text()) or {}
+    if "vsd" in data and "pure" in data:
+        return src
+    data.setdefault("vsd", {"url": "https://127.0.0.1:8443", "username": "csproot",
+                            "password": {"secret": "vsd"}})
+    data.setdefault("pure", {"url": "https://127.0.0.1:8444", "api_token": {"secret": "pure"}})
+    out = labdir / "endpoints-tests.yaml"
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    return out
+
+
 def env(labdir: Path) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith("I2_")}
-    e.update(I2_SITE=str(SITE), I2_ENDPOINTS=str(labdir / "endpoints.yaml"),
+    e.update(I2_SITE=str(SITE), I2_ENDPOINTS=str(endpoints(labdir)),
              I2_DB=f"sqlite:///{labdir / 'runs.db'}", I2_EVENTS_DIR=str(labdir / "events"),
              COLUMNS="200")
     return e

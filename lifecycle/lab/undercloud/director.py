@@ -153,6 +153,8 @@ class Director:
                      for f in fatal]
             raise DeployFailed([*lines, "ERROR: Heat Stack validation failed: the deployment was not "
                                 "started"], stack_failed=False)
+        if result.get("processed"):
+            files.processed = Path(result["processed"])
         env = files.merged()
         pd = env["parameter_defaults"]
         plans = self._plan(files.roles(), pd, stack)

@@ -78,15 +78,22 @@ class DeployFiles:
     networks_file: str
     environments: list[str] = field(default_factory=list)
 
+    processed: Path | None = None  # THT's tree after process-templates (set by the validation)
+
     def local(self, remote: str) -> Path:
         prefix = self.templates.rstrip("/") + "/"
         if remote.startswith(prefix):
-            return self.tree / remote[len(prefix):]
+            return (self.processed or self.tree) / remote[len(prefix):]
         return self.root / posixpath.normpath(remote).lstrip("/")
 
     def missing(self) -> list[str]:
-        return [p for p in [self.roles_file, self.networks_file, *self.environments]
-                if not self.local(p).is_file()]
+        """Files that are not there; a THT file may be one process-templates renders (*.j2.yaml)."""
+        out = []
+        for p in [self.roles_file, self.networks_file, *self.environments]:
+            local = self.local(p)
+            if not local.is_file() and not local.with_name(local.stem + ".j2.yaml").is_file():
+                out.append(p)
+        return out
 
     def own_dir(self) -> str:
         """The directory holding the operator's files (roles, networks, non-THT environments)."""
@@ -103,7 +110,20 @@ class DeployFiles:
         return {"roles_data": posixpath.relpath(self.roles_file, own),
                 "network_data": posixpath.relpath(self.networks_file, own),
                 "templates": self.templates.rstrip("/"), "remote_dir": own, "environments": envs,
-                "hot_templates": []}
+                "hot_templates": self.templates_among(own)}
+
+    def templates_among(self, remote_dir: str) -> list[str]:
+        """The HOT templates (NIC configs...) in the operator's directory, relative to it."""
+        base = self.local(remote_dir)
+        out = []
+        for path in sorted(base.rglob("*.yaml")):
+            try:
+                head = path.read_text(errors="replace")[:4096]
+            except OSError:
+                continue
+            if "heat_template_version" in head:
+                out.append(str(path.relative_to(base)))
+        return out
 
     def roles(self) -> list[dict[str, Any]]:
         data = yaml.safe_load(self.local(self.roles_file).read_text()) or []
@@ -113,7 +133,10 @@ class DeployFiles:
         """Every environment merged in order: ``parameter_defaults``, ``resource_registry``."""
         env: dict[str, Any] = {"parameter_defaults": {}, "resource_registry": {}}
         for path in self.environments:
-            data = yaml.safe_load(self.local(path).read_text()) or {}
+            local = self.local(path)
+            if not local.is_file():  # a THT *.j2.yaml the validation could not render
+                continue
+            data = yaml.safe_load(local.read_text()) or {}
             if isinstance(data, dict):
                 deep_update(env, {k: v for k, v in data.items()
                                   if k in ("parameter_defaults", "resource_registry")})

@@ -1,0 +1,323 @@
+"""Deploying and scaling a Train overcloud through its undercloud: what the stack has, what the
+next deploy must say, and whether the stack already says it.
+
+Train semantics i2 relies on (tripleo-common 11 and THT 11.6.0):
+
+- Each role is a Heat ResourceGroup: its members are the first ``<Role>Count`` indices not
+  blacklisted; ``<Role>SchedulerHints`` put member N on the Ironic node tagged
+  ``node:<role>-N`` (the rack runbook tags them), so members are read from Ironic.
+- Scale out: raise ``<Role>Count`` and deploy again with the same files.
+- Scale down: ``openstack overcloud node delete --stack S <server uuid>...`` (the undercloud
+  Nova servers, Ironic's ``instance_uuid``) runs the scale-down tasks (the compute service is
+  deleted), lowers the count and blacklists the indices. It sets ``<Role>RemovalPolicies`` to the
+  latest removal only, while Heat keeps the whole blacklist (``RemovalPoliciesMode: append``), so
+  i2 renders the union it knows (the stack's value and its own last ``node-info.yaml`` on the
+  undercloud) and the lower count: a later deploy neither re-creates nor reuses those indices.
+  No deploy is needed after the node delete.
+
+>>> stack = observe_stack(uc, "overcloud", ["Controller", "ComputeNuage"])     # doctest: +SKIP
+>>> target = plan_target(stack, cloud, members, counts={"ComputeNuage": 6})    # doctest: +SKIP
+>>> target.delete                                                             # doctest: +SKIP
+['c02-s07', 'c02-s08']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lifecycle.model.schema import Cloud
+from lifecycle.tripleo.render import MANIFEST, group_members
+from lifecycle.tripleo.undercloud import Undercloud, UndercloudError
+
+STATE_ENV = "I2_STATE_DIR"
+BUSY = ("DEPLOYING",)
+# Lines of a failed deploy that carry the reason (Heat's status_reason, tripleoclient's ERROR).
+_REASON = re.compile(r"(ERROR|Error|FAILED|status_reason|failed|No valid host|InvalidConfiguration)")
+
+
+def state_dir() -> Path:
+    """Where i2 keeps run files: ``$I2_STATE_DIR``, else beside ``$I2_EVENTS_DIR``, else
+    ``~/.local/state/i2``."""
+    if os.environ.get(STATE_ENV):
+        return Path(os.environ[STATE_ENV])
+    if os.environ.get("I2_EVENTS_DIR"):
+        return Path(os.environ["I2_EVENTS_DIR"]).parent
+    return Path.home() / ".local" / "state" / "i2"
+
+
+# --- what the undercloud says ------------------------------------------------------------------
+
+
+@dataclass
+class StackView:
+    """``openstack stack show`` and ``openstack overcloud status`` of one stack."""
+
+    name: str
+    status: str
+    deployment: str
+    counts: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def busy(self) -> bool:
+        return self.status.endswith("IN_PROGRESS") or self.deployment in BUSY
+
+
+def _json(uc: Undercloud, argv: list[str]) -> tuple[int, Any]:
+    status, text = uc.output(argv)
+    if status != 0:
+        return status, text
+    try:
+        return 0, json.loads(text)
+    except ValueError:
+        raise UndercloudError(uc.name, f"{' '.join(argv[:3])} printed no JSON: {text[-200:]}") from None
+
+
+def _policies(value: Any) -> list[int]:
+    """Indices in a ``<Role>RemovalPolicies`` value (Heat shows JSON parameters as strings)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value or "[]")
+        except ValueError:
+            return []
+    out: list[int] = []
+    for p in value if isinstance(value, list) else []:
+        for item in (p.get("resource_list") or []) if isinstance(p, dict) else []:
+            if str(item).isdigit():
+                out.append(int(item))
+    return sorted(set(out))
+
+
+def observe_stack(uc: Undercloud, stack: str, roles: Iterable[str]) -> StackView | None:
+    """The stack's status and per-role count and removed indices; None if there is no stack."""
+    status, data = _json(uc, ["openstack", "stack", "show", stack, "-f", "json"])
+    if status != 0:
+        if "could not be found" in str(data):
+            return None
+        raise UndercloudError(uc.name, f"openstack stack show {stack} failed (exit {status}): {data}")
+    params = data.get("parameters") or {}
+    view = StackView(stack, str(data.get("stack_status") or ""), deployment_status(uc, stack))
+    for role in roles:
+        if f"{role}Count" in params:
+            view.counts[role] = int(params[f"{role}Count"])
+        view.removed[role] = _policies(params.get(f"{role}RemovalPolicies"))
+    return view
+
+
+def deployment_status(uc: Undercloud, stack: str) -> str:
+    """tripleoclient's deployment status (DEPLOY_SUCCESS, DEPLOYING, DEPLOY_FAILED), "" if none."""
+    status, data = _json(uc, ["openstack", "overcloud", "status", "--plan", stack, "-f", "json"])
+    if status != 0 or not data:
+        return ""
+    return str(data[0].get("Deployment Status") or "")
+
+
+def stack_environment(uc: Undercloud, stack: str) -> dict[str, Any] | None:
+    status, data = _json(uc, ["openstack", "stack", "environment", "show", stack, "-f", "json"])
+    return data if status == 0 else None
+
+
+def wait_idle(uc: Undercloud, stack: str, *, cancelled: Any = None, timeout: float = 4 * 3600,
+              interval: float = 5.0, progress: Callable[[str], None] | None = None) -> StackView | None:
+    """Wait while a deployment (or node delete) of ``stack`` is running, e.g. the one a killed
+    i2 started: the undercloud carries on without it."""
+    t0 = time.monotonic()
+    while True:
+        view = observe_stack(uc, stack, [])
+        if view is None or not view.busy:
+            return view
+        if time.monotonic() - t0 > timeout:
+            raise UndercloudError(uc.name, f"stack {stack} still {view.status or view.deployment} after "
+                                  f"{timeout:.0f} s", transient=True)
+        if progress is not None:
+            progress(f"stack {stack} is {view.status or view.deployment}: waiting for it to finish")
+        if cancelled is not None and cancelled.wait(interval):
+            raise UndercloudError(uc.name, f"stopped waiting for stack {stack}", transient=True)
+        if cancelled is None:
+            time.sleep(interval)
+
+
+def remote_removed(uc: Undercloud, remote_dir: str) -> dict[str, list[int]]:
+    """The RemovalPolicies i2 last rendered (its node-info.yaml on the undercloud), per role."""
+    try:
+        with uc.sftp().open(f"{remote_dir}/node-info.yaml", "rb") as fh:
+            data = yaml.safe_load(fh.read()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    pd = data.get("parameter_defaults") or {} if isinstance(data, dict) else {}
+    return {k[:-len("RemovalPolicies")]: _policies(v) for k, v in pd.items() if k.endswith("RemovalPolicies")}
+
+
+# --- what Ironic says ----------------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    """An Ironic node tagged ``node:<role>-<index>``."""
+
+    name: str
+    uuid: str
+    role: str
+    index: int
+    state: str
+    instance: str | None
+    hostname: str | None  # instance_info display_name, once deployed
+
+    @property
+    def deployed(self) -> bool:
+        return self.state == "active" and bool(self.instance)
+
+
+def tagged_nodes(conn: Any, roles: Iterable[str]) -> dict[str, dict[int, Node]]:
+    """Role -> index -> node, from the ``node:<role lower>-N`` capabilities of one Ironic."""
+    from lifecycle.baremetal import parse_capabilities, role_capability
+
+    prefixes = {role_capability(r): r for r in roles}
+    out: dict[str, dict[int, Node]] = {r: {} for r in prefixes.values()}
+    fields = ["uuid", "name", "properties", "provision_state", "instance_uuid", "instance_info"]
+    for n in conn.baremetal.nodes(fields=fields):
+        tag = parse_capabilities((n.properties or {}).get("capabilities")).get("node", "")
+        prefix, _, index = tag.rpartition("-")
+        if prefix in prefixes and index.isdigit():
+            out[prefixes[prefix]][int(index)] = Node(
+                name=n.name or n.id, uuid=n.id, role=prefixes[prefix], index=int(index),
+                state=n.provision_state or "", instance=n.instance_id,
+                hostname=(n.instance_info or {}).get("display_name"))
+    return out
+
+
+# --- the next deploy -----------------------------------------------------------------------------
+
+
+class ScaleError(Exception):
+    """The change asked for cannot be made (unknown node, count below zero, ...)."""
+
+
+@dataclass
+class Target:
+    """What the next deploy says: counts and removed indices per role; which nodes are deleted
+    first (``openstack overcloud node delete``) and which are expected to join."""
+
+    before: dict[str, int]
+    counts: dict[str, int]
+    removed: dict[str, list[int]]
+    delete: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def members(self, role: str) -> list[int]:
+        return group_members(self.counts.get(role, 0), self.removed.get(role, []))
+
+
+def plan_target(stack: StackView | None, cloud: Cloud, nodes: Mapping[str, Mapping[int, Node]], *,
+                counts: Mapping[str, int] | None = None, remove: Sequence[str] = (),
+                scale_out: Sequence[str] = (), removed: Mapping[str, Sequence[int]] | None = None) -> Target:
+    """From what the stack has (or the site's counts for a new stack), apply one change:
+    ``counts`` (``scale``: lower counts delete the highest members), ``remove`` (those nodes) or
+    ``scale_out`` (raise each role's count by those of these nodes that are not deployed yet).
+    ``removed``: indices already removed beyond what the stack shows (i2's last files)."""
+    roles = [r.name for r in cloud.roles]
+    before = {r.name: (stack.counts.get(r.name, r.count) if stack else r.count) for r in cloud.roles}
+    shown = stack.removed if stack else {}
+    gone = {r: sorted({*shown.get(r, []), *(removed or {}).get(r, [])}) for r in roles}
+    target = Target(before=dict(before), counts=dict(before), removed=gone)
+    by_name = {n.name: n for role in nodes.values() for n in role.values()}
+    for role, want in (counts or {}).items():
+        if role not in before:
+            raise ScaleError(f"cloud {cloud.name} has no role {role} (roles: {', '.join(roles)})")
+        if want < 0:
+            raise ScaleError(f"{role}: a count cannot be negative")
+        if want >= before[role]:
+            target.counts[role] = want
+            continue
+        # Heat would drop the highest members: delete exactly those, by name.
+        for i in target.members(role)[want:]:
+            node = nodes.get(role, {}).get(i)
+            if node is None or not node.deployed:
+                what = f"{node.name} is {node.state}" if node else \
+                    f"no Ironic node is tagged {role.lower()}-{i}"
+                raise ScaleError(f"{role} member {i} cannot be deleted: {what} (deploy first, or remove "
+                                 "nodes by name)")
+            remove = [*remove, node.name]
+    for name in dict.fromkeys(remove):
+        node = by_name.get(name)
+        if node is None or node.index not in target.members(node.role) or not node.deployed:
+            raise ScaleError(f"{name} is not a deployed member of {cloud.name} (no active Ironic node "
+                             "tagged node:<role>-N within the stack's members)")
+        target.counts[node.role] -= 1
+        target.removed[node.role] = sorted({*target.removed[node.role], node.index})
+        target.delete.append(name)
+    for name in dict.fromkeys(scale_out):
+        node = by_name.get(name)
+        if node is not None and not node.deployed:
+            target.counts[node.role] += 1
+            target.added.append(name)
+    return target
+
+
+def placement_findings(target: Target, nodes: Mapping[str, Mapping[int, Node]]) -> list[str]:
+    """Each member after the change must be an Ironic node tagged for its index and deployable
+    (available) or deployed already; a node being deleted must not be a member."""
+    out = []
+    for role, count in target.counts.items():
+        for i in target.members(role):
+            node = nodes.get(role, {}).get(i)
+            if node is None:
+                out.append(f"{role} member {i} ({role}Count {count}): no Ironic node is tagged "
+                           f"node:{role.lower()}-{i}")
+            elif node.name in target.delete:
+                out.append(f"{role} member {i}: {node.name} is being deleted")
+            elif node.state not in ("available", "active"):
+                out.append(f"{role} member {i}: {node.name} is {node.state}, not available")
+    return out
+
+
+# --- is it deployed already? ---------------------------------------------------------------------
+
+
+def operator_defaults(out_dir: Path) -> dict[str, Any]:
+    """The parameter_defaults of i2's own environment files (merged in deploy order)."""
+    manifest = json.loads((Path(out_dir) / MANIFEST).read_text())
+    remote = manifest["remote_dir"].rstrip("/") + "/"
+    merged: dict[str, Any] = {}
+    for env in manifest["environments"]:
+        path = env.get("path", "")
+        name = env.get("file") or (path[len(remote):] if path.startswith(remote) else None)
+        if not name:
+            continue
+        data = yaml.safe_load((Path(out_dir) / name).read_text()) or {}
+        merged.update((data.get("parameter_defaults") or {}) if isinstance(data, dict) else {})
+    return merged
+
+
+def _contains(have: Any, want: Any) -> bool:
+    """``want`` is in ``have``: mappings key by key (THT's files may add keys), else equal."""
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(k in have and _contains(have[k], v) for k, v in want.items())
+    return bool(have == want)
+
+
+def environment_differs(out_dir: Path, environment: Mapping[str, Any] | None) -> list[str]:
+    """i2's parameters whose value the stack's environment does not have (all of them when
+    there is no stack). Values are compared, never shown."""
+    have = (environment or {}).get("parameter_defaults") or {}
+    return sorted(k for k, v in operator_defaults(out_dir).items()
+                  if k not in have or not _contains(have[k], v))
+
+
+def failure_reason(tail: Sequence[str], limit: int = 6) -> str:
+    """The lines of a failed command that say why (Heat's status_reason, ERROR lines)."""
+    hits = [line.strip() for line in tail if _REASON.search(line) and line.strip()]
+    picked = list(dict.fromkeys(hits))[-limit:] or [line.strip() for line in tail if line.strip()][-3:]
+    return " | ".join(picked)
