@@ -246,7 +246,10 @@ class Director:
         with self.stacks.lock:
             for m in gone:
                 if group.hypervisor and stack.cloud:
-                    self.sink.remove(stack.cloud, m.hostname)
+                    try:
+                        self.sink.remove(stack.cloud, m.hostname)
+                    except (KeyError, ValueError) as exc:  # Heat deletes the server regardless
+                        s.write(f"WARNING: the compute service of {m.hostname} stays in Nova: {exc}")
                 del group.members[m.index]
                 s.write(f"{_ts()} [{stack.name}.{plan.name}.{m.index}]: DELETE_COMPLETE  state changed")
             self.stacks.save(stack)
@@ -344,6 +347,25 @@ class Director:
 
     # -- openstack overcloud node delete ------------------------------------------------------
 
+    def _scale_down(self, s: Session, stack: StackState, m: Member) -> bool:
+        """nova-compute's scale_tasks: stop it, delete its compute service (Nova refuses while
+        the host still runs instances, and the node delete stops there)."""
+        host = m.hostname.split(".")[0]
+        s.write("TASK [Stop nova-compute healthcheck container] " + "*" * 20)
+        s.write(f"changed: [{host}]")
+        s.write("TASK [Delete nova-compute service] " + "*" * 20)
+        try:
+            if stack.cloud:
+                self.sink.remove(stack.cloud, m.hostname)
+        except KeyError:
+            pass  # not registered: nothing to delete
+        except ValueError as exc:
+            s.write(f'fatal: [{host}]: FAILED! => {{"changed": false, "msg": "{exc}"}}')
+            s.write(f"ERROR: the scale down tasks failed on {host}: {exc}")
+            return False
+        s.write(f"changed: [{host}]")
+        return True
+
     def node_delete(self, s: Session, argv: list[str]) -> int:
         try:
             ns = node_delete_parser().parse_args(argv)
@@ -380,14 +402,11 @@ class Director:
         s.write(f"Started Mistral Workflow tripleo.scale.v1.delete_node. Execution ID: {uuid.uuid4()}")
         s.write("PLAY [Scale down tasks] " + "*" * 40)
         for role, m in victims:
-            host = m.hostname.split(".")[0]
-            if stack.roles[role].hypervisor:
-                s.write("TASK [Stop nova-compute healthcheck container] " + "*" * 20)
-                s.write(f"changed: [{host}]")
-                s.write("TASK [Delete nova-compute service] " + "*" * 20)
-                if stack.cloud:
-                    self.sink.remove(stack.cloud, m.hostname)
-                s.write(f"changed: [{host}]")
+            if stack.roles[role].hypervisor and not self._scale_down(s, stack, m):
+                with self.stacks.lock:
+                    stack.status, stack.status_reason = "UPDATE_FAILED", "scale down tasks failed"
+                    self.stacks.save(stack)
+                return 1
         self.pause("step")
         for role, m in victims:
             s.write(f"{_ts()} [{stack.name}.{role}.{m.index}]: DELETE_IN_PROGRESS  state changed")

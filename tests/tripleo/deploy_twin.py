@@ -1,0 +1,82 @@
+"""Helpers for the overcloud deploy tests on the twin: what the twin's undercloud recorded, what
+its Ironic shows, and c02's servers enrolled straight into Ironic (fake-hardware, tagged as the
+rack runbook tags them) so a test needs neither ZTP nor OneView."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from lifecycle.model import load_site
+from tests.runbooks.twin import SITE
+
+C02 = [f"c02-s{i:02d}" for i in range(1, 9)]
+
+
+def history(labdir: Path, undercloud: str = "uc-new") -> list[dict[str, Any]]:
+    path = labdir / "underclouds" / undercloud / "history.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def deploys(labdir: Path) -> list[dict[str, Any]]:
+    """``openstack overcloud deploy`` commands the undercloud ran."""
+    return [e for e in history(labdir) if e["event"] == "exec" and "overcloud deploy" in e["command"]]
+
+
+def hypervisors(labdir: Path, cloud: str = "ie1-new") -> set[str]:
+    """The hypervisors the cloud's Nova lists (openstacksdk, the lab's clouds.yaml)."""
+    from lifecycle.clouds import Cloud
+    from lifecycle.model.endpoints import load_endpoints
+
+    return {h.name for h in Cloud.connect(load_endpoints(labdir / "endpoints.yaml"), cloud).hypervisors()}
+
+
+def ironic(labdir: Path) -> Any:
+    import openstack
+
+    from lifecycle.model.endpoints import load_endpoints
+
+    ep = load_endpoints(labdir / "endpoints.yaml")
+    return openstack.connect(auth_type="none", baremetal_endpoint_override=ep.ironic["uc-new"].url,
+                             baremetal_api_version="1.115", load_yaml_config=False, load_envvars=False)
+
+
+def nodes(labdir: Path) -> dict[str, Any]:
+    return {n.name: n for n in ironic(labdir).baremetal.nodes(details=True)}
+
+
+def states(labdir: Path, names: list[str] = C02) -> dict[str, str]:
+    got = nodes(labdir)
+    return {n: got[n].provision_state for n in names}
+
+
+def enroll_c02(labdir: Path) -> None:
+    """c02's eight servers as available fake-hardware nodes tagged node:computenuage-0..7."""
+    conn = ironic(labdir)
+    inv = load_site(SITE).hardware_profiles["dl360g9-compute"].inventory
+    made = []
+    for i, name in enumerate(C02):
+        made.append(conn.baremetal.create_node(
+            name=name, driver="fake-hardware", resource_class="baremetal.compute",
+            is_automated_clean_enabled=False,
+            properties={"cpus": inv.cpus, "memory_mb": inv.memory_mb, "local_gb": 447, "cpu_arch": "x86_64",
+                        "capabilities": f"node:computenuage-{i},profile:compute,boot_mode:uefi"}))
+    for verb, target in (("manage", "manageable"), ("provide", "available")):
+        for node in made:
+            conn.baremetal.set_node_provision_state(node, verb)
+        deadline = time.monotonic() + 120  # a safety net, not a performance assertion
+        while set(states(labdir).values()) != {target}:
+            assert time.monotonic() < deadline, states(labdir)
+            time.sleep(0.5)
+
+
+def step_events(labdir: Path, run_id: str, step: str) -> list[tuple[str, str]]:
+    db = sqlite3.connect(labdir / "runs.db")
+    try:
+        return db.execute("select type, message from events where run_id=? and step_key=? order by id",
+                          (run_id, step)).fetchall()
+    finally:
+        db.close()
