@@ -44,6 +44,7 @@ from lifecycle.lab.ironic import IronicService  # noqa: E402
 
 INTERVAL = 0.5
 THREADS = 32
+I2_PARALLEL = int(__import__("os").environ.get("I2_BENCH_PARALLEL", THREADS))
 
 
 class Counter:
@@ -166,26 +167,49 @@ def run_i2(url: str, n: int, workdir: Path) -> Counter:
                            deps=[f"{k}/manage"])]
     store = Store.open(f"sqlite:///{workdir / 'runs.db'}")
     run_id = store.create_run(Plan(kind="bench", target="bench", runbook="bench.rack:none", steps=steps))
-    result = Engine(store, registry, limits={"ironic": THREADS}).execute(run_id)
+    result = Engine(store, registry, limits={"ironic": I2_PARALLEL}).execute(run_id)
     if result.status != "succeeded":
         raise RuntimeError(f"i2 run {result.status}")
     return counter
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (Ironic forks its workers)."""
+    import os
+
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(d.name) == pid or int(stat[1]) == pid:  # fields after ')': state, ppid, ...
+            total += (int(stat[11]) + int(stat[12])) / tick
+    return total
 
 
 def measure(mode: str, n: int, work: Path) -> dict[str, Any]:
     ironic = IronicService(work / mode).start()
     try:
         t0 = time.monotonic()
+        cpu0 = time.process_time()
+        server0 = _tree_cpu(ironic.pid or 0)
         counter = {"naive": run_naive, "threaded": run_threaded, "ceiling": run_ceiling}.get(
             mode, lambda u, k: run_i2(u, k, work / mode))(ironic.url, n)
         elapsed = time.monotonic() - t0
+        client_cpu = time.process_time() - cpu0
+        server_cpu = _tree_cpu(ironic.pid or 0) - server0
         conn, _ = connect(ironic.url)
         states = {x.provision_state for x in conn.baremetal.nodes(fields=["uuid", "provision_state"])}
         assert states == {"available"}, states
     finally:
         ironic.stop()
     return {"mode": mode, "nodes": n, "seconds": round(elapsed, 1), "nodes_per_s": round(n / elapsed, 2),
-            "api_calls_per_node": round(counter.n / n, 1)}
+            "api_calls_per_node": round(counter.n / n, 1), "client_cpu_s": round(client_cpu, 1),
+            "ironic_cpu_s": round(server_cpu, 1)}
 
 
 def main() -> None:
