@@ -6,33 +6,13 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import click
 
 from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.output import console, emit, err_console, make_table
+from lifecycle.cli.overcloud_options import render_options
 from lifecycle.model.endpoints import SecretStore
-from lifecycle.tripleo.paths import UNDERCLOUD_THT
-
-RENDER_OPTIONS = [
-    click.option("--cms-id", help="The CMS id VSD gave the cloud's cms_name (NeutronNuageCMSId)."),
-    click.option("--ironic", "from_ironic", is_flag=True,
-                 help="Take each node's index from its node:<role>-N tag in the undercloud's Ironic "
-                      "(default: the site's servers of the role in name order)."),
-    click.option("--templates-dir", default=UNDERCLOUD_THT, show_default=True,
-                 help="Where tripleo-heat-templates are on the undercloud."),
-    click.option("--remote-dir", help="Where these files will be on the undercloud "
-                                      "[default: /home/stack/i2/CLOUD]."),
-    click.option("-e", "--extra-env", multiple=True,
-                 help="Another environment file (undercloud path) for the deploy, before secrets.yaml."),
-]
-
-
-def render_options(fn: Any) -> Any:
-    for option in reversed(RENDER_OPTIONS):
-        fn = option(fn)
-    return fn
 
 
 def _ironic_nodes(ctx: Ctx, cloud_name: str) -> dict[str, dict[int, str]]:

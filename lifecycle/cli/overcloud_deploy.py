@@ -18,19 +18,12 @@ from rich.text import Text
 
 from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.output import console, emit, err_console, make_table
-from lifecycle.cli.progress import RichObserver
+from lifecycle.cli.overcloud_options import file_options
+from lifecycle.cli.progress import StreamObserver
 from lifecycle.engine import Engine, RunbookContext, RunStatus, TargetLocked
 from lifecycle.runbooks.services import Services
 
 EXIT = {RunStatus.SUCCEEDED: 0, RunStatus.PARTIAL: 1, RunStatus.FAILED: 1, RunStatus.INTERRUPTED: 130}
-
-
-class StreamObserver(RichObserver):
-    """The progress bar, plus every line the undercloud prints (already redacted), on stderr."""
-
-    def on_progress(self, step: Any, progress: Any) -> None:
-        if isinstance(progress, str):
-            err_console.print(Text(progress), highlight=False, soft_wrap=True)
 
 
 def _services(ctx: Ctx, cloud: str) -> Services:
@@ -192,11 +185,9 @@ RUN_OPTIONS = [
 
 
 def run_options(fn: Any) -> Any:
-    from lifecycle.cli.overcloud import render_options
-
     for option in reversed(RUN_OPTIONS):
         fn = option(fn)
-    return render_options(fn)
+    return file_options(fn)
 
 
 def _opts(kw: dict[str, Any]) -> dict[str, Any]:
@@ -210,8 +201,6 @@ def _opts(kw: dict[str, Any]) -> dict[str, Any]:
 @pass_ctx
 def deploy_cmd(ctx: Ctx, cloud: str, yes: bool, dry_run: bool, **kw: Any) -> None:
     """Deploy CLOUD with the counts its stack has now (the site's for a new stack)."""
-    if kw.pop("from_ironic"):
-        err_console.print("--ironic is implied: deploys always place nodes by their Ironic tags")
     run_change(ctx, cloud, "deploy", yes=yes, dry_run=dry_run, opts=_opts(kw))
 
 
@@ -223,7 +212,6 @@ def deploy_cmd(ctx: Ctx, cloud: str, yes: bool, dry_run: bool, **kw: Any) -> Non
 @pass_ctx
 def scale_cmd(ctx: Ctx, cloud: str, role: str, count: int, yes: bool, dry_run: bool, **kw: Any) -> None:
     """Scale ROLE of CLOUD to COUNT nodes: out by a deploy, down by deleting its highest members."""
-    kw.pop("from_ironic")
     run_change(ctx, cloud, "scale", yes=yes, dry_run=dry_run, opts=_opts(kw), counts={role: count})
 
 
@@ -234,5 +222,4 @@ def scale_cmd(ctx: Ctx, cloud: str, role: str, count: int, yes: bool, dry_run: b
 @pass_ctx
 def remove_cmd(ctx: Ctx, cloud: str, nodes: tuple[str, ...], yes: bool, dry_run: bool, **kw: Any) -> None:
     """Delete NODES (Ironic node names) from CLOUD's stack: each role's count drops by its nodes."""
-    kw.pop("from_ironic")
     run_change(ctx, cloud, "remove", yes=yes, dry_run=dry_run, opts=_opts(kw), remove=list(nodes))

@@ -52,3 +52,12 @@ class RichObserver(RunObserver):
 
     def on_run_end(self, result: Any) -> None:
         self.progress.stop()
+
+
+class StreamObserver(RichObserver):
+    """The progress bar, plus every line a step streams (an undercloud's deploy output, already
+    redacted), on stderr: it shows with ``-o json`` too, which keeps stdout."""
+
+    def on_progress(self, step: Any, progress: Any) -> None:
+        if isinstance(progress, str):
+            err_console.print(Text(progress), highlight=False, soft_wrap=True)

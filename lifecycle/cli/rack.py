@@ -1,4 +1,4 @@
-"""``i2 rack plan|apply|report``: bring a racked rack to Ironic nodes ready for TripleO."""
+"""``i2 rack plan|apply|report``: bring a racked rack to hypervisors of its cloud."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.text import Text
 
 from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.output import console, emit, err_console, make_table
-from lifecycle.cli.progress import RichObserver
+from lifecycle.cli.progress import StreamObserver
 from lifecycle.engine import Engine, RunbookContext, RunStatus, TargetLocked
 from lifecycle.runbooks import rack as runbook
 from lifecycle.runbooks.services import Services
@@ -49,7 +49,7 @@ def _show_plan(ctx: Ctx, rack: str, changes: list[runbook.Change]) -> Counter[st
 
 @click.group("rack")
 def rack_group() -> None:
-    """A rack from racked hardware to Ironic nodes ready for TripleO (fabric, OneView, Ironic)."""
+    """A rack from racked hardware to hypervisors (fabric, OneView, Ironic, TripleO)."""
 
 
 @rack_group.command("plan")
@@ -68,7 +68,8 @@ def plan_cmd(ctx: Ctx, rack: str) -> None:
 def _report(ctx: Ctx, store: Any, run_id: str, title: str) -> list[dict[str, Any]]:
     rows = runbook.report(store, run_id)
     def style(r: dict[str, Any]) -> str:
-        return "green" if r["state"] in ("available", "verified") else "red" if r["error"] else "yellow"
+        done = ("available", "verified", "deployed", "hypervisor")
+        return "green" if r["state"] in done else "red" if r["error"] else "yellow"
 
     table = make_table(title, ["device", "state", "evidence", "error"],
                        [(r["device"], Text(r["state"], style=style(r)), r["evidence"], r["error"])
@@ -126,7 +127,7 @@ def apply_cmd(ctx: Ctx, rack: str, yes: bool, parallel: int, max_fail_percent: f
                                             params=plan.params, extra={"services": svc}))
     limits = {**runbook.LIMITS, "ironic": parallel}
     engine = Engine(store, registry, limits=limits, max_fail_percent=max_fail_percent,
-                    observer=RichObserver(ctx.output == "table"), install_signal_handlers=True,
+                    observer=StreamObserver(ctx.output == "table"), install_signal_handlers=True,
                     events_dir=ctx.events_dir())
     result = engine.execute(run_id)
     final = store.get_run(run_id)

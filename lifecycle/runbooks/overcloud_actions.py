@@ -14,42 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from lifecycle.engine import Action, ActionContext, PermanentError, RetryPolicy, StepView, TransientError
 from lifecycle.engine.db import make_private_dirs
 from lifecycle.redact import add_secret
+from lifecycle.runbooks.rack_actions import _errors  # adapter errors -> engine errors
 from lifecycle.runbooks.services import Services
 
 DEPLOY_TIMEOUT = 6 * 3600.0  # a Train deploy of a few hundred nodes takes hours
-
-
-@contextmanager
-def _errors(what: str) -> Iterator[None]:
-    """Adapter errors -> engine errors; the message keeps naming the undercloud or node."""
-    from lifecycle.baremetal import BaremetalError
-    from lifecycle.tripleo.deploy import ScaleError
-    from lifecycle.tripleo.render import RenderError
-    from lifecycle.tripleo.undercloud import UndercloudError
-    from lifecycle.tripleo.validate import ValidationUnavailable
-
-    try:
-        yield
-    except (TransientError, PermanentError):
-        raise
-    except UndercloudError as exc:
-        raise (TransientError if exc.transient else PermanentError)(str(exc)) from None
-    except BaremetalError as exc:
-        raise (TransientError if exc.transient else PermanentError)(str(exc)) from None
-    except (RenderError, ScaleError, ValidationUnavailable) as exc:
-        raise PermanentError(f"{what}: {exc}") from None
-    except (ConnectionError, TimeoutError) as exc:
-        raise TransientError(f"{what}: {exc}") from None
-    except OSError as exc:  # a local file (an env file, the work directory)
-        raise PermanentError(f"{what}: {exc}") from None
 
 
 def _digests(out: Path) -> list[list[str]]:

@@ -113,9 +113,13 @@ def build_plan(svc: Services, rack_name: str, *, power: str = "off", ztp_timeout
                                   description=f"Wait for {leaf.name} to finish ZTP"))
             deps = [f"{leaf.name}/ztp"]
         verify[leaf.name] = f"{leaf.name}/verify"
+        # The peer link's LLDP names the MLAG peer only once the peer is provisioned too: verify
+        # after every leaf of the rack has ended ZTP (done or failed: a failed peer is reported).
+        peers = [f"{other.name}/ztp" for other in rack.leaves.leaves if ztp and other.name != leaf.name]
         steps.append(StepSpec(key=verify[leaf.name], target=target, action="fabric.verify",
                               params={"leaf": leaf.name, "rack": rack.name, "index": i}, deps=deps,
-                              batch=batch, description=f"Verify {leaf.name}: config, MLAG, BGP, CVX, LLDP"))
+                              after=peers, batch=batch,
+                              description=f"Verify {leaf.name}: config, MLAG, BGP, CVX, LLDP"))
     members = [s for s in site.servers_in(rack.name) if servers is None or s.name in servers]
     if servers is not None:
         unknown = sorted(set(servers) - {s.name for s in members})

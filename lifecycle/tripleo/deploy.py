@@ -41,7 +41,7 @@ from lifecycle.tripleo.undercloud import Undercloud, UndercloudError
 STATE_ENV = "I2_STATE_DIR"
 BUSY = ("DEPLOYING",)
 # Lines of a failed deploy that carry the reason (Heat's status_reason, tripleoclient's ERROR).
-_REASON = re.compile(r"(ERROR|Error|FAILED|status_reason|failed|No valid host|InvalidConfiguration)")
+_REASON = re.compile(r"(ERROR|Error|FAILED|failed|No valid host|InvalidConfiguration)")
 
 
 def state_dir() -> Path:
@@ -72,8 +72,8 @@ class StackView:
         return self.status.endswith("IN_PROGRESS") or self.deployment in BUSY
 
 
-def _json(uc: Undercloud, argv: list[str]) -> tuple[int, Any]:
-    status, text = uc.output(argv)
+def _json(uc: Undercloud, argv: list[str], *, redact: bool = True) -> tuple[int, Any]:
+    status, text = uc.output(argv, redact=redact)
     if status != 0:
         return status, text
     try:
@@ -122,8 +122,14 @@ def deployment_status(uc: Undercloud, stack: str) -> str:
 
 
 def stack_environment(uc: Undercloud, stack: str) -> dict[str, Any] | None:
-    status, data = _json(uc, ["openstack", "stack", "environment", "show", stack, "-f", "json"])
-    return data if status == 0 else None
+    """The stack's merged environment, secrets included: compare it, never show it."""
+    status, data = _json(uc, ["openstack", "stack", "environment", "show", stack, "-f", "json"],
+                         redact=False)
+    if status != 0:
+        if "could not be found" in str(data):
+            return None
+        raise UndercloudError(uc.name, f"openstack stack environment show {stack} failed (exit {status})")
+    return data
 
 
 def wait_idle(uc: Undercloud, stack: str, *, cancelled: Any = None, timeout: float = 4 * 3600,
@@ -301,8 +307,13 @@ def operator_defaults(out_dir: Path) -> dict[str, Any]:
     return merged
 
 
+MASKS = ("******", "***")  # a Heat that hides hidden parameters' values: nothing to compare
+
+
 def _contains(have: Any, want: Any) -> bool:
     """``want`` is in ``have``: mappings key by key (THT's files may add keys), else equal."""
+    if isinstance(have, str) and have in MASKS:
+        return True
     if isinstance(want, dict):
         return isinstance(have, dict) and all(k in have and _contains(have[k], v) for k, v in want.items())
     return bool(have == want)

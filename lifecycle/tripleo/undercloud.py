@@ -19,6 +19,7 @@ import hashlib
 import io
 import posixpath
 import shlex
+import socket
 import stat
 import threading
 import time
@@ -143,10 +144,14 @@ class Undercloud:
         policy = _Reject()
         client.set_missing_host_key_policy(policy)
         try:
+            # Our own socket for TCP_NODELAY (as OpenSSH sets it): short request/response
+            # exchanges would otherwise wait on delayed ACKs (~40 ms each on Linux).
+            sock = socket.create_connection((ep.host, ep.port), timeout=timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             client.connect(ep.host, port=ep.port, username=ep.username, pkey=pkey,
                            password=password if pkey is None else None, timeout=timeout,
                            banner_timeout=timeout, auth_timeout=timeout, allow_agent=False,
-                           look_for_keys=False)
+                           look_for_keys=False, sock=sock)
         except paramiko.BadHostKeyException as exc:
             client.close()
             raise UndercloudError(
@@ -190,9 +195,13 @@ class Undercloud:
     # -- commands ------------------------------------------------------------------------------
 
     def run(self, argv: Sequence[str], *, on_line: Callable[[str], None] | None = None,
-            timeout: float | None = None, cancelled: threading.Event | None = None) -> Result:
+            timeout: float | None = None, cancelled: threading.Event | None = None,
+            redact: bool = True) -> Result:
         """Run ``argv`` (quoted for the remote shell), stdout and stderr merged, streaming each
         line (redacted) to ``on_line``. Returns the exit status and the last lines.
+
+        ``redact=False`` is for output i2 parses and never shows (a stack's environment holds
+        the deploy's secrets, and comparing them needs them whole).
 
         ``timeout``/``cancelled``: stop waiting and close the channel (the remote command may
         carry on); raises a transient :class:`UndercloudError`.
@@ -231,27 +240,29 @@ class Undercloud:
                 buf += chunk
                 *lines, buf = buf.split(b"\n")
                 for raw in lines:
-                    self._line(raw, result, on_line)
+                    self._line(raw, result, on_line, redact)
             if buf:
-                self._line(buf, result, on_line)
+                self._line(buf, result, on_line, redact)
             result.status = chan.recv_exit_status()
         finally:
             chan.close()
         result.seconds = time.monotonic() - t0
         return result
 
-    def _line(self, raw: bytes, result: Result, on_line: Callable[[str], None] | None) -> None:
-        line = self.redactor.redact_text(raw.decode(errors="replace").rstrip("\r"))
+    def _line(self, raw: bytes, result: Result, on_line: Callable[[str], None] | None,
+              redact: bool = True) -> None:
+        line = raw.decode(errors="replace").rstrip("\r")
+        line = self.redactor.redact_text(line) if redact else line
         result.lines += 1
         result.tail.append(line)
         del result.tail[:-TAIL]
         if on_line is not None:
             on_line(line)
 
-    def output(self, argv: Sequence[str], *, timeout: float = 120.0) -> tuple[int, str]:
+    def output(self, argv: Sequence[str], *, timeout: float = 120.0, redact: bool = True) -> tuple[int, str]:
         """(exit status, whole output) of a short command."""
         lines: list[str] = []
-        res = self.run(argv, on_line=lines.append, timeout=timeout)
+        res = self.run(argv, on_line=lines.append, timeout=timeout, redact=redact)
         return res.status, "\n".join(lines)
 
     # -- files ---------------------------------------------------------------------------------

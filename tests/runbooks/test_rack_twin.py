@@ -1,9 +1,11 @@
 """`i2 rack apply c02` on the twin, end to end, through the real CLI: real ztpserver and bootstrap
-for the leaves, OneView emulator, real sushy-tools BMCs and real Ironic with in-band inspection.
+for the leaves, OneView emulator, real sushy-tools BMCs and real Ironic with in-band inspection,
+then the scale-out through the twin undercloud (real THT/Heat validation, Redfish deploys in
+Ironic) and the new cloud's Nova.
 
-Checks what the issue names: 8 servers available, matched and tagged, cabling proven from both
-sides; a second apply changes nothing; a miswire, a dead BMC and a kill -9 halfway are confined
-and resumed without doubling anything in OneView or Ironic.
+Checks what the issues name: 8 servers matched, tagged and deployed as hypervisors of ie1-new,
+cabling proven from both sides; a second apply changes nothing; a miswire, a dead BMC and a
+kill -9 halfway are confined and resumed without doubling anything in OneView or Ironic.
 """
 
 from __future__ import annotations
@@ -45,17 +47,31 @@ def ironic_nodes(labdir: Path) -> list[dict]:
     return i2_json(labdir, "baremetal", "list", "c02", ok=(0, 1))
 
 
+def hypervisors(labdir: Path) -> set[str]:
+    """ie1-new's hypervisors, as its Nova lists them (openstacksdk on the lab's clouds.yaml)."""
+    from lifecycle.clouds import Cloud
+    from lifecycle.model.endpoints import load_endpoints
+
+    return {h.name for h in Cloud.connect(load_endpoints(labdir / "endpoints.yaml"), "ie1-new").hypervisors()}
+
+
 def test_rack_c02_end_to_end_then_nothing_to_do(tmp_path: Path) -> None:
     with lab(tmp_path / "lab") as labdir:
         plan = i2_json(labdir, "rack", "plan", "c02")
         actions = Counter((c["system"], c["action"]) for c in plan["changes"])
         assert actions[("ironic", "create")] == 8 and actions[("fabric", "wait")] == 2, plan
         assert actions[("oneview", "create")] == 10, plan  # 2 templates + 8 profiles
+        scale = next(c for c in plan["changes"] if c["system"] == "tripleo")
+        assert scale["object"] == "ie1-new" and "ComputeNuage 0 -> 8" in scale["detail"], plan
 
         report = i2_json(labdir, "rack", "apply", "c02", "--yes")
         devices = {d["device"]: d for d in report["devices"]}
         assert {d: devices[d]["state"] for d in devices} == {
-            **{s: "available" for s in C02}, "c02-leaf1": "verified", "c02-leaf2": "verified"}, report
+            **{s: "hypervisor" for s in C02}, "c02-leaf1": "verified", "c02-leaf2": "verified",
+            "ie1-new": "deployed"}, report
+        assert "ComputeNuage 0 -> 8" in devices["ie1-new"]["evidence"]
+        assert "(ComputeNuage 2, proof: nova)" in devices["c02-s03"]["evidence"]
+        assert hypervisors(labdir) >= {f"{s}.ie1.example.net" for s in C02}
         # cabling proven from the server side (LLDP seen by inspection) ...
         assert "nic1=c02-leaf1:Ethernet3, nic2=c02-leaf2:Ethernet3" in devices["c02-s03"]["evidence"]
         # ... and from the switch side (the leaf's LLDP on uplinks and peer link)
@@ -63,13 +79,13 @@ def test_rack_c02_end_to_end_then_nothing_to_do(tmp_path: Path) -> None:
             devices["c02-leaf1"]["evidence"].split(" ")[0].split("/")[1]
 
         nodes = {n["server"]: n for n in ironic_nodes(labdir)}
-        assert {n["state"] for n in nodes.values()} == {"available"}
+        assert {n["state"] for n in nodes.values()} == {"active"}  # deployed: the overcloud's computes
         assert sorted(n["node"] for n in nodes.values()) == sorted(f"computenuage-{i}" for i in range(8))
         assert {n["profile"] for n in nodes.values()} == {"compute"}
         assert i2(labdir, "baremetal", "check", "c02").returncode == 0
 
         again = i2_json(labdir, "rack", "apply", "c02", "--yes")
-        assert {d["state"] for d in again["devices"]} <= {"available", "verified"}
+        assert {d["state"] for d in again["devices"]} <= {"hypervisor", "verified", "deployed"}
         runs = i2_json(labdir, "runs", "list")
         second = runs[0]["id"]
         db = sqlite3.connect(labdir / "runs.db")
@@ -78,9 +94,10 @@ def test_rack_c02_end_to_end_then_nothing_to_do(tmp_path: Path) -> None:
         tags = [json.loads(o) for (o,) in db.execute(
             "select outputs from steps where run_id=? and key like '%/tag'", (second,))]
         db.close()
-        # every step that changes something found its effect present; the read-only checks ran
+        # every step that changes something found its effect present (the upload its files, the
+        # deploy its stack); the read-only checks, renders and proofs ran
         changers = {k: v for k, v in ended.items() if k.rsplit("/", 1)[-1] not in
-                    ("identify", "verify", "check", "tag")}
+                    ("identify", "verify", "check", "tag", "render", "validate", "hypervisor")}
         assert changers and set(changers.values()) == {"observed"}, ended
         assert [t["changes"] for t in tags] == [[]] * 8
         assert oneview_profiles(labdir) == Counter({s: 1 for s in C02})
@@ -122,7 +139,9 @@ def test_faults_are_confined_and_kill_9_resumes(tmp_path: Path) -> None:
         assert "c02-s05: OneView task failed (ILO_UNREACHABLE): Unable to communicate with the iLO" in \
             devices["c02-s05"]["error"]
         ok = [s for s in C02 if s not in ("c02-s03", "c02-s04", "c02-s05")]
-        assert all(devices[s]["state"] == "available" for s in ok), report
+        # provided, but the rack scales its cloud out as a whole: once every server is provided
+        assert all(devices[s]["state"] == "hypervisor skipped" for s in ok), report
+        assert devices["ie1-new"]["state"] == "render skipped"
         # nothing doubled by the kill: one profile and one node per server (none for the dead iLO)
         profiles = oneview_profiles(labdir)
         assert max(profiles.values()) == 1 and set(profiles) >= set(C02) - {"c02-s05"}, profiles
@@ -130,6 +149,7 @@ def test_faults_are_confined_and_kill_9_resumes(tmp_path: Path) -> None:
         assert names == Counter({s: 1 for s in C02 if s != "c02-s05"})
         states = {n["server"]: n["state"] for n in ironic_nodes(labdir)}
         assert states["c02-s03"] == "manageable"  # quarantined: never provided
+        assert {states[s] for s in ok} == {"available"}
 
 
 def test_a_leaf_whose_ztp_fails_is_named_and_its_servers_wait(tmp_path: Path) -> None:

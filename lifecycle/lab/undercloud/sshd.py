@@ -190,6 +190,8 @@ class SSHServer:
                              name=f"uc-{self.name}-conn").start()
 
     def _serve(self, conn: socket.socket, peer: str) -> None:
+        # Small packets (a line of output, an exit status) must not wait for a delayed ACK.
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport = paramiko.Transport(conn)
         # A client that drops the connection (a health probe, a refused host key, a killed i2) is
         # ordinary here: paramiko's tracebacks for it stay out of the lab's log.
