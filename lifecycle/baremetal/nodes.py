@@ -284,6 +284,26 @@ class Baremetal:
             return {"uuid": node.id, "provision_state": node.provision_state}
         return self.transition(name, "provide", target="available", node=node, **kw)
 
+    def undeploy(self, name: str, **kw: Any) -> Snapshot:
+        """active -> (cleaning) -> available: the instance is torn down."""
+        node = self._current(name)
+        if node.provision_state in ("available", "manageable", "enroll") and not node.target_provision_state:
+            return {"uuid": node.id, "provision_state": node.provision_state}
+        return self.transition(name, "deleted", target="available", node=node, **kw)
+
+    def delete(self, name: str) -> bool:
+        """Remove the node from this Ironic (another undercloud takes it over); False if absent."""
+        node = self.node(name)
+        if node is None:
+            return False
+        try:
+            self.api.delete_node(node.id)
+        except Exception as exc:
+            raise _sdk_error(name, exc) from exc
+        with self._settled_lock:
+            self._settled.pop(name, None)
+        return True
+
     # -- tagging -----------------------------------------------------------------------------
 
     def capabilities(self, name: str) -> dict[str, str]:

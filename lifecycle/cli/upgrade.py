@@ -12,13 +12,18 @@ from rich.text import Text
 from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.output import console, emit, err_console, make_table
 from lifecycle.cli.progress import RichObserver
-from lifecycle.cli.rack import EXIT, _services
+from lifecycle.cli.rack import EXIT
+from lifecycle.cli.rack import _services as _site_services
 from lifecycle.engine import Engine, Plan, RunbookContext, RunStatus, TargetLocked
 from lifecycle.runbooks import upgrade as runbook
 from lifecycle.runbooks.services import Services
 from lifecycle.runbooks.upgrade_model import UpgradeModelError, clouds
 
 LEVEL = {"ok": "green", "info": "cyan", "warning": "yellow", "blocking": "red"}
+
+
+def _services(ctx: Ctx) -> Services:
+    return runbook.services(_site_services(ctx))
 
 
 def _check_clouds(svc: Services, from_cloud: str | None, to_cloud: str | None) -> tuple[str, str]:

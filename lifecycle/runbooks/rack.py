@@ -125,34 +125,9 @@ def build_plan(svc: Services, rack_name: str, *, power: str = "off", ztp_timeout
         unknown = sorted(set(servers) - {s.name for s in members})
         if unknown:
             raise ValueError(f"not servers of rack {rack.name}: {', '.join(unknown)}")
-    for profile in sorted({s.hardware_profile for s in members}):
-        steps.append(StepSpec(key=f"template/{profile}", target=f"template:{profile}",
-                              action="oneview.template", params={"profile": profile}, batch=batch,
-                              description=f"Sync OneView server profile template for {profile}"))
-    indices = allocate_indices(svc, members) if members else {}
-    for s in members:
-        t, k = f"server:{s.name}", s.name
-        uc = _undercloud(svc, s)
-        base = {"server": s.name, "undercloud": uc, "identify_step": f"{k}/identify"}
-        inspect_after = [verify[x] for x in leaves_of(svc, s) if x in verify]
-
-        def add(key: str, action: str, deps: list[str], desc: str, t: str = t, k: str = k,
-                base: dict[str, Any] = base, **params: Any) -> None:
-            steps.append(StepSpec(key=f"{k}/{key}", target=t, action=action, batch=batch,
-                                  params={**base, **params}, deps=deps, description=desc))
-
-        add("identify", "oneview.identify", [], f"Find {s.name} in OneView and check its identity")
-        add("profile", "oneview.profile", [f"{k}/identify", f"template/{s.hardware_profile}"],
-            f"Apply server profile to {s.name}", template_step=f"template/{s.hardware_profile}",
-            power=power)
-        add("enroll", "ironic.enroll", [f"{k}/profile", f"{k}/identify"], f"Enroll {s.name} in {uc}")
-        add("manage", "ironic.manage", [f"{k}/enroll"], f"Manage {s.name}")
-        add("inspect", "ironic.inspect", [f"{k}/manage", *inspect_after], f"Inspect {s.name}")
-        add("check", "ironic.check", [f"{k}/inspect", f"{k}/identify"],
-            f"Check {s.name}'s inventory and LLDP against profile and cabling")
-        add("tag", "ironic.tag", [f"{k}/check", f"{k}/identify"], f"Tag {s.name} ({indices[s.name]})",
-            node_index=indices[s.name])
-        add("provide", "ironic.provide", [f"{k}/tag"], f"Provide {s.name}")
+    steps += server_steps(svc, members, batch, power=power,
+                          inspect_after={s.name: [verify[x] for x in leaves_of(svc, s) if x in verify]
+                                         for s in members})
     steps += scale_out_steps(svc, rack.name, members, batch)
     return Plan(kind="rack", target=f"rack:{rack.name}", site_digest=site.digest, runbook=RUNBOOK,
                 params={"site_dir": str(svc.site_dir.resolve()),
@@ -160,18 +135,60 @@ def build_plan(svc: Services, rack_name: str, *, power: str = "off", ztp_timeout
                 steps=steps)
 
 
-def scale_out_steps(svc: Services, rack: str, members: list[Server], batch: str) -> list[StepSpec]:
+def server_steps(svc: Services, members: list[Server], batch: str, *, power: str = "off",
+                 inspect_after: dict[str, list[str]] | None = None, first: dict[str, list[str]] | None = None,
+                 key_prefix: str = "") -> list[StepSpec]:
+    """OneView templates, then per server: identify, profile, enroll, manage, inspect, check,
+    tag, provide (in the undercloud of the server's cloud). ``inspect_after``: per server, the
+    steps (its leaves' verification) its inspection waits for; ``first``: per server, steps its
+    first step depends on (the upgrade's recommission: drained and undeployed)."""
+    steps: list[StepSpec] = []
+    for profile in sorted({s.hardware_profile for s in members}):
+        steps.append(StepSpec(key=f"{key_prefix}template/{profile}", target=f"template:{profile}",
+                              action="oneview.template", params={"profile": profile}, batch=batch,
+                              description=f"Sync OneView server profile template for {profile}"))
+    indices = allocate_indices(svc, members) if members else {}
+    for s in members:
+        t, k = f"server:{s.name}", f"{key_prefix}{s.name}"
+        uc = _undercloud(svc, s)
+        base = {"server": s.name, "undercloud": uc, "identify_step": f"{k}/identify"}
+        template = f"{key_prefix}template/{s.hardware_profile}"
+
+        def add(key: str, action: str, deps: list[str], desc: str, t: str = t, k: str = k,
+                base: dict[str, Any] = base, **params: Any) -> None:
+            steps.append(StepSpec(key=f"{k}/{key}", target=t, action=action, batch=batch,
+                                  params={**base, **params}, deps=deps, description=desc))
+
+        add("identify", "oneview.identify", list((first or {}).get(s.name, [])),
+            f"Find {s.name} in OneView and check its identity")
+        add("profile", "oneview.profile", [f"{k}/identify", template],
+            f"Apply server profile to {s.name}", template_step=template, power=power)
+        add("enroll", "ironic.enroll", [f"{k}/profile", f"{k}/identify"], f"Enroll {s.name} in {uc}")
+        add("manage", "ironic.manage", [f"{k}/enroll"], f"Manage {s.name}")
+        add("inspect", "ironic.inspect", [f"{k}/manage", *(inspect_after or {}).get(s.name, [])],
+            f"Inspect {s.name}")
+        add("check", "ironic.check", [f"{k}/inspect", f"{k}/identify"],
+            f"Check {s.name}'s inventory and LLDP against profile and cabling")
+        add("tag", "ironic.tag", [f"{k}/check", f"{k}/identify"], f"Tag {s.name} ({indices[s.name]})",
+            node_index=indices[s.name])
+        add("provide", "ironic.provide", [f"{k}/tag"], f"Provide {s.name}")
+    return steps
+
+
+def scale_out_steps(svc: Services, rack: str, members: list[Server], batch: str,
+                    key_prefix: str = "") -> list[StepSpec]:
     """Per managed Train cloud of the rack's servers: scale out once they are all provided, then
     prove each one is a hypervisor of the cloud."""
     steps: list[StepSpec] = []
     for cloud, servers in sorted(_train_clouds(svc, members).items()):
         render = overcloud.render_params(cloud, work=overcloud.work_dir(f"rack-{rack}-{cloud}"),
                                          scale_out=[s.name for s in servers])
-        chain = overcloud.overcloud_steps(cloud, render=render, deps=[f"{s.name}/provide" for s in servers],
+        chain = overcloud.overcloud_steps(cloud, render=render,
+                                          deps=[f"{key_prefix}{s.name}/provide" for s in servers],
                                           batch=batch, ensure=True)
         steps += chain
         for s in servers:
-            steps.append(StepSpec(key=f"{s.name}/hypervisor", target=f"server:{s.name}",
+            steps.append(StepSpec(key=f"{key_prefix}{s.name}/hypervisor", target=f"server:{s.name}",
                                   action="tripleo.prove", deps=[chain[-1].key], batch=batch,
                                   params={"server": s.name, "cloud": cloud},
                                   description=f"Prove {s.name} is a hypervisor of {cloud}"))

@@ -34,6 +34,12 @@ class Services:
             self._site = load_site(self.site_dir)
         return self._site
 
+    def override_site(self, site: Site) -> Services:
+        """Use ``site`` (a view of the loaded one, e.g. after recommissioning) from now on."""
+        self._site = site
+        self._clients.pop("configs", None)
+        return self
+
     @property
     def endpoints(self) -> Endpoints:
         if self._endpoints is None:

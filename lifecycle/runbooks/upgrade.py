@@ -31,18 +31,29 @@ from lifecycle.runbooks.upgrade_actions import actions
 from lifecycle.runbooks.upgrade_model import Move, clouds, moves, upgrade_of
 
 RUNBOOK = "lifecycle.runbooks.upgrade:build"
-LIMITS = {"vsd": 4, "neutron": 4, "nova": 8, "cinder": 4, "files": 1, "probes": 2}
+LIMITS = {"vsd": 4, "neutron": 4, "nova": 8, "cinder": 4, "files": 1, "probes": 2,
+          "oneview": 8, "ironic": 32, "fabric": 4, "undercloud": 1}
 # Rough seconds per step kind on a production estate (ETA only; the soak comes on top).
 STEP_SECONDS = {"upgrade.boot": 90.0, "upgrade.healthy": 10.0, "upgrade.manage": 15.0,
                 "upgrade.unmanage": 10.0, "upgrade.detach": 15.0, "upgrade.attach": 20.0,
                 "upgrade.delete_a_vms": 30.0}
 
 
+def services(svc: Services) -> Services:
+    """The upgrade works on the site as it is after recommissioning (lifecycle.runbooks.recommission)."""
+    from lifecycle.runbooks.recommission import recommissioned
+
+    return svc.override_site(recommissioned(svc.site))
+
+
 def build(ctx: RunbookContext) -> ActionRegistry:
-    """Engine factory: the actions, bound to the site and endpoints the run was created with."""
-    svc = ctx.extra.get("services") or Services(site_dir=ctx.params["site_dir"],
-                                                endpoints_file=ctx.params["endpoints_file"])
-    return ActionRegistry(actions(svc))
+    """Engine factory: the actions, bound to the site and endpoints the run was created with:
+    the upgrade's, and the rack and overcloud runbooks' for recommissioning."""
+    from lifecycle.runbooks import rack_actions, recommission
+
+    svc = ctx.extra.get("services") or services(Services(site_dir=ctx.params["site_dir"],
+                                                         endpoints_file=ctx.params["endpoints_file"]))
+    return ActionRegistry([*actions(svc), *rack_actions.actions(svc), *recommission.actions(svc)])
 
 
 def _move_steps(m: Move, np_step: str, soak: float) -> tuple[list[StepSpec], str, str]:
@@ -94,8 +105,11 @@ def _move_steps(m: Move, np_step: str, soak: float) -> tuple[list[StepSpec], str
     return steps, ins, last
 
 
-def build_plan(svc: Services, *, wave: str | None = None, apps: list[str] | None = None) -> Plan:
-    """The steps of ``i2 upgrade apply``; the run's params let any process resume it."""
+def build_plan(svc: Services, *, wave: str | None = None, apps: list[str] | None = None,
+               recommission: bool = True) -> Plan:
+    """The steps of ``i2 upgrade apply``; the run's params let any process resume it.
+    Recommissioning (whole waves only) allocates node indices in the new undercloud's Ironic:
+    ``svc`` must be :func:`services`' view of the site."""
     site = svc.site
     up = upgrade_of(site)
     old, new = clouds(site)
@@ -118,10 +132,16 @@ def build_plan(svc: Services, *, wave: str | None = None, apps: list[str] | None
             in_service.setdefault(m.project, []).append(ins)
             lasts.append(last)
         prev_wave_last = lasts
+    if apps is None and recommission:  # recommissioning follows whole waves only
+        from lifecycle.runbooks.recommission import recommission_steps
+
+        ends = {w: [s.key for s in steps if s.batch == f"wave:{w}" and s.key.endswith("/evidence")]
+                for w in by_wave}
+        steps += recommission_steps(svc, waves=list(by_wave), after=ends)
     for project, keys in sorted(in_service.items()):
-        apps = sorted({m.app.name for m in selected if m.project == project})
+        names = sorted({m.app.name for m in selected if m.project == project})
         steps.append(StepSpec(key=f"endpoint/{project}", target=f"project:{project}",
-                              action="upgrade.endpoint", params={"project": project, "apps": apps},
+                              action="upgrade.endpoint", params={"project": project, "apps": names},
                               deps=keys,
                               description=f"Point {project}'s clouds.yaml entry at {new.name} once "
                                           "every application of the project runs there"))

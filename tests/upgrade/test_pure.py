@@ -91,7 +91,7 @@ def test_moves_follow_waves_and_refuse_unknown_names(site):
 
 
 def test_plan_is_make_before_break(svc):
-    plan = build_plan(svc)
+    plan = build_plan(svc, recommission=False)
     steps = {s.key: s for s in plan.steps}
     prd = "billing/prd"
     # B is booted before any volume moves, and A leaves only after B is in service and soaked
