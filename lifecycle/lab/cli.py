@@ -225,3 +225,22 @@ def probes_cmd(ctx: Ctx, labdir_opt: Path | None, since: float | None, watch: fl
             break
         time.sleep(watch)
     raise SystemExit(0 if all(p["ok"] for p in probes) else 1)
+
+
+@lab_group.command("array")
+@click.option("--dir", "labdir_opt", type=click.Path(path_type=Path))
+@pass_ctx
+def array_cmd(ctx: Ctx, labdir_opt: Path | None) -> None:
+    """The shared array's volumes: name, size, serial (never changes: a volume moved between
+    clouds is the same volume), which cloud's Cinder manages it, its former names."""
+    labdir = _labdir(labdir_opt)
+    state = LabState.load(labdir)
+    control = next((c for c in (state.components if state else []) if c.name == "control"), None)
+    if control is None:
+        raise click.ClickException(f"no twin is running in {labdir}")
+    with urllib.request.urlopen(f"{control.url}/array", timeout=10) as resp:
+        volumes = json.loads(resp.read())["volumes"]
+    rows = [(v["name"], v["size_gb"], v["serial"], v["owner"] or "-", " <- ".join(v["renames"]))
+            for v in volumes]
+    emit(volumes, ctx.output, table=make_table("shared array", ["volume", "GB", "serial", "managed by",
+                                                                "former names"], rows))

@@ -94,6 +94,12 @@ class Lab:
         def ztp(req: Any) -> Any:
             return {name: agent.result.as_dict() for name, agent in self.ztp_agents.items()}
 
+        @router.route("GET", r"/array")
+        def array(req: Any) -> Any:
+            from dataclasses import asdict
+
+            return {"volumes": [asdict(v) for v in self.array.snapshot()] if self.array else []}
+
         @router.route("GET", r"/health")
         def health(req: Any) -> Any:
             return {"components": [c.name for c in self.components]}

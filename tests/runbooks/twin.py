@@ -36,31 +36,33 @@ def endpoints(labdir: Path) -> Path:
     return out
 
 
-def env(labdir: Path) -> dict[str, str]:
+def env(labdir: Path, site: Path = SITE) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith("I2_")}
-    e.update(I2_SITE=str(SITE), I2_ENDPOINTS=str(endpoints(labdir)),
+    e.update(I2_SITE=str(site), I2_ENDPOINTS=str(endpoints(labdir)),
              I2_DB=f"sqlite:///{labdir / 'runs.db'}", I2_EVENTS_DIR=str(labdir / "events"),
              COLUMNS="200")
     return e
 
 
-def i2(labdir: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lifecycle.cli.main", *args], cwd=ROOT, env=env(labdir),
-                          capture_output=True, text=True, timeout=timeout)
+def i2(labdir: Path, *args: str, timeout: float = 900, site: Path = SITE) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lifecycle.cli.main", *args], cwd=ROOT,
+                          env=env(labdir, site), capture_output=True, text=True, timeout=timeout)
 
 
-def i2_json(labdir: Path, *args: str, ok: tuple[int, ...] = (0,), timeout: float = 900) -> Any:
-    res = i2(labdir, "-o", "json", *args, timeout=timeout)
+def i2_json(labdir: Path, *args: str, ok: tuple[int, ...] = (0,), timeout: float = 900,
+            site: Path = SITE) -> Any:
+    res = i2(labdir, "-o", "json", *args, timeout=timeout, site=site)
     assert res.returncode in ok, f"i2 {' '.join(args)} -> {res.returncode}\n{res.stdout}\n{res.stderr}"
     return json.loads(res.stdout)
 
 
 @contextmanager
-def lab(labdir: Path, *, faults: str = "", rack: str | None = "c02") -> Iterator[Path]:
-    up = ["lab", "up", "--site", str(SITE), "--dir", str(labdir)]
+def lab(labdir: Path, *, faults: str = "", rack: str | None = "c02", site: Path = SITE,
+        latency: str = "none") -> Iterator[Path]:
+    up = ["lab", "up", "--site", str(site), "--dir", str(labdir), "--latency", latency]
     if faults:
         up += ["--faults", faults]
-    res = i2(labdir, *up, timeout=300)
+    res = i2(labdir, *up, timeout=300, site=site)
     assert res.returncode == 0, res.stdout + res.stderr
     try:
         if rack:
