@@ -100,6 +100,12 @@ class Lab:
 
             return {"volumes": [asdict(v) for v in self.array.snapshot()] if self.array else []}
 
+        @router.route("GET", r"/requests")
+        def requests(req: Any) -> Any:
+            from lifecycle.lab.base.http import request_counts
+
+            return {"requests": request_counts()}
+
         @router.route("GET", r"/health")
         def health(req: Any) -> Any:
             return {"components": [c.name for c in self.components]}

@@ -132,6 +132,18 @@ def seed_projects(lab: Lab, cloud: Any, team_passwords: dict[str, str]) -> int:
             conn.identity.assign_project_role_to_user(project, admin, roles["admin"])
             if member is not None:
                 conn.identity.assign_project_role_to_user(project, user, member)
+    # quotas sized to the project's applications, twice over (both sides run during a move)
+    need: dict[str, list[int]] = {}
+    for a in site.applications:
+        for env in a.environments.values():
+            n = need.setdefault(env.project, [0, 0, 0])
+            for vm in env.vms:
+                vcpus, ram, _ = FLAVORS.get(vm.flavor, FLAVORS["m1.medium"])
+                n[0], n[1], n[2] = n[0] + 1, n[1] + vcpus, n[2] + ram
+    for project_name, (instances, cores, ram) in need.items():
+        project = conn.identity.find_project(project_name)
+        conn.compute.update_quota_set(project.id, instances=max(10, 2 * instances), cores=max(20, 2 * cores),
+                                      ram=max(51200, 2 * ram))
     wanted_flavors = {vm.flavor for a in site.applications for e in a.environments.values() for vm in e.vms}
     for name in sorted(wanted_flavors):
         if conn.compute.find_flavor(name, ignore_missing=True) is None:

@@ -32,6 +32,8 @@ class Nuage:
 
     def __init__(self, session: Any):
         self.session = session
+        # enterprises, domains and zones do not move during a run: looked up once per process
+        self._found: dict[tuple[str, str, str], Any] = {}
 
     @classmethod
     def connect(cls, endpoints: Endpoints, secrets: SecretStore) -> Nuage:
@@ -68,14 +70,23 @@ class Nuage:
         with self._call(f"find {fetcher.managed_class().rest_name} {filter}"):
             return fetcher.get_first(filter=filter)
 
+    def _once(self, kind: str, parent: Any, name: str) -> Any | None:
+        key = (kind, getattr(parent, "id", "") or "", name)
+        if key not in self._found:
+            found = self.first(getattr(parent, kind), f"name == {_q(name)}")
+            if found is None:
+                return None
+            self._found[key] = found
+        return self._found[key]
+
     def enterprise(self, name: str) -> Any | None:
-        return self.first(self.me.enterprises, f"name == {_q(name)}")
+        return self._once("enterprises", self.me, name)
 
     def domain(self, enterprise: Any, name: str) -> Any | None:
-        return self.first(enterprise.domains, f"name == {_q(name)}")
+        return self._once("domains", enterprise, name)
 
     def zone(self, domain: Any, name: str) -> Any | None:
-        return self.first(domain.zones, f"name == {_q(name)}")
+        return self._once("zones", domain, name)
 
     def subnet(self, parent: Any, name: str) -> Any | None:
         """A subnet by name under a zone or a domain."""
@@ -111,6 +122,27 @@ class Nuage:
         ):
             for tpl in self.all(tpl_fetcher):
                 for e in self.all(getattr(tpl, entry_attr)):
+                    out.append(_entry(direction, e, names))
+        return out
+
+    def entries_for(self, domain: Any, subnets: dict[str, str | None]) -> list[Entry]:
+        """The domain's entries that name one of ``subnets`` (name -> id, None when absent) or
+        are i2's mirrors for one of them: selected by VSD's filter, so a domain with thousands
+        of entries is not read whole for one application. The other side of an entry keeps its
+        VSD id as its name."""
+        clauses = []
+        for name, sid in subnets.items():
+            if sid:
+                clauses += [f"locationID == {_q(sid)}", f"networkID == {_q(sid)}"]
+            clauses.append(f"externalID ENDSWITH {_q(':' + name)}")
+        names = {sid: Ref("SUBNET", name) for name, sid in subnets.items() if sid}
+        out: list[Entry] = []
+        for direction, tpl_fetcher, entry_attr in (
+            ("ingress", domain.ingress_acl_templates, "ingress_acl_entry_templates"),
+            ("egress", domain.egress_acl_templates, "egress_acl_entry_templates"),
+        ):
+            for tpl in self.all(tpl_fetcher):
+                for e in self.all(getattr(tpl, entry_attr), filter=" or ".join(clauses)):
                     out.append(_entry(direction, e, names))
         return out
 

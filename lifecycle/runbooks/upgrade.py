@@ -277,6 +277,7 @@ def readiness(svc: Services, *, wave: str | None = None, apps: list[str] | None 
 
 def _app_findings(svc: Services, m: Move, new: Any, old: Any, flavors: dict[str, Any],
                   images: set[str], need: dict[str, int]) -> list[Finding]:
+    from lifecycle.nuage.policy import MIRROR_PREFIX
     from lifecycle.runbooks.upgrade_actions import _unmirrored
 
     site = svc.site
@@ -330,8 +331,9 @@ def _app_findings(svc: Services, m: Move, new: Any, old: Any, flavors: dict[str,
     else:
         out.append(Finding(w, k, "vsd-subnet", "info", f"{m.subnet('b')} ({m.cidr('b')}) will be created "
                                                          f"in zone {m.zone}"))
-    entries = vsd.entries(dom, ent)
-    naming = [e for e in entries if e.names(m.ref("a")) and not e.external_id.startswith("i2-mirror:")]
+    ids = {m.subnet(side): getattr(vsd.subnet(dom, m.subnet(side)), "id", None) for side in ("a", "b")}
+    entries = vsd.entries_for(dom, ids)
+    naming = [e for e in entries if e.names(m.ref("a")) and not e.external_id.startswith(MIRROR_PREFIX)]
     missing = _unmirrored(m, entries)
     for e in naming:
         state = "to mirror for B" if e in missing else "mirrored for B"

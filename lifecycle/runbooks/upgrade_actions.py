@@ -136,6 +136,13 @@ class VsdSubnet(_Move):
         return {"id": sub.id, "name": sub.name, "created": created, "at": _now()}
 
 
+def _entries(self: _Move, m: Move, dom: Any) -> list[Entry]:
+    """The entries that matter to the move: naming A or B, and i2's mirrors for either."""
+    vsd = self.vsd()
+    ids = {m.subnet(side): getattr(vsd.subnet(dom, m.subnet(side)), "id", None) for side in ("a", "b")}
+    return list(vsd.entries_for(dom, ids))
+
+
 def _unmirrored(m: Move, entries: list[Entry]) -> list[Entry]:
     """Entries naming the side the application leaves that do not cover the side it goes to.
 
@@ -165,8 +172,8 @@ class AclMirror(_Move):
     observe_first = True
 
     def _state(self, m: Move) -> tuple[Any, list[Entry]]:
-        ent, dom, _ = self.where(m)
-        return dom, self.vsd().entries(dom, ent)
+        _, dom, _ = self.where(m)
+        return dom, _entries(self, m, dom)
 
     def observe(self, step: StepView, ctx: ActionContext) -> dict[str, Any] | None:
         m = self.move(step)
@@ -514,14 +521,14 @@ def _guard(self: _Move, m: Move, step: StepView, ctx: ActionContext, *, in_servi
 
     The first attempt refuses and names the entries; an operator's ``i2 runs resume`` (a later
     attempt) re-creates the missing mirrors, then checks again."""
-    ent, dom, _ = self.where(m)
-    missing = _unmirrored(m, self.vsd().entries(dom, ent))
+    _, dom, _ = self.where(m)
+    missing = _unmirrored(m, _entries(self, m, dom))
     if missing and step.attempt > 1 and not m.reverse:
         b_id = self.subnet_id(m, m.dst)
         for e in missing:
             mirror = self.vsd().create_entry(dom, mirror_of(e, m.ref(m.src), m.ref(m.dst), b_id or ""))
             ctx.log("acl.mirror", of=e.id, rule=e.rule, mirror=mirror.id, on="resume")
-        missing = _unmirrored(m, self.vsd().entries(dom, ent))
+        missing = _unmirrored(m, _entries(self, m, dom))
     if missing:
         raise PermanentError(f"{m.key}: refused: ACL entr{'y' if len(missing) == 1 else 'ies'} naming "
                              f"{m.subnet(m.src)} without a mirror for {m.subnet(m.dst)}: "
@@ -728,14 +735,14 @@ class DeleteVsdA(_Move):
         m = self.move(step)
         vsd = self.vsd()
         with _errors(m.key):
-            ent, dom, _ = self.where(m)
+            _, dom, _ = self.where(m)
             sub = vsd.subnet(dom, m.subnet(m.src))
             if sub is None:
                 return {"deleted": False}
             ports = vsd.vports(sub)
             if ports:  # the old cloud's ports go with its subnet; wait for Neutron to finish
                 raise TransientError(f"{m.subnet(m.src)}: {len(ports)} vport(s) still on it")
-            entries = [e for e in vsd.entries(dom, ent) if e.names(m.ref(m.src))]
+            entries = [e for e in _entries(self, m, dom) if e.names(m.ref(m.src))]
             for e in entries:
                 vsd.delete_entry(dom, e)
             vsd.delete(sub, f"VSD subnet {m.subnet(m.src)}")

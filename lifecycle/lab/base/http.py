@@ -26,6 +26,7 @@ import ssl
 import struct
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,7 @@ from lifecycle.lab.base.latency import LatencyProfile
 from lifecycle.lab.base.tls import TlsFiles
 
 log = logging.getLogger("i2.lab")
+_RUNNING: weakref.WeakSet[EmulatorServer] = weakref.WeakSet()
 
 
 @dataclass
@@ -207,6 +209,15 @@ class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
+def request_counts() -> dict[str, int]:
+    """Requests served so far by every emulator server started in this process, by name (the
+    twin's control API serves it, for benchmarks counting API calls)."""
+    out: dict[str, int] = {}
+    for srv in list(_RUNNING):
+        out[srv.name] = out.get(srv.name, 0) + srv.requests
+    return out
+
+
 class EmulatorServer:
     """One listening endpoint of an emulator (HTTP or HTTPS, and/or a unix socket).
 
@@ -250,6 +261,7 @@ class EmulatorServer:
         return None
 
     def start(self) -> EmulatorServer:
+        _RUNNING.add(self)
         if self.port is not None and self.host:
             srv = _TcpServer((self.host, self.port), _Handler)
             if self.tls:
