@@ -125,6 +125,18 @@ class Nuage:
                     out.append(_entry(direction, e, names))
         return out
 
+    def templates(self, domain: Any, direction: str) -> list[Any]:
+        """The domain's ingress or egress ACL templates (from its domain template; they do not
+        change during a run, so they are listed once per process)."""
+        key = (f"{direction}-templates", domain.id, "")
+        if key not in self._found:
+            fetcher = domain.ingress_acl_templates if direction == "ingress" else domain.egress_acl_templates
+            found = sorted(self.all(fetcher), key=lambda t: t.priority or 0)
+            if not found:
+                return []
+            self._found[key] = found
+        return list(self._found[key])
+
     def entries_for(self, domain: Any, subnets: dict[str, str | None]) -> list[Entry]:
         """The domain's entries that name one of ``subnets`` (name -> id, None when absent) or
         are i2's mirrors for one of them: selected by VSD's filter, so a domain with thousands
@@ -137,11 +149,9 @@ class Nuage:
             clauses.append(f"externalID ENDSWITH {_q(':' + name)}")
         names = {sid: Ref("SUBNET", name) for name, sid in subnets.items() if sid}
         out: list[Entry] = []
-        for direction, tpl_fetcher, entry_attr in (
-            ("ingress", domain.ingress_acl_templates, "ingress_acl_entry_templates"),
-            ("egress", domain.egress_acl_templates, "egress_acl_entry_templates"),
-        ):
-            for tpl in self.all(tpl_fetcher):
+        for direction, entry_attr in (("ingress", "ingress_acl_entry_templates"),
+                                      ("egress", "egress_acl_entry_templates")):
+            for tpl in self.templates(domain, direction):
                 for e in self.all(getattr(tpl, entry_attr), filter=" or ".join(clauses)):
                     out.append(_entry(direction, e, names))
         return out
@@ -172,11 +182,10 @@ class Nuage:
 
     def acl_template(self, domain: Any, direction: str) -> Any:
         """The domain's (first) ingress or egress ACL template; the domain's template gave it."""
-        fetcher = domain.ingress_acl_templates if direction == "ingress" else domain.egress_acl_templates
-        tpls = self.all(fetcher)
+        tpls = self.templates(domain, direction)
         if not tpls:
             raise NuageError(f"domain {domain.name} has no {direction} ACL template")
-        return sorted(tpls, key=lambda t: t.priority or 0)[0]
+        return tpls[0]
 
     def create_entry(self, domain: Any, entry: Entry) -> Entry:
         """Create ``entry`` (ids already resolved) unless one with its externalID exists."""
