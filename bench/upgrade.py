@@ -71,7 +71,7 @@ def main() -> None:
     labdir = tmp / "lab"
     site = make_site(tmp, args.apps)
     t0 = time.monotonic()
-    res = i2("lab", "up", "--site", str(site), "--dir", str(labdir), "--latency", "none")
+    res = i2("lab", "up", "--site", str(site), "--dir", str(labdir), "--latency", "none", "--timeout", "900")
     if res.returncode:
         raise SystemExit(res.stdout + res.stderr)
     up_s = time.monotonic() - t0

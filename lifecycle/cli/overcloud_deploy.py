@@ -17,10 +17,10 @@ import click
 from rich.text import Text
 
 from lifecycle.cli.context import Ctx, pass_ctx
+from lifecycle.cli.execute import confirm, run_plan
 from lifecycle.cli.output import console, emit, err_console, make_table
 from lifecycle.cli.overcloud_options import file_options
-from lifecycle.cli.progress import StreamObserver
-from lifecycle.engine import Engine, RunbookContext, RunStatus, TargetLocked
+from lifecycle.engine import RunStatus
 from lifecycle.runbooks.services import Services
 
 EXIT = {RunStatus.SUCCEEDED: 0, RunStatus.PARTIAL: 1, RunStatus.FAILED: 1, RunStatus.INTERRUPTED: 130}
@@ -133,24 +133,10 @@ def run_change(ctx: Ctx, cloud: str, mode: str, *, yes: bool, dry_run: bool, opt
         _show_change(ctx, cloud, stack, target, make_plan(Path("(work dir)")).steps, title)
     if dry_run:
         return
-    if not yes:
-        if not sys.stdin.isatty():
-            raise click.ClickException("refusing to change the overcloud without --yes "
-                                       "(stdin is not a terminal)")
-        click.confirm(f"{mode} {cloud}?", abort=True)
+    confirm(yes, f"{mode} {cloud}?", "the overcloud")
     plan = make_plan(runbook.work_dir(f"{cloud}-{mode}"))
+    run_id, result = run_plan(ctx, plan, runbook.build, svc, limits=runbook.LIMITS, what=f"{mode} {cloud}")
     store = ctx.store()
-    try:
-        run_id = store.create_run(plan)
-    except TargetLocked as exc:
-        raise click.ClickException(f"{exc}: resume it with `i2 runs resume RUN` or abort it with "
-                                   "`i2 runs abort RUN`") from None
-    err_console.print(f"run {run_id}: {mode} {cloud}, {len(plan.steps)} steps")
-    registry = runbook.build(RunbookContext(run_id=run_id, kind=plan.kind, target=plan.target,
-                                            params=plan.params, extra={"services": svc}))
-    engine = Engine(store, registry, limits=runbook.LIMITS, observer=StreamObserver(ctx.output == "table"),
-                    install_signal_handlers=True, events_dir=ctx.events_dir())
-    result = engine.execute(run_id)
     refused = _refused(store, run_id)
     if refused:
         store.abort_run(run_id, reason="refused by validation: nothing reached the undercloud")

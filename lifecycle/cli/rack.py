@@ -10,9 +10,9 @@ import click
 from rich.text import Text
 
 from lifecycle.cli.context import Ctx, pass_ctx
-from lifecycle.cli.output import console, emit, err_console, make_table
-from lifecycle.cli.progress import StreamObserver
-from lifecycle.engine import Engine, RunbookContext, RunStatus, TargetLocked
+from lifecycle.cli.execute import confirm, run_plan
+from lifecycle.cli.output import console, emit, make_table
+from lifecycle.engine import RunStatus
 from lifecycle.runbooks import rack as runbook
 from lifecycle.runbooks.services import Services
 
@@ -112,24 +112,10 @@ def apply_cmd(ctx: Ctx, rack: str, yes: bool, parallel: int, max_fail_percent: f
         return
     if not yes:
         _show_plan(ctx, rack, runbook.observe(svc, rack))
-        if not sys.stdin.isatty():
-            raise click.ClickException("refusing to change the estate without --yes "
-                                       "(stdin is not a terminal)")
-        click.confirm(f"Apply to rack {rack}?", abort=True)
+        confirm(yes, f"Apply to rack {rack}?")
+    run_id, result = run_plan(ctx, plan, runbook.build, svc, limits={**runbook.LIMITS, "ironic": parallel},
+                              max_fail_percent=max_fail_percent, what=f"rack {rack}")
     store = ctx.store()
-    try:
-        run_id = store.create_run(plan)
-    except TargetLocked as exc:
-        raise click.ClickException(f"{exc}: resume it with `i2 runs resume RUN` or abort it with "
-                                   "`i2 runs abort RUN`") from None
-    err_console.print(f"run {run_id}: rack {rack}, {len(plan.steps)} steps")
-    registry = runbook.build(RunbookContext(run_id=run_id, kind=plan.kind, target=plan.target,
-                                            params=plan.params, extra={"services": svc}))
-    limits = {**runbook.LIMITS, "ironic": parallel}
-    engine = Engine(store, registry, limits=limits, max_fail_percent=max_fail_percent,
-                    observer=StreamObserver(ctx.output == "table"), install_signal_handlers=True,
-                    events_dir=ctx.events_dir())
-    result = engine.execute(run_id)
     final = store.get_run(run_id)
     _report(ctx, store, run_id, f"rack {rack}: run {run_id} {final.status}")
     if ctx.output == "table":

@@ -10,11 +10,11 @@ import click
 from rich.text import Text
 
 from lifecycle.cli.context import Ctx, pass_ctx
+from lifecycle.cli.execute import confirm, run_plan
 from lifecycle.cli.output import console, emit, err_console, make_table
-from lifecycle.cli.progress import RichObserver
 from lifecycle.cli.rack import EXIT
 from lifecycle.cli.rack import _services as _site_services
-from lifecycle.engine import Engine, Plan, RunbookContext, RunStatus, TargetLocked
+from lifecycle.engine import Plan, RunStatus
 from lifecycle.runbooks import upgrade as runbook
 from lifecycle.runbooks.services import Services
 from lifecycle.runbooks.upgrade_model import UpgradeModelError, clouds
@@ -110,33 +110,15 @@ def _show_report(ctx: Ctx, store: Any, title: str,
 
 
 def _execute(ctx: Ctx, svc: Services, plan: Plan, max_fail_percent: float, what: str) -> None:
+    run_id, result = run_plan(ctx, plan, runbook.build, svc, limits=runbook.LIMITS,
+                              max_fail_percent=max_fail_percent, what=what)
     store = ctx.store()
-    try:
-        run_id = store.create_run(plan)
-    except TargetLocked as exc:
-        raise click.ClickException(f"{exc}: resume it with `i2 runs resume RUN` or abort it with "
-                                   "`i2 runs abort RUN`") from None
-    err_console.print(f"run {run_id}: {what}, {len(plan.steps)} steps")
-    registry = runbook.build(RunbookContext(run_id=run_id, kind=plan.kind, target=plan.target,
-                                            params=plan.params, extra={"services": svc}))
-    engine = Engine(store, registry, limits=runbook.LIMITS, max_fail_percent=max_fail_percent,
-                    observer=RichObserver(ctx.output == "table"), install_signal_handlers=True,
-                    events_dir=ctx.events_dir())
-    result = engine.execute(run_id)
     final = store.get_run(run_id)
     _show_report(ctx, store, f"{what}: run {run_id} {final.status}",
                  {"run": run_id, "status": str(final.status)})
     if ctx.output == "table":
         console.print(f"run {run_id}: {final.status}" + (f" - {final.error}" if final.error else ""))
     sys.exit(EXIT.get(RunStatus(str(result.status)), 1))
-
-
-def _confirm(ctx: Ctx, yes: bool, question: str) -> None:
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise click.ClickException("refusing to change the estate without --yes (stdin is not a terminal)")
-    click.confirm(question, abort=True)
 
 
 @upgrade_group.command("apply")
@@ -170,7 +152,7 @@ def apply_cmd(ctx: Ctx, wave: str | None, apps: tuple[str, ...], yes: bool, max_
             err_console.print(f"blocking: {f.wave} {f.app} {f.check}: {f.detail}", markup=False)
         raise click.ClickException(f"{len(blocking)} blocking finding(s): see `i2 upgrade plan`; "
                                    "nothing was changed")
-    _confirm(ctx, yes, f"Move {len({s.params.get('app') for s in plan.steps} - {None})} application(s) "
+    confirm(yes, f"Move {len({s.params.get('app') for s in plan.steps} - {None})} application(s) "
                        f"from {old} to {new}?")
     _execute(ctx, svc, plan, max_fail_percent, f"upgrade {old} -> {new}")
 
@@ -187,7 +169,7 @@ def rollback_cmd(ctx: Ctx, app: str, yes: bool) -> None:
         plan = runbook.build_rollback_plan(svc, app)
     except UpgradeModelError as exc:
         raise click.ClickException(str(exc)) from None
-    _confirm(ctx, yes, f"Roll {app} back from {new} to {old}?")
+    confirm(yes, f"Roll {app} back from {new} to {old}?")
     _execute(ctx, svc, plan, 100.0, f"rollback {app}")
 
 

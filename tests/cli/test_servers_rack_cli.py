@@ -48,7 +48,10 @@ def test_servers_list_apply_facts(twin: Path) -> None:
 def test_rack_plan_dry_run_and_refusals(twin: Path) -> None:
     steps = i2_json(twin, "rack", "apply", "c02", "--dry-run")
     keys = [s["key"] for s in steps]
-    assert keys[:2] == ["ztp/stage", "c02-leaf1/ztp"] and "c02-s08/provide" in keys and len(keys) == 71
+    assert keys[:2] == ["ztp/stage", "c02-leaf1/ztp"] and "c02-s08/provide" in keys
+    # 71 racking steps, then the scale-out of ie1-new (render, validate, upload, deploy) and a
+    # hypervisor proof per server
+    assert len(keys) == 71 + 4 + 8 and keys[-1] == "c02-s08/hypervisor"
     inspect = next(s for s in steps if s["key"] == "c02-s01/inspect")
     assert set(inspect["deps"]) == {"c02-s01/manage", "c02-leaf1/verify", "c02-leaf2/verify"}
     no = i2(twin, "rack", "apply", "c02")

@@ -1,0 +1,42 @@
+"""What every command that changes the estate shares: ask first, create the run (its target
+locked), execute it with the engine and progress on the terminal."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from lifecycle.cli.context import Ctx
+from lifecycle.cli.output import err_console
+from lifecycle.cli.progress import StreamObserver
+from lifecycle.engine import Engine, Plan, RunbookContext, RunResult, TargetLocked
+
+
+def confirm(yes: bool, question: str, what: str = "the estate") -> None:
+    """Ask on a terminal; without one, refuse unless --yes."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise click.ClickException(f"refusing to change {what} without --yes (stdin is not a terminal)")
+    click.confirm(question, abort=True)
+
+
+def run_plan(ctx: Ctx, plan: Plan, build: Any, services: Any, *, limits: dict[str, int], what: str,
+             max_fail_percent: float | None = None) -> tuple[str, RunResult]:
+    """Create the run (a locked target is a clear error naming what to do), rebuild its actions
+    with ``build`` (the runbook's factory) and execute it; returns (run id, result)."""
+    store = ctx.store()
+    try:
+        run_id = store.create_run(plan)
+    except TargetLocked as exc:
+        raise click.ClickException(f"{exc}: resume it with `i2 runs resume RUN` or abort it with "
+                                   "`i2 runs abort RUN`") from None
+    err_console.print(f"run {run_id}: {what}, {len(plan.steps)} steps")
+    registry = build(RunbookContext(run_id=run_id, kind=plan.kind, target=plan.target,
+                                    params=plan.params, extra={"services": services}))
+    kwargs: dict[str, Any] = {} if max_fail_percent is None else {"max_fail_percent": max_fail_percent}
+    engine = Engine(store, registry, limits=limits, observer=StreamObserver(ctx.output == "table"),
+                    install_signal_handlers=True, events_dir=ctx.events_dir(), **kwargs)
+    return run_id, engine.execute(run_id)
