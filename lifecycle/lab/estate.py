@@ -27,9 +27,10 @@ from lifecycle.lab.config import write_private
 if TYPE_CHECKING:
     from lifecycle.lab.daemon import Lab
 
-# name -> (vCPUs, RAM MB, disk GB): the usual sizes; others get m1.medium's
-FLAVORS = {"m1.small": (1, 2048, 20), "m1.medium": (2, 4096, 40), "m1.large": (4, 8192, 80),
-           "m1.xlarge": (8, 16384, 160)}
+# name -> (vCPUs, RAM MB, root disk GB): the usual sizes, others get m1.medium's; small root
+# disks, as data lives on the array's volumes
+FLAVORS = {"m1.small": (1, 2048, 10), "m1.medium": (2, 4096, 10), "m1.large": (4, 8192, 20),
+           "m1.xlarge": (8, 16384, 40)}
 TEAMS_FILE = "teams-clouds.yaml"
 
 
