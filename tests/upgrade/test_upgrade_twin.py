@@ -191,6 +191,15 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield Estate(labdir, site)
 
 
+def poll_until(cond: Any, timeout: float, what: str) -> None:
+    """wait_until at 20 ms: a step of the twin takes a few ms, a kill should land right after it."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.02)
+
+
 def kill(proc: subprocess.Popen[str]) -> None:
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
@@ -253,7 +262,7 @@ def test_3_kill_9_after_every_step_kind_resumes_without_doubling(estate: Estate)
             return any(k.startswith("orders/prd/") and k.endswith(kind) and s != "pending"
                        for k, s in steps.items())
 
-        wait_until(started, 180, f"orders/prd/{kind} to start")
+        poll_until(started, 180, f"orders/prd/{kind} to start")
         if proc.poll() is not None:
             break  # the run got past the remaining kinds before a kill landed
         kill(proc)
