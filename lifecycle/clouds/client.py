@@ -44,7 +44,13 @@ def connect(endpoints: Endpoints, cloud: str) -> Any:
         region = config.get_one(cloud=ref.cloud)
     except Exception as exc:  # openstacksdk raises its own config errors
         raise CloudError(f"cloud {cloud}: clouds.yaml entry {ref.cloud!r}: {exc}") from None
+    # A 503 (or 429) is retried by keystoneauth itself, a few times with backoff, unless the
+    # clouds.yaml entry says otherwise: one busy API must not fail a step of forty calls.
+    region.config.setdefault("status_code_retries", STATUS_CODE_RETRIES)
     return openstack.connection.Connection(config=region)
+
+
+STATUS_CODE_RETRIES = 4
 
 
 def transient(exc: BaseException) -> bool:

@@ -144,7 +144,8 @@ class Cloud:
         if resp.status_code >= 400:
             msg = _neutron_error(resp)
             raise CloudError(f"{self.name}: {what}: HTTP {resp.status_code} {msg}",
-                             transient=resp.status_code >= 500 or resp.status_code in (408, 429))
+                             transient=resp.status_code >= 500 or resp.status_code in (408, 429)
+                             or vsd_busy(msg))
         return resp.json() if resp.content else None
 
     def net_partitions(self) -> list[dict[str, Any]]:
@@ -163,6 +164,16 @@ class Cloud:
         p = self.project(project)
         with self._call(f"find network {name}"):
             return next(iter(self.conn.network.networks(name=name, project_id=p.id if p else None)), None)
+
+    def port_exists(self, port_id: str) -> bool:
+        from openstack import exceptions as osx
+
+        with self._call(f"get port {port_id}"):
+            try:
+                self.conn.network.get_port(port_id)
+            except osx.NotFoundException:
+                return False
+        return True
 
     def ensure_network(self, project: str, name: str) -> tuple[Any, bool]:
         found = self.network(project, name)
@@ -354,6 +365,17 @@ class Cloud:
                                  f"{timeout:.0f} s (is {vol.status if vol else 'missing'})", transient=True)
             time.sleep(0.25)
 
+    def wait_volume_gone(self, project: str, name: str, *, timeout: float = 300) -> None:
+        """Until Cinder no longer lists the volume (an unmanage or delete is asynchronous)."""
+        deadline = time.monotonic() + timeout
+        while (vol := self.volume(project, name)) is not None:
+            if vol.status.startswith("error"):
+                raise CloudError(f"{self.name}: volume {name} is {vol.status}", subject=name)
+            if time.monotonic() > deadline:
+                raise CloudError(f"{self.name}: volume {name} still {vol.status} after {timeout:.0f} s",
+                                 transient=True)
+            time.sleep(0.25)
+
     def unmanage(self, volume: Any) -> None:
         with self._call(f"unmanage {volume.name}"):
             self.conn.block_storage.unmanage_volume(volume)
@@ -414,6 +436,22 @@ def _cinder_error(resp: Any) -> str:
         if isinstance(inner, dict) and "message" in inner:
             return str(inner["message"])
     return str(body)[:300]
+
+
+_VSD_BUSY = re.compile(r"temporarily unavailable|retry later|try again|timed? ?out|\b50[234]\b", re.I)
+
+
+def vsd_busy(msg: str) -> bool:
+    """True for the Nuage plugin's 400 that relays a VSD outage rather than a refusal: its
+    handle_nuage_api_errorcode turns every VSD error into "Bad request: Error in REST call to
+    VSD: ...", and the plugin rolled the Neutron side back, so asking again is safe.
+
+    >>> vsd_busy("Bad request: Error in REST call to VSD: The VSD is temporarily unavailable")
+    True
+    >>> vsd_busy("Bad request: Error in REST call to VSD: Subnet overlaps with 10.0.0.0/24")
+    False
+    """
+    return "Error in REST call to VSD" in msg and bool(_VSD_BUSY.search(msg.split("VSD", 1)[1]))
 
 
 def _neutron_error(resp: Any) -> str:

@@ -120,8 +120,10 @@ class Lab:
         from lifecycle.lab import components, sdn
 
         self.start_control()
+        self.faults.hold()  # the estate is seeded as it is; faults hit what operators do
         for starter in [*sdn.EARLY, *components.STARTERS, *sdn.LATE]:
             starter(self)
+        self.faults.arm()
         self.write_endpoints()
         self.save(ready=True)
 

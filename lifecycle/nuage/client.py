@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from lifecycle.model.endpoints import Endpoints, SecretStore
 
@@ -28,11 +29,30 @@ class NuageError(Exception):
         self.status = status
 
 
+class _Retry(Retry):
+    """urllib3's retry, plus a POST answered 503: the VSD did not take it, so asking again
+    cannot create twice. A POST whose answer was lost (reset, read timeout) is not retried
+    here: the caller looks for what it asked for before asking again."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method.upper() == "POST" and status_code == 503:
+            return True
+        return super().is_retry(method, status_code, has_retry_after)
+
+
+# A few quick retries of a busy VSD (503/502/504) and of idempotent reads whose connection
+# dropped; what still fails reaches the caller as a transient NuageError.
+RETRY = _Retry(total=4, connect=3, read=2, status=4, backoff_factor=0.2,
+               status_forcelist=(502, 503, 504), raise_on_status=False,
+               respect_retry_after_header=True)
+
+
 class _VerifyingAdapter(HTTPAdapter):
-    """Verifies TLS whatever ``verify`` the caller passes (bambou always passes False)."""
+    """Verifies TLS whatever ``verify`` the caller passes (bambou always passes False), and
+    retries a busy VSD (see :data:`RETRY`)."""
 
     def __init__(self, verify: str | bool):
-        super().__init__()
+        super().__init__(max_retries=RETRY)
         self._verify = verify
 
     def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]

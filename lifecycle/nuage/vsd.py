@@ -98,6 +98,24 @@ class Nuage:
     def vports(self, subnet: Any) -> list[Any]:
         return self.all(subnet.vports)
 
+    def remove_vport(self, subnet: Any, vport: Any) -> list[str]:
+        """Delete a vport with what sits on it: the VM interface on it, and its VM when that was
+        the VM's last interface (the VSD refuses to delete a vport a VM uses). Returns what was
+        deleted, by kind and name."""
+        gone: list[str] = []
+        ifaces = [i for i in self.vm_interfaces(subnet) if i.vport_id == vport.id]
+        for iface in ifaces:
+            vm = self.first(self.me.vms, f"UUID == {_q(iface.vmuuid)}") if iface.vmuuid else None
+            others = [] if vm is None else [o for o in self.all(vm.vm_interfaces) if o.id != iface.id]
+            if vm is not None and not others:
+                if self.delete(vm, f"VM {vm.name}"):
+                    gone.append(f"vm {vm.name}")
+            elif self.delete(iface, f"VM interface {iface.name}"):
+                gone.append(f"vminterface {iface.name}")
+        if self.delete(vport, f"vport {vport.name}"):
+            gone.append(f"vport {vport.name}")
+        return gone
+
     def names(self, domain: Any, enterprise: Any) -> dict[str, Ref]:
         """VSD id -> :class:`Ref` for every zone, subnet, policy group of the domain and
         network macro of the enterprise, so entries read back speak the site's names."""

@@ -369,10 +369,13 @@ class Unmanage(_Volume):
             vol = self.src_of(m).volume(m.project, name)
             if vol is None:
                 return {"unmanaged": False}
-            if vol.status != "available":
+            if vol.status not in ("available", "unmanaging"):
                 raise PermanentError(f"{name}: is {vol.status} in {self.src_of(m).name}; only an available "
                                      "(detached) volume can be unmanaged")
-            self.src_of(m).unmanage(vol)
+            if vol.status == "available":  # unmanaging: a resumed run's request is under way
+                self.src_of(m).unmanage(vol)
+            # Cinder releases the array volume (renamed *-unmanaged) only when the volume is gone
+            self.src_of(m).wait_volume_gone(m.project, name)
         ctx.log("volume.unmanaged", volume=name, cloud=self.src_of(m).name, id=vol.id)
         return {"unmanaged": True}
 
@@ -739,9 +742,22 @@ class DeleteVsdA(_Move):
             sub = vsd.subnet(dom, m.subnet(m.src))
             if sub is None:
                 return {"deleted": False}
-            ports = vsd.vports(sub)
-            if ports:  # the old cloud's ports go with its subnet; wait for Neutron to finish
-                raise TransientError(f"{m.subnet(m.src)}: {len(ports)} vport(s) still on it")
+            removed: list[str] = []
+            live = []
+            for vp in vsd.vports(sub):
+                # A's Neutron network is gone (the step before), so a vport whose Neutron port
+                # no longer exists is one the plugin failed to delete (a VSD blip while Nova
+                # deleted the VM): it is removed. Anything else is waited for, never touched.
+                port_id, sep, _ = (vp.external_id or "").partition("@")
+                if sep and not self.src_of(m).port_exists(port_id):
+                    removed += vsd.remove_vport(sub, vp)
+                else:
+                    live.append(vp.name)
+            if removed:
+                ctx.log("vsd.orphans_removed", subnet=m.subnet(m.src), removed=removed)
+            if live:  # the old cloud's ports go with its subnet; wait for Neutron to finish
+                raise TransientError(f"{m.subnet(m.src)}: {len(live)} vport(s) still on it: "
+                                     f"{', '.join(sorted(live)[:5])}")
             entries = [e for e in _entries(self, m, dom) if e.names(m.ref(m.src))]
             for e in entries:
                 vsd.delete_entry(dom, e)

@@ -41,6 +41,11 @@ def test_fault_spec_parsing_and_reproducibility():
     assert a.has("ztp", "fail", "c02-leaf2") and not a.has("ztp", "fail", "c02-leaf1")
     assert not a.roll("vsd", "http5xx")
     assert parse_faults(a.as_spec(), 42).rates == a.rates
+    held = parse_faults("oneview.http5xx=1", seed=1)
+    held.hold()  # while the lab seeds its estate
+    assert not held.roll("oneview", "http5xx") and held.targets("bmc", "dead") == []
+    held.arm()
+    assert held.roll("oneview", "http5xx")
     for bad in ("oneview", "oneview.http5xx=2", "oneview.bogus=1", "x.http5xx=abc"):
         with pytest.raises(FaultSpecError):
             parse_faults(bad)

@@ -154,3 +154,13 @@ def test_team_entry_switches_where_it_points_never_who_it_is(tmp_path):
     assert stat.S_IMODE(os.stat(teams).st_mode) == 0o600
     with pytest.raises(TeamsError, match="no entry for project nope"):
         switch_team_entry(ep, "nope", "ie1-new")
+
+
+def test_a_vsd_outage_relayed_by_neutron_is_transient_a_refusal_is_not() -> None:
+    from lifecycle.clouds.cloud import vsd_busy
+
+    assert vsd_busy("Bad request: Error in REST call to VSD: The VSD is temporarily unavailable "
+                    "(injected fault). Retry later.")
+    assert vsd_busy("Bad request: Error in REST call to VSD: HTTP 503")
+    assert not vsd_busy("Bad request: Error in REST call to VSD: Subnet 10.0.0.0/24 overlaps")
+    assert not vsd_busy("Invalid input for cidr: temporarily unavailable")  # not a VSD relay

@@ -10,6 +10,9 @@ A spec is a comma-separated list of ``component.kind=value``:
   overcloud deploy of that node fails; ``=uc-new``: every deploy on that undercloud fails);
   several targets are joined with ``+``.
 
+Rates hit operator traffic only: the lab arms them once it is up, so the estate it seeds over
+the wire while starting is the same with or without faults.
+
 >>> plan = parse_faults("oneview.http5xx=1,bmc.dead=c02-s03+c02-s04", seed=7)
 >>> plan.roll("oneview", "http5xx"), plan.targets("bmc", "dead")
 (True, ['c02-s03', 'c02-s04'])
@@ -39,6 +42,14 @@ class FaultPlan:
     _rngs: dict[str, random.Random] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     injected: dict[tuple[str, str], int] = field(default_factory=dict)
+    armed: bool = True
+
+    def hold(self) -> None:
+        """Rates off until ``arm()``: the lab seeds its estate first."""
+        self.armed = False
+
+    def arm(self) -> None:
+        self.armed = True
 
     def rate(self, component: str, kind: str) -> float:
         return self.rates.get((component, kind), 0.0)
@@ -46,7 +57,7 @@ class FaultPlan:
     def roll(self, component: str, kind: str) -> bool:
         """True when a fault of ``kind`` should hit this request of ``component``."""
         p = self.rate(component, kind)
-        if p <= 0:
+        if p <= 0 or not self.armed:
             return False
         with self._lock:
             rng = self._rngs.setdefault(component, random.Random(f"{self.seed}:{component}"))
