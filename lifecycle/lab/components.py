@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from lifecycle.lab.config import Component
@@ -76,8 +77,18 @@ def start_ironic(lab: Lab) -> None:
     """One real Ironic per undercloud named in the site (each cloud's OSP Director)."""
     from lifecycle.lab.ironic import IronicService
 
-    for name in sorted({c.undercloud for c in lab.site.clouds}):
-        ironic = IronicService(lab.dir / "ironic" / name).start()
+    names = sorted({c.undercloud for c in lab.site.clouds})
+    services = {n: IronicService(lab.dir / "ironic" / n) for n in names}
+    # Each is a process of its own that takes seconds to answer: started side by side.
+    with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
+        started = {n: pool.submit(svc.start) for n, svc in services.items()}
+    for name in names:
+        try:
+            ironic = started[name].result()
+        except Exception:
+            for svc in services.values():
+                svc.stop()
+            raise
         lab.add(Component(f"ironic-{name}", "process", ironic.url,
                           int(ironic.url.rsplit(":", 1)[1]), ironic.pid or 0, f"{ironic.url}/v1"),
                 ironic.stop)

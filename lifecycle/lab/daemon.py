@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,9 @@ class Lab:
         self.start_control()
         self.faults.hold()  # the estate is seeded as it is; faults hit what operators do
         for starter in [*sdn.EARLY, *components.STARTERS, *sdn.LATE]:
+            t0 = time.monotonic()
             starter(self)
+            log.info("%s: %.1f s", starter.__name__, time.monotonic() - t0)
         self.faults.arm()
         self.write_endpoints()
         self.save(ready=True)
