@@ -21,7 +21,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-Predicate = Callable[[dict[str, Any]], bool]
+from lifecycle.lab.base.predicates import BoolParser, FilterError, Predicate
+
 FieldResolver = Callable[[str], str | None]
 
 _TOKEN = re.compile(r"""\s*(?:
@@ -33,10 +34,6 @@ _TOKEN = re.compile(r"""\s*(?:
 )""", re.VERBOSE)
 _WORD_OPS = {"IS", "CONTAINS", "BEGINSWITH", "ENDSWITH", "IN", "LIKE"}
 _BOOL_OPS = {"AND", "OR", "NOT"}
-
-
-class FilterError(ValueError):
-    pass
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -97,51 +94,14 @@ def _compare(actual: Any, op: str, expected: str, literal: bool) -> bool:
         return False
 
 
-class _Parser:
-    """Recursive descent: ``or`` binds looser than ``and``, ``not`` and parentheses tightest.
-
-    The shape of lifecycle/lab/oneview/filters.py's parser, not imported from there: importing it
-    loads the whole OneView emulator package (~1 s)."""
+class _Parser(BoolParser):
+    """``field op value`` comparisons of the VSD's language (boolean skeleton shared)."""
 
     def __init__(self, tokens: list[tuple[str, str]], resolve: FieldResolver):
-        self.toks, self.i, self.resolve = tokens, 0, resolve
+        super().__init__(tokens)
+        self.resolve = resolve
 
-    def peek(self) -> tuple[str, str] | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
-
-    def take(self) -> tuple[str, str]:
-        tok = self.peek()
-        if tok is None:
-            raise FilterError("unexpected end of filter")
-        self.i += 1
-        return tok
-
-    def expr(self) -> Predicate:
-        left = self.term()
-        while self.peek() == ("kw", "OR"):
-            self.take()
-            right, prev = self.term(), left
-            left = lambda d, a=prev, b=right: a(d) or b(d)  # noqa: E731
-        return left
-
-    def term(self) -> Predicate:
-        left = self.factor()
-        while self.peek() == ("kw", "AND"):
-            self.take()
-            right, prev = self.factor(), left
-            left = lambda d, a=prev, b=right: a(d) and b(d)  # noqa: E731
-        return left
-
-    def factor(self) -> Predicate:
-        tok = self.take()
-        if tok == ("kw", "NOT"):
-            inner = self.factor()
-            return lambda d: not inner(d)
-        if tok == ("paren", "("):
-            inner = self.expr()
-            if self.take() != ("paren", ")"):
-                raise FilterError("missing ')'")
-            return inner
+    def comparison(self, tok: tuple[str, str]) -> Predicate:
         if tok[0] not in ("word", "str"):
             raise FilterError(f"expected an attribute name, got {tok[1]!r}")
         field = self.resolve(tok[1])
@@ -179,12 +139,7 @@ class _Parser:
 
 
 def _predicate(text: str, resolve: FieldResolver) -> Predicate:
-    parser = _Parser(_tokens(text), resolve)
-    pred = parser.expr()
-    extra = parser.peek()
-    if extra is not None:
-        raise FilterError(f"unexpected {extra[1]!r} after a complete expression")
-    return pred
+    return _Parser(_tokens(text), resolve).parse()
 
 
 def _text_search(text: str) -> Predicate:

@@ -17,12 +17,10 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
+from lifecycle.lab.base.predicates import BoolParser, FilterError, Predicate
 from lifecycle.lab.oneview.errors import bad_request
-
-Predicate = Callable[[dict[str, Any]], bool]
 
 _TOKEN = re.compile(r"""\s*(?:
     (?P<paren>[()])
@@ -33,10 +31,6 @@ _TOKEN = re.compile(r"""\s*(?:
 )""", re.VERBOSE)
 
 _MISSING = object()
-
-
-class FilterError(ValueError):
-    pass
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -104,46 +98,10 @@ def _compare(actual: Any, op: str, expected: str, literal: bool) -> bool:
             "<": a < e, "<=": a <= e, ">": a > e, ">=": a >= e}[op]
 
 
-class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]]):
-        self.toks, self.i = tokens, 0
+class _Parser(BoolParser):
+    """``field op value`` comparisons of OneView's language (boolean skeleton shared)."""
 
-    def peek(self) -> tuple[str, str] | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
-
-    def take(self) -> tuple[str, str]:
-        tok = self.peek()
-        if tok is None:
-            raise FilterError("unexpected end of filter")
-        self.i += 1
-        return tok
-
-    def expr(self) -> Predicate:
-        left = self.term()
-        while self.peek() == ("kw", "OR"):
-            self.take()
-            right, prev = self.term(), left
-            left = lambda d, a=prev, b=right: a(d) or b(d)  # noqa: E731
-        return left
-
-    def term(self) -> Predicate:
-        left = self.factor()
-        while self.peek() == ("kw", "AND"):
-            self.take()
-            right, prev = self.factor(), left
-            left = lambda d, a=prev, b=right: a(d) and b(d)  # noqa: E731
-        return left
-
-    def factor(self) -> Predicate:
-        tok = self.take()
-        if tok == ("kw", "NOT"):
-            inner = self.factor()
-            return lambda d: not inner(d)
-        if tok == ("paren", "("):
-            inner = self.expr()
-            if self.take() != ("paren", ")"):
-                raise FilterError("missing ')'")
-            return inner
+    def comparison(self, tok: tuple[str, str]) -> Predicate:
         if tok[0] not in ("word", "str"):
             raise FilterError(f"expected a field name, got {tok[1]!r}")
         field = tok[1]
@@ -171,11 +129,7 @@ def parse_filter(text: str) -> Predicate:
         text = text[1:-1]  # hpOneView's literal quotes around the whole expression
     if not text.strip():
         return lambda doc: True
-    parser = _Parser(_tokens(text))
-    pred = parser.expr()
-    if parser.peek() is not None:
-        raise FilterError(f"unexpected {parser.peek()[1]!r} after a complete expression")  # type: ignore[index]
-    return pred
+    return _Parser(_tokens(text)).parse()
 
 
 def parse_filters(texts: list[str]) -> Predicate:
