@@ -258,6 +258,9 @@ class OneViewServers:
             return "profile from another template"
         if data.get("templateCompliance") != "Compliant":
             return f"profile {str(data.get('templateCompliance')).lower()}"
+        if hw.get("powerState") in (None, "Unknown"):
+            # OneView has lost the iLO: the profile cannot be vouched for, nor the power set
+            return "iLO not answering (power state Unknown)"
         return "ok"
 
     def _power(self, hw: dict[str, Any], state: str, subject: str = "") -> None:

@@ -283,7 +283,8 @@ def check_secrets(out: Path, manifest: Mapping[str, Any]) -> list[Finding]:
 
 
 def run_heat_checks(out: Path, manifest: Mapping[str, Any], *, instackenv: Path | None = None,
-                    tht: Path | None = None, venv: Path | None = None) -> dict[str, Any]:
+                    tht: Path | None = None, venv: Path | None = None,
+                    errors_before: bool = False) -> dict[str, Any]:
     tree = Path(tht) if tht else tht_tree()
     python = (Path(venv) if venv else heat_venv()) / "bin" / "python"
     if not tht_ready(tree) or not python.exists() or not venv_ready(Path(venv) if venv else None):
@@ -298,6 +299,7 @@ def run_heat_checks(out: Path, manifest: Mapping[str, Any], *, instackenv: Path 
             "remote_dir": manifest["remote_dir"], "environments": manifest["environments"],
             "hot_templates": manifest.get("hot_templates", []),
             "instackenv": str(instackenv) if instackenv else None,
+            "errors_before": errors_before,
             "labels": {"roles_data": manifest["roles_data"], "network_data": manifest["network_data"],
                        "instackenv": instackenv.name if instackenv else ""},
         }
@@ -329,7 +331,8 @@ def validate_rendered(out_dir: str | Path, *, ironic_nodes: Mapping[str, Mapping
     report.findings += check_secrets(out, manifest)
     report.timings["placement_secrets"] = time.monotonic() - t0
     t0 = time.monotonic()
-    result = run_heat_checks(out, manifest, instackenv=instackenv, tht=tht, venv=venv)
+    result = run_heat_checks(out, manifest, instackenv=instackenv, tht=tht, venv=venv,
+                             errors_before=any(f.severity == "error" for f in report.findings))
     report.timings["runner"] = time.monotonic() - t0
     report.timings.update({f"runner.{k}": v for k, v in result.get("timings", {}).items()})
     report.stats.update(result.get("stats", {}))

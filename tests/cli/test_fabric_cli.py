@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow(125)  # started first by the suite (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

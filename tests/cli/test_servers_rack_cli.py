@@ -11,6 +11,8 @@ import pytest
 
 from tests.runbooks.twin import i2, i2_json, lab
 
+pytestmark = pytest.mark.slow(130)  # started first by the suite (tests/conftest.py)
+
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:

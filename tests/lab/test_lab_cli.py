@@ -15,6 +15,8 @@ from lifecycle.lab.config import LabState
 from lifecycle.lab.process import alive
 from lifecycle.model.endpoints import SecretStore, load_endpoints
 
+pytestmark = pytest.mark.slow(145)  # started first by the suite (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

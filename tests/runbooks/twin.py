@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,3 +80,33 @@ def wait_until(cond: Callable[[], bool], timeout: float, what: str) -> None:
         if time.monotonic() - t0 > timeout:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(0.5)
+
+
+C02 = [f"c02-s{i:02d}" for i in range(1, 9)]
+
+
+def oneview_profiles(labdir: Path) -> Counter[str]:
+    """Server profiles in the OneView emulator, counted by name (a double shows as 2)."""
+    from hpOneView.oneview_client import OneViewClient
+
+    from lifecycle.model.endpoints import SecretStore, load_endpoints
+
+    ep = load_endpoints(labdir / "endpoints.yaml")
+    ov = ep.oneview
+    client = OneViewClient({"ip": ov.url.split("://", 1)[1], "api_version": ov.api_version,
+                            "ssl_certificate": str(ep.path(ov.ca_file)),
+                            "credentials": {"userName": ov.username,
+                                            "password": SecretStore(ep).get(ov.password)}})
+    return Counter(p["name"] for p in client.server_profiles.get_all())
+
+
+def ironic_nodes(labdir: Path) -> list[dict[str, Any]]:
+    return i2_json(labdir, "baremetal", "list", "c02", ok=(0, 1))
+
+
+def hypervisors(labdir: Path) -> set[str]:
+    """ie1-new's hypervisors, as its Nova lists them (openstacksdk on the lab's clouds.yaml)."""
+    from lifecycle.clouds import Cloud
+    from lifecycle.model.endpoints import load_endpoints
+
+    return {h.name for h in Cloud.connect(load_endpoints(labdir / "endpoints.yaml"), "ie1-new").hypervisors()}

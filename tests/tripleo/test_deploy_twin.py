@@ -32,6 +32,8 @@ from tests.tripleo.deploy_twin import (
     step_events,
 )
 
+pytestmark = pytest.mark.slow(360)  # started first by the suite (tests/conftest.py)
+
 FAULTS = "undercloud.deploy_fail=c02-s08"
 DEPLOY = "overcloud/ie1-new/deploy"
 SCALE = ["overcloud", "scale", "ie1-new", "--role", "ComputeNuage", "--yes", "--count"]

@@ -20,6 +20,8 @@ from tests.tripleo.conftest import (
     load_fixture,
 )
 
+pytestmark = pytest.mark.slow(320)  # started first by the suite (tests/conftest.py)
+
 
 def test_ie1_new_is_valid(good):
     _, report, _ = good

@@ -15,7 +15,8 @@ import pytest
 from tests.runbooks.twin import lab
 from tests.upgrade.test_upgrade_twin import NEW, OLD, Estate, estate_site
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the twin's ZTP mount namespaces need root")
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="the twin's ZTP mount namespaces need root"),
+              pytest.mark.slow(120)]
 
 FAULTS = ("vsd.http5xx=0.05,nova.http5xx=0.05,neutron.http5xx=0.05,cinder.http5xx=0.05,"
           "nova.reset=0.02,vsd.reset=0.02")
