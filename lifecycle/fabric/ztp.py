@@ -9,6 +9,7 @@ match ``regex('<spine>(\\..*)?$')``.
 
 from __future__ import annotations
 
+import os
 import shutil
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -36,7 +37,11 @@ def _write_file(path: Path, text: str, changed: list[str], root: Path, dry_run: 
         return
     if not dry_run:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        # ztpserver serves the data_root live: a switch asking while the file is half written
+        # would get a truncated bootstrap (an empty one exits 0 and ends its ZTP). Renamed in.
+        tmp = path.with_name(f".{path.name}.i2-tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
     changed.append(str(path.relative_to(root)))
 
 

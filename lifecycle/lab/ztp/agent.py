@@ -150,7 +150,7 @@ class ZtpAgent:
                 res.status = "succeeded" if res.status == "succeeded" else "cancelled"
                 return
             script = self._fetch()
-            if script is None:  # nothing served yet: EOS keeps asking
+            if not script:  # nothing served yet (or an empty file): EOS keeps asking
                 res.status = "waiting"
                 self._stop.wait(self.retry_interval)
                 continue
