@@ -221,11 +221,18 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="i2-bench-rack-") as tmp:
         for mode in args.modes.split(","):
-            rows.append(measure(mode, args.nodes, Path(tmp)))
+            try:
+                rows.append(measure(mode, args.nodes, Path(tmp)))
+            except Exception as exc:  # a mode Ironic cannot take (e.g. resets) is a result too
+                why = f"{type(exc).__name__}: {exc}"[:300]
+                rows.append({"mode": mode, "nodes": args.nodes, "error": why})
             print(json.dumps(rows[-1]), flush=True)
-    ceiling = next((r for r in rows if r["mode"] == "ceiling"), None)
+    ceiling = next((r for r in rows if r["mode"] == "ceiling" and "error" not in r), None)
     print(f"\n{'mode':10} {'nodes/s':>8} {'vs ceiling':>10} {'API calls/node':>15}")
     for r in rows:
+        if "error" in r:
+            print(f"{r['mode']:10} failed: {r['error']}")
+            continue
         ratio = r["nodes_per_s"] / ceiling["nodes_per_s"] if ceiling else float("nan")
         r["vs_ceiling"] = round(ratio, 2)
         print(f"{r['mode']:10} {r['nodes_per_s']:8.2f} {ratio:10.2f} {r['api_calls_per_node']:15.1f}")
