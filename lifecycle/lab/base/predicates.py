@@ -48,19 +48,21 @@ class BoolParser:
         return pred
 
     def expr(self) -> Predicate:
-        left = self.term()
-        while self.peek() == ("kw", "OR"):
-            self.take()
-            right, prev = self.term(), left
-            left = lambda d, a=prev, b=right: a(d) or b(d)  # noqa: E731
-        return left
+        return self._chain("OR", self.term)
 
     def term(self) -> Predicate:
-        left = self.factor()
-        while self.peek() == ("kw", "AND"):
+        return self._chain("AND", self.factor)
+
+    def _chain(self, kw: str, operand: Callable[[], Predicate]) -> Predicate:
+        """``operand (kw operand)*``, left to right, short-circuiting as Python's or/and do."""
+        left = operand()
+        while self.peek() == ("kw", kw):
             self.take()
-            right, prev = self.factor(), left
-            left = lambda d, a=prev, b=right: a(d) and b(d)  # noqa: E731
+            right, prev = operand(), left
+            if kw == "OR":
+                left = lambda d, a=prev, b=right: a(d) or b(d)  # noqa: E731
+            else:
+                left = lambda d, a=prev, b=right: a(d) and b(d)  # noqa: E731
         return left
 
     def factor(self) -> Predicate:
