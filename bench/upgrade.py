@@ -36,7 +36,7 @@ import requests  # noqa: E402
 
 from lifecycle.engine import Engine, RunbookContext, Store  # noqa: E402
 from lifecycle.runbooks import upgrade  # noqa: E402
-from lifecycle.runbooks.services import Services  # noqa: E402
+from lifecycle.runbooks.common import Services  # noqa: E402
 
 
 def i2(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -5,11 +5,9 @@ Two rules, applied recursively to dicts, lists and strings:
 * a value stored under a key that *looks* secret (password, token, api_key, ...) becomes ``***``;
 * any registered secret value (at least 4 characters) found inside any string becomes ``***``.
 
-Example::
-
-    r = Redactor(["hunter2-xyz"])
-    r.redact({"password": "p", "msg": "login with hunter2-xyz failed"})
-    # -> {"password": "***", "msg": "login with *** failed"}
+>>> r = Redactor(["hunter2-xyz"])
+>>> r.redact({"password": "p", "msg": "login with hunter2-xyz failed"})
+{'password': '***', 'msg': 'login with *** failed'}
 
 The module-level :data:`default_redactor` is what the engine uses unless told otherwise; the CLI
 feeds it every secret it resolves (``add_secret(value)``).
@@ -38,11 +36,11 @@ def is_secret_key(key: object) -> bool:
 class Redactor:
     """Replace secrets in JSON-like data; thread-safe, values can be added at any time.
 
-    Example::
-
-        r = Redactor()
-        r.add("s3cr3t-token")
-        r.redact(["Bearer s3cr3t-token"])  # -> ["Bearer ***"]
+    >>> r = Redactor()
+    >>> r.add("s3cr3t-token")
+    >>> r.add("abc")  # too short to redact safely: ignored
+    >>> r.redact(["Bearer s3cr3t-token", "abcdef"])
+    ['Bearer ***', 'abcdef']
     """
 
     def __init__(self, secret_values: Iterable[str] = ()) -> None:

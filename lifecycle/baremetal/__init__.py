@@ -1,7 +1,9 @@
 """Bare-metal adapter: an undercloud's Ironic (openstacksdk, redfish nodes, in-band inspection).
 
->>> from lifecycle.baremetal import Baremetal, node_spec
->>> bm = Baremetal.connect(endpoints, "uc-new")          # doctest: +SKIP
+Example (needs a reachable Ironic)::
+
+    from lifecycle.baremetal import Baremetal
+    bm = Baremetal.connect(endpoints, "uc-new")
 """
 
 from lifecycle.baremetal.client import BaremetalError, connect, ironic_endpoint

@@ -1,8 +1,9 @@
 """Connect openstacksdk to an undercloud's Ironic, as the endpoints file describes it.
 
->>> conn = connect(load_endpoints("endpoints.yaml"), "uc-new")      # doctest: +SKIP
->>> [n.name for n in conn.baremetal.nodes()]                        # doctest: +SKIP
-['c02-s01', 'c02-s02']
+Example (needs a reachable Ironic)::
+
+    conn = connect(load_endpoints("endpoints.yaml"), "uc-new")
+    [n.name for n in conn.baremetal.nodes()]      # ['c02-s01', 'c02-s02']
 """
 
 from __future__ import annotations

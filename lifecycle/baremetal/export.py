@@ -1,7 +1,14 @@
 """Files TripleO reads: ``instackenv.json`` (node import) and ``baremetal_deployment.yaml``.
 
->>> instackenv([spec]) ["nodes"][0]["pm_type"]     # doctest: +SKIP
-'redfish'
+>>> from lifecycle.baremetal.spec import PortSpec
+>>> spec = NodeSpec("c02-s01", "redfish", {"redfish_address": "https://10.1.3.11",
+...                 "redfish_system_id": "/redfish/v1/Systems/1", "redfish_username": "i2",
+...                 "redfish_password": "pw"}, {}, {"cpu_arch": "x86_64"}, "baremetal",
+...                 [PortSpec("nic1", "94:40:c9:03:01:01", pxe=True)])
+>>> node = instackenv([spec], node_indices={"c02-s01": "computenuage-0"}, include_secrets=False)["nodes"][0]
+>>> node["pm_type"], node["pm_password"], node["capabilities"], node["ports"]
+('redfish', '<secret>', 'node:computenuage-0',
+ [{'address': '94:40:c9:03:01:01', 'physical_network': 'ctlplane'}])
 """
 
 from __future__ import annotations

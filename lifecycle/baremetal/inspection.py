@@ -3,7 +3,11 @@
 A server whose inventory or LLDP neighbours differ is quarantined by the rack runbook before it
 is provided; each finding names the server, what was expected and what was seen.
 
->>> inventory_findings("c02-s03", profile, ports, inventory, plugin_data)      # doctest: +SKIP
+>>> ports = [PortSpec("nic1", "94:40:c9:03:03:01", True, "c02-leaf1", "Ethernet3")]
+>>> inventory = {"interfaces": [{"name": "eno1", "mac_address": "94:40:C9:03:03:01"}]}
+>>> lldp = {"parsed_lldp": {"eno1": {"switch_system_name": "c02-leaf1.ie1.example.net",
+...                                  "switch_port_id": "Ethernet4"}}}
+>>> cabling_findings("c02-s03", ports, inventory, lldp)
 ['c02-s03 nic1 (94:40:c9:03:03:01): LLDP sees c02-leaf1 Ethernet4, the cabling plan says c02-leaf1 Ethernet3']
 """
 

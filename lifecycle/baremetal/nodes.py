@@ -4,11 +4,13 @@ Every method is idempotent and safe to call again after a crash at any point: it
 at what Ironic already has. Transitions are submitted and then waited for through the shared
 :class:`~lifecycle.baremetal.watch.NodeWatcher` (one list call per interval for all nodes).
 
->>> bm = Baremetal.connect(endpoints, "uc-new")                      # doctest: +SKIP
->>> node = bm.enroll(spec)                                           # doctest: +SKIP
->>> bm.manage(spec.name); bm.inspect(spec.name)                      # doctest: +SKIP
->>> inventory, plugin_data = bm.inventory(spec.name)                 # doctest: +SKIP
->>> bm.tag(spec, node_index="computenuage-0"); bm.provide(spec.name)  # doctest: +SKIP
+Example (needs a reachable Ironic)::
+
+    bm = Baremetal.connect(endpoints, "uc-new")
+    node = bm.enroll(spec)
+    bm.manage(spec.name); bm.inspect(spec.name)
+    inventory, plugin_data = bm.inventory(spec.name)
+    bm.tag(spec, node_index="computenuage-0"); bm.provide(spec.name)
 """
 
 from __future__ import annotations

@@ -1,9 +1,19 @@
 """What a server's Ironic node must look like, derived from the site model (pure).
 
->>> spec = node_spec(site, site.servers[0], ilo_address="10.1.3.11", macs={...},
-...                  bmc=endpoints.bmc, secrets=endpoints, deploy_iso=None)  # doctest: +SKIP
->>> spec.driver_info["redfish_system_id"]                                    # doctest: +SKIP
-'/redfish/v1/Systems/1'
+Example (``site`` is a loaded site model)::
+
+    spec = node_spec(site, site.servers[0], redfish_address="https://10.1.3.11",
+                     redfish_system_id="/redfish/v1/Systems/1", bmc_username="i2",
+                     bmc_password=password, bmc_ca_file=None, macs={"nic1": "94:40:c9:03:01:01"})
+    spec.public()["driver_info"]["redfish_system_id"]      # '/redfish/v1/Systems/1'
+
+Capabilities travel as Ironic's ``k:v`` text; TripleO schedules a role's nodes by ``node``:
+
+>>> caps = parse_capabilities("boot_mode:uefi, profile:compute")
+>>> caps
+{'boot_mode': 'uefi', 'profile': 'compute'}
+>>> capabilities_text({**caps, "node": f"{role_capability('ComputeNuage')}-0"})
+'boot_mode:uefi,profile:compute,node:computenuage-0'
 """
 
 from __future__ import annotations

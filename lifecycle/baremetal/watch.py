@@ -5,10 +5,12 @@ rack's worth of steps each waiting on its own node would poll N times per interv
 :class:`NodeWatcher` lists every node once per interval (only the fields it needs) while anyone
 waits and hands each waiter the snapshot of its node.
 
->>> watcher = NodeWatcher(conn)                                          # doctest: +SKIP
->>> conn.baremetal.set_node_provision_state(uuid, "manage")              # doctest: +SKIP
->>> watcher.wait(uuid, lambda n: n["provision_state"] == "manageable")   # doctest: +SKIP
-{'uuid': '...', 'provision_state': 'manageable', ...}
+Example (needs a reachable Ironic)::
+
+    watcher = NodeWatcher(conn)
+    conn.baremetal.set_node_provision_state(uuid, "manage")
+    watcher.wait(uuid, lambda n: n["provision_state"] == "manageable")
+    # {'uuid': '...', 'provision_state': 'manageable', ...}
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from lifecycle.cli.execute import confirm, run_plan
 from lifecycle.cli.output import console, emit, err_console, make_table
 from lifecycle.cli.overcloud_options import file_options
 from lifecycle.engine import RunStatus
-from lifecycle.runbooks.services import Services
+from lifecycle.runbooks.common import Services
 
 EXIT = {RunStatus.SUCCEEDED: 0, RunStatus.PARTIAL: 1, RunStatus.FAILED: 1, RunStatus.INTERRUPTED: 130}
 
@@ -41,7 +41,8 @@ def _services(ctx: Ctx, cloud: str) -> Services:
 def _observe(svc: Services, cloud_name: str, **change: Any) -> tuple[Any, Any]:
     """(stack view, target) for the change, from the undercloud and its Ironic as they are now."""
     from lifecycle.baremetal import BaremetalError
-    from lifecycle.tripleo.deploy import ScaleError, observe_stack, plan_target, remote_removed, tagged_nodes
+    from lifecycle.runbooks.overcloud import tagged_nodes
+    from lifecycle.tripleo.deploy import ScaleError, observe_stack, plan_target, remote_removed
     from lifecycle.tripleo.undercloud import Undercloud, UndercloudError
 
     cloud = svc.site.cloud(cloud_name)
@@ -50,7 +51,7 @@ def _observe(svc: Services, cloud_name: str, **change: Any) -> tuple[Any, Any]:
         with Undercloud.connect(svc.endpoints, cloud.undercloud, svc.secrets) as uc:
             stack = observe_stack(uc, cloud.stack, roles)
             removed = remote_removed(uc, change.pop("remote_dir"))
-        nodes = tagged_nodes(svc.baremetal(cloud.undercloud).conn, roles)
+        nodes = tagged_nodes(svc.baremetal(cloud.undercloud), roles)
         return stack, plan_target(stack, cloud, nodes, removed=removed, **change)
     except (UndercloudError, BaremetalError, ScaleError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -82,7 +83,7 @@ def _show_change(ctx: Ctx, cloud: str, stack: Any, target: Any, steps: list[Any]
 
 
 def _report(ctx: Ctx, store: Any, svc: Services, run_id: str) -> dict[str, Any]:
-    from lifecycle.tripleo.deploy import tagged_nodes
+    from lifecycle.runbooks.overcloud import tagged_nodes
 
     run = store.get_run(run_id)
     steps = {s.key.rsplit("/", 1)[-1]: s for s in store.get_steps(run_id)}
@@ -90,7 +91,7 @@ def _report(ctx: Ctx, store: Any, svc: Services, run_id: str) -> dict[str, Any]:
     render = validated if validated is not None and validated.outputs else steps.get("render")
     cloud = svc.site.cloud(run.params["cloud"])
     try:
-        nodes = tagged_nodes(svc.baremetal(cloud.undercloud).conn, [r.name for r in cloud.roles])
+        nodes = tagged_nodes(svc.baremetal(cloud.undercloud), [r.name for r in cloud.roles])
         members = [{"role": n.role, "index": n.index, "node": n.name, "state": n.state,
                     "deployed": n.deployed, "hostname": n.hostname}
                    for role in nodes.values() for n in sorted(role.values(), key=lambda n: n.index)]

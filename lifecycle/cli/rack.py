@@ -13,18 +13,22 @@ from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.execute import confirm, run_plan
 from lifecycle.cli.output import console, emit, make_table
 from lifecycle.engine import RunStatus
+from lifecycle.report.rack import report
 from lifecycle.runbooks import rack as runbook
-from lifecycle.runbooks.services import Services
+from lifecycle.runbooks.common import Services
 
 EXIT = {RunStatus.SUCCEEDED: 0, RunStatus.PARTIAL: 1, RunStatus.FAILED: 1, RunStatus.INTERRUPTED: 130}
 STYLE = {"create": "green", "change": "yellow", "wait": "cyan", "blocked": "red", "none": "dim"}
 
 
-def _services(ctx: Ctx) -> Services:
+def site_services(ctx: Ctx) -> Services:
+    """The site and endpoints of the command line, as a runbook's services."""
     ctx.site()  # validates and reports a bad site with file and line before anything else
     ctx.endpoints()
     return Services(site_dir=ctx.require_site_dir(), endpoints_file=ctx.endpoints_file or "",
                     site=ctx.site(), endpoints=ctx.endpoints())
+
+
 
 
 def _rack_or_fail(svc: Services, rack: str) -> None:
@@ -59,14 +63,15 @@ def plan_cmd(ctx: Ctx, rack: str) -> None:
     """Observe ZTP, the leaves, OneView and Ironic; show what `apply` would do. Changes nothing.
 
     Exit 1 when something is blocked (unreachable system, missing or mismatched server)."""
-    svc = _services(ctx)
+    svc = site_services(ctx)
     _rack_or_fail(svc, rack)
     counts = _show_plan(ctx, rack, runbook.observe(svc, rack))
     sys.exit(1 if counts["blocked"] else 0)
 
 
 def _report(ctx: Ctx, store: Any, run_id: str, title: str) -> list[dict[str, Any]]:
-    rows = runbook.report(store, run_id)
+    rows = report(store, run_id)
+
     def style(r: dict[str, Any]) -> str:
         done = ("available", "verified", "deployed", "hypervisor")
         return "green" if r["state"] in done else "red" if r["error"] else "yellow"
@@ -95,7 +100,7 @@ def _report(ctx: Ctx, store: Any, run_id: str, title: str) -> list[dict[str, Any
 def apply_cmd(ctx: Ctx, rack: str, yes: bool, parallel: int, max_fail_percent: float, power: str,
               servers: tuple[str, ...], ztp_timeout: float, dry_run: bool) -> None:
     """Execute the rack plan as a resumable run, then print every device's state and evidence."""
-    svc = _services(ctx)
+    svc = site_services(ctx)
     _rack_or_fail(svc, rack)
     try:
         plan = runbook.build_plan(svc, rack, power=power, ztp_timeout=ztp_timeout,

@@ -12,18 +12,18 @@ from rich.text import Text
 from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.execute import confirm, run_plan
 from lifecycle.cli.output import console, emit, err_console, make_table
-from lifecycle.cli.rack import EXIT
-from lifecycle.cli.rack import _services as _site_services
+from lifecycle.cli.rack import EXIT, site_services
 from lifecycle.engine import Plan, RunStatus
+from lifecycle.report.upgrade import report
 from lifecycle.runbooks import upgrade as runbook
-from lifecycle.runbooks.services import Services
-from lifecycle.runbooks.upgrade_model import UpgradeModelError, clouds
+from lifecycle.runbooks.common import Services
+from lifecycle.runbooks.upgrade import UpgradeModelError, clouds
 
 LEVEL = {"ok": "green", "info": "cyan", "warning": "yellow", "blocking": "red"}
 
 
 def _services(ctx: Ctx) -> Services:
-    return runbook.services(_site_services(ctx))
+    return runbook.services(site_services(ctx))
 
 
 def _check_clouds(svc: Services, from_cloud: str | None, to_cloud: str | None) -> tuple[str, str]:
@@ -90,7 +90,7 @@ def _runs(store: Any, kinds: tuple[str, ...] = ("upgrade", "upgrade-rollback")) 
 
 def _show_report(ctx: Ctx, store: Any, title: str,
                  extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    rows = runbook.report(store, [r.id for r in _runs(store)])
+    rows = report(store, [r.id for r in _runs(store)])
 
     def style(r: dict[str, Any]) -> str:
         return "green" if r["state"] == "moved" else "red" if r["error"] else "yellow"

@@ -1,8 +1,18 @@
 """openstacksdk connections to the site's clouds, from the clouds.yaml entries the endpoints file
 names (``clouds: {ie1-new: {cloud: ie1-new-admin, clouds_yaml: clouds.yaml}}``).
 
->>> conn = connect(endpoints, "ie1-new")                   # doctest: +SKIP
->>> [h.name for h in conn.compute.hypervisors()]           # doctest: +SKIP
+Example (needs a reachable cloud)::
+
+    conn = connect(endpoints, "ie1-new")
+    [h.name for h in conn.compute.hypervisors()]
+
+A cloud the endpoints file has no entry for is an error before any connection:
+
+>>> from lifecycle.model.endpoints import parse_endpoints
+>>> cloud_ref(parse_endpoints({}, "endpoints.yaml"), "ie1-new")
+Traceback (most recent call last):
+    ...
+lifecycle.clouds.client.CloudError: no clouds.yaml entry for cloud 'ie1-new' in the endpoints file ...
 """
 
 from __future__ import annotations

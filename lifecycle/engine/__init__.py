@@ -46,6 +46,7 @@ from .models import Event, Run, RunStatus, Step, StepStatus
 from .observer import RunObserver, RunResult
 from .plan import Plan, StepSpec, check_dag
 from .store import Store
+from .typed import StepOutputs, StepParams
 
 __all__ = [
     "Action",
@@ -71,6 +72,8 @@ __all__ = [
     "RunbookContext",
     "RunbookFactory",
     "Step",
+    "StepOutputs",
+    "StepParams",
     "StepSpec",
     "StepStatus",
     "StepTimeout",

@@ -9,11 +9,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import UnknownAction
+from .errors import PermanentError, PlanError, UnknownAction
+from .typed import StepOutputs, StepParams, first_error
 
 if TYPE_CHECKING:
     from .models import Run
@@ -24,9 +25,10 @@ class RetryPolicy(BaseModel):
 
     ``max_attempts`` counts attempts within one execution (a resume gets a fresh budget).
 
-    Example::
-
-        RetryPolicy(max_attempts=3, base_delay=1.0).delay(2)  # ~2.0 s (+/- 50 %)
+    >>> RetryPolicy(base_delay=1.0, jitter=0).delay(3)      # 1 s, 2 s, 4 s ...
+    4.0
+    >>> 1.0 <= RetryPolicy(base_delay=1.0).delay(2) <= 3.0   # 2 s +/- 50 %
+    True
     """
 
     model_config = ConfigDict(frozen=True)
@@ -44,19 +46,24 @@ class RetryPolicy(BaseModel):
         return max(base, 0.0)
 
 
+P = TypeVar("P", bound=BaseModel)
+
+
 @dataclass(frozen=True)
 class StepView:
     """Read-only view of a step handed to an action.
 
+    ``params`` is the action's :class:`StepParams` model when it declares one (read
+    ``step.params.server``), else the stored mapping (observers always get the mapping).
     ``attempt`` is 1-based and keeps counting across resumes; ``dep_outputs`` maps each hard
-    dependency key to its (redacted) outputs. ``last_error`` is the step's latest error, as
-    recorded (useful to observers).
+    dependency key to its (redacted) outputs, read typed with :meth:`output`. ``last_error``
+    is the step's latest error, as recorded (useful to observers).
     """
 
     key: str
     target: str
     action: str
-    params: Mapping[str, Any]
+    params: Any
     attempt: int
     dep_outputs: Mapping[str, Mapping[str, Any]]
     run_id: str
@@ -64,6 +71,29 @@ class StepView:
     batch: str | None = None
     description: str = ""
     last_error: str | None = None
+
+    def output(self, key: str, model: type[P]) -> P:
+        """The outputs of hard dependency ``key``, validated by ``model``.
+
+        >>> class Net(StepOutputs):
+        ...     network_id: str
+        >>> view = StepView(key="boot", target="app:x", action="upgrade.boot", params={},
+        ...                 attempt=1, dep_outputs={"net": {"network_id": "n-1"}}, run_id="r")
+        >>> view.output("net", Net).network_id
+        'n-1'
+        >>> view.output("vol", Net)
+        Traceback (most recent call last):
+        ...
+        PermanentError: step 'boot' reads the outputs of 'vol', which is not one of its dependencies (net)
+        """
+        if key not in self.dep_outputs:
+            raise PermanentError(f"step {self.key!r} reads the outputs of {key!r}, which is not one of "
+                                 f"its dependencies ({', '.join(self.dep_outputs) or 'none'})")
+        try:
+            return model.model_validate(dict(self.dep_outputs[key]))
+        except ValidationError as exc:
+            raise PermanentError(f"step {self.key!r}: outputs of {key!r} do not fit {model.__name__}: "
+                                 f"{first_error(exc)}") from None
 
 
 Emit = Callable[[str, str, Any], None]  # (kind, step key, payload) -> scheduler queue
@@ -138,6 +168,45 @@ class Action:
     timeout: float | None = None
     retry: RetryPolicy | None = None
     observe_first: bool = False
+    #: Typed params and outputs (None: a plain mapping, for actions that predate them).
+    Params: ClassVar[type[StepParams] | None] = None
+    Outputs: ClassVar[type[StepOutputs] | None] = None
+    #: Names this action had in earlier versions: stored runs that use them still resume.
+    aliases: ClassVar[tuple[str, ...]] = ()
+
+    def parse_params(self, params: Mapping[str, Any], *, step: str = "") -> Any:
+        """``params`` as this action's :class:`StepParams` (unchanged when it declares none).
+
+        Raises :class:`PlanError` naming the step, the action and the field.
+        """
+        if self.Params is None:
+            return params
+        try:
+            return self.Params.model_validate(dict(params))
+        except ValidationError as exc:
+            where = f"step {step!r} " if step else ""
+            raise PlanError(f"{where}({self.name}): params do not fit {self.Params.__name__}: "
+                            f"{first_error(exc)}") from None
+
+    def store_outputs(self, value: Any) -> Any:
+        """What ``apply``/``observe`` returned, as the JSON mapping the store keeps.
+
+        With ``Outputs`` declared, anything else than an instance of it (a dict, another model)
+        must fit it: else :class:`PermanentError` naming the field.
+        """
+        if self.Outputs is not None and isinstance(value, self.Outputs):
+            return value.stored()
+        if isinstance(value, StepOutputs):
+            value = value.stored()
+        elif isinstance(value, BaseModel):
+            value = value.model_dump(mode="json")
+        if self.Outputs is not None and isinstance(value, Mapping):
+            try:
+                return self.Outputs.model_validate(dict(value)).stored()
+            except ValidationError as exc:
+                raise PermanentError(f"{self.name}: outputs do not fit {self.Outputs.__name__}: "
+                                     f"{first_error(exc)}") from None
+        return value
 
     def observe(self, step: StepView, ctx: ActionContext) -> dict[str, Any] | None:
         return None
@@ -161,6 +230,7 @@ class ActionRegistry:
 
     def __init__(self, actions: Iterable[Action] = ()) -> None:
         self._actions: dict[str, Action] = {}
+        self._aliases: dict[str, str] = {}
         for action in actions:
             self.register(action)
 
@@ -169,19 +239,55 @@ class ActionRegistry:
             raise ValueError(f"{action!r} has no name")
         if action.name in self._actions and not replace:
             raise ValueError(f"action {action.name!r} is already registered")
+        # A name that means two actions would make stored runs ambiguous.
+        clash = [n for n in (action.name, *action.aliases) if self._owner(n) not in (None, action.name)]
+        if clash:
+            raise ValueError(f"action {action.name!r}: name(s) {', '.join(clash)} already "
+                             f"registered as an action or alias")
         self._actions[action.name] = action
+        for old in action.aliases:
+            self._aliases[old] = action.name
         return action
 
+    def _owner(self, name: str) -> str | None:
+        """The action that ``name`` (its own name first, else an alias) stands for."""
+        return name if name in self._actions else self._aliases.get(name)
+
     def get(self, name: str) -> Action:
-        try:
-            return self._actions[name]
-        except KeyError:
-            raise UnknownAction(name, list(self._actions)) from None
+        """The action named ``name`` or, for a stored run of an older version, aliased so.
+
+        >>> class Delete(Action):
+        ...     name, aliases = "upgrade.delete_network", ("upgrade.delete_a_network",)
+        >>> registry = ActionRegistry([Delete()])
+        >>> registry.get("upgrade.delete_a_network").name
+        'upgrade.delete_network'
+        >>> registry.get("upgrade.delete_b_network")
+        Traceback (most recent call last):
+        ...
+        UnknownAction: unknown action 'upgrade.delete_b_network' (known: upgrade.delete_network)
+        """
+        owner = self._owner(name)
+        if owner is None:
+            raise UnknownAction(name, list(self._actions))
+        return self._actions[owner]
 
     __getitem__ = get
 
     def __contains__(self, name: object) -> bool:
-        return name in self._actions
+        return name in self._actions or name in self._aliases
+
+    def check(self, steps: Iterable[Any]) -> None:
+        """Validate each step's params against its action's model (plan time).
+
+        ``steps`` are :class:`~lifecycle.engine.plan.StepSpec` (or anything with ``key``,
+        ``action`` and ``params``). Raises :class:`PlanError` for the first unknown action or
+        params that do not fit, naming the step.
+        """
+        for st in steps:
+            if st.action not in self:
+                raise PlanError(f"step {st.key!r}: unknown action {st.action!r}; "
+                                f"registered: {', '.join(self.names())}")
+            self.get(st.action).parse_params(st.params, step=st.key)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._actions)

@@ -15,6 +15,8 @@ import errno
 import threading
 from collections.abc import Callable
 
+ERROR_MAX = 4000  # error texts are cut to this length in the DB, to stay readable
+
 # --- action outcome errors -----------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import PlanError
 
@@ -37,6 +37,15 @@ class StepSpec(BaseModel):
     batch: str | None = Field(default=None, max_length=255)
     timeout: float | None = Field(default=None, gt=0)
     description: str = ""
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params_json(cls, value: Any) -> Any:
+        # An action's typed params (StepParams) are built, hence validated, by the plan; the
+        # store keeps them as plain JSON.
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json")
+        return value
 
 
 class Plan(BaseModel):
@@ -73,6 +82,15 @@ def check_dag(steps: Sequence[StepSpec]) -> list[str]:
     """Validate keys and edges; return the keys in a topological order.
 
     Raises :class:`PlanError` naming duplicates, unknown keys or one dependency cycle.
+
+    >>> enroll = StepSpec(key="enroll", target="server:s1", action="ironic.enroll", deps=["profile"])
+    >>> profile = StepSpec(key="profile", target="server:s1", action="oneview.profile")
+    >>> check_dag([enroll, profile])
+    ['profile', 'enroll']
+    >>> check_dag([enroll, profile.model_copy(update={"deps": ["enroll"]})])
+    Traceback (most recent call last):
+    ...
+    PlanError: dependency cycle: enroll -> profile -> enroll
     """
     keys = [s.key for s in steps]
     seen: set[str] = set()

@@ -4,8 +4,12 @@ What the catalog asserts comes from intent, not from the switches: LLDP neighbou
 cabling plan (FQDNs, as LLDP reports them), BGP peers from the /31 uplinks and the MLAG peer
 subnet, the interfaces that must be up, MLAG and CVX registration.
 
->>> cat = nrfu_catalog(load_site("examples/ie1"), "c02")        # doctest: +SKIP
->>> sorted(cat)                                                  # doctest: +SKIP
+>>> from pathlib import Path
+>>> import lifecycle
+>>> from lifecycle.model import load_site
+>>> site = load_site(Path(lifecycle.__file__).parents[1] / "examples" / "ie1")  # the repository's
+>>> cat = nrfu_catalog(site, "c02")
+>>> sorted(cat)
 ['anta.tests.connectivity', 'anta.tests.cvx', 'anta.tests.interfaces', 'anta.tests.mlag', ...]
 """
 

@@ -5,10 +5,16 @@ named by option 67 (bootfile-name); ztpserver serves it at ``<ztp url>/bootstrap
 are matched by their system MAC, which the site model records (on 7050X leaves Management1
 carries the system MAC).
 
->>> print(render_dhcp(site, ["c02"], "http://ztp.ie1.example.net:8080", fmt="dnsmasq"))  # doctest: +SKIP
+>>> from pathlib import Path
+>>> import lifecycle
+>>> from lifecycle.model import load_site
+>>> site = load_site(Path(lifecycle.__file__).parents[1] / "examples" / "ie1")  # the repository's
+>>> print(render_dhcp(site, ["c02"], "http://ztp.ie1.example.net:8080", fmt="dnsmasq"))
 # i2: ZTP DHCP entries for site ie1, racks c02 (generated: do not edit by hand)
 ...
+dhcp-option-force=tag:i2-ztp,67,"http://ztp.ie1.example.net:8080/bootstrap"
 dhcp-host=44:4c:a8:03:00:01,set:i2-ztp,10.0.0.25,c02-leaf1
+...
 """
 
 from __future__ import annotations

@@ -4,8 +4,16 @@ Configs are never overwritten blindly: a config session starts from a clean conf
 (``rollback clean-config``), receives the whole intended config, shows its diff against the
 running one, and is committed only by :func:`push` (then saved with ``write memory``).
 
->>> node = connect(endpoints, secrets, "c02-leaf1")                  # doctest: +SKIP
->>> print(diff(node, rendered["c02-leaf1"]))                         # doctest: +SKIP
+Example (needs a reachable switch)::
+
+    node = connect(endpoints, secrets, "c02-leaf1")
+    print(diff(node, rendered["c02-leaf1"]))
+
+The password hash rendered into configs is salted per device, so a re-render diffs clean:
+
+>>> h = secret_hash("arista", "ie1")
+>>> h[:3], h == secret_hash("arista", "ie1"), h == secret_hash("arista", "ie2")
+('$6$', True, False)
 """
 
 from __future__ import annotations

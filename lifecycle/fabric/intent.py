@@ -1,8 +1,9 @@
 """The configs i2 intends for the fabric, with the secrets the endpoints file points at.
 
->>> configs = intended_configs(site, endpoints)           # doctest: +SKIP
->>> configs["c02-leaf1"].splitlines()[0]                  # doctest: +SKIP
-'! c02-leaf1 - rendered by i2 ...'
+Example (reads the fabric password from the secret store)::
+
+    configs = intended_configs(site, endpoints)
+    configs["c02-leaf1"].splitlines()[0]      # 'hostname c02-leaf1'
 """
 
 from __future__ import annotations

@@ -10,9 +10,13 @@ Addressing conventions (the site gives the subnets, these pick the ends):
 
 Credentials never come from the site: the caller passes a ``sha512`` crypt hash.
 
->>> cfg = render_switches(load_site("examples/ie1"), secret_hash="$6$x$y")   # doctest: +SKIP
->>> cfg["c02-leaf1"].splitlines()[0]                                          # doctest: +SKIP
-'hostname c02-leaf1'
+>>> from pathlib import Path
+>>> import lifecycle
+>>> from lifecycle.model import load_site
+>>> site = load_site(Path(lifecycle.__file__).parents[1] / "examples" / "ie1")  # the repository's
+>>> cfg = render_switches(site, secret_hash="$6$x$y")
+>>> list(cfg)[:3], cfg["c02-leaf1"].splitlines()[0]
+(['ie1-spine1', 'ie1-spine2', 'c01-leaf1'], 'hostname c02-leaf1')
 """
 
 from __future__ import annotations

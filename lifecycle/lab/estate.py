@@ -56,7 +56,7 @@ def seed_vsd(lab: Lab) -> dict[str, int]:
 
     from lifecycle.nuage.policy import intended_entries
     from lifecycle.nuage.vsd import _q, resolve
-    from lifecycle.runbooks.upgrade_model import moves
+    from lifecycle.runbooks.upgrade.model import moves
 
     site = lab.site
     assert site.nuage is not None
@@ -161,7 +161,7 @@ def seed_projects(lab: Lab, cloud: Any, team_passwords: dict[str, str]) -> int:
 def seed_old_workloads(lab: Lab, cloud: Any) -> dict[str, int]:
     """The old cloud's side of every application: network, subnet A, VMs, volumes."""
     from lifecycle.clouds import IN_SERVICE
-    from lifecycle.runbooks.upgrade_model import moves
+    from lifecycle.runbooks.upgrade.model import moves
 
     site = lab.site
     model = site.cloud(cloud.name)

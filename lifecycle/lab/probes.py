@@ -20,9 +20,18 @@ Transitions are recorded with timestamps, so downtime windows per application ar
 interval. ``ProbeService`` serves ``/v1/status`` and ``/v1/downtime`` (the shape i2's probes
 adapter reads, lifecycle/probes) on 127.0.0.1.
 
->>> svc = ProbeService(probes_from_site(site), vsd.store, [old, new], tls=tls).start()   # doctest: +SKIP
->>> svc.engine.downtime(since=t0)["billing/prd"]["downtime_ms"]                          # doctest: +SKIP
-0
+>>> from pathlib import Path
+>>> import lifecycle
+>>> from lifecycle.model import load_site
+>>> site = load_site(Path(lifecycle.__file__).parents[1] / "examples" / "ie1")  # the repository's
+>>> [p.label for p in probes_from_site(site) if p.key == "billing/prd"]
+['app:api-gateway -> billing/prd tcp/8080', 'app:orders -> billing/prd tcp/8080',
+ 'app:reporting -> billing/prd tcp/5432', 'macro:monitoring -> billing/prd tcp/9100']
+
+Served over the running twin's VSD store and clouds::
+
+    svc = ProbeService(probes_from_site(site), vsd.store, [old, new], tls=tls).start()
+    svc.engine.downtime(since=t0)["billing/prd"]["downtime_ms"]      # 0
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """The site model: intent in YAML, validated with file, line and field on every problem.
 
+>>> from pathlib import Path
+>>> import lifecycle
 >>> from lifecycle.model import load_site
->>> site = load_site("examples/ie1")            # doctest: +SKIP
->>> [s.name for s in site.servers_in("c02")][:2]  # doctest: +SKIP
+>>> site = load_site(Path(lifecycle.__file__).parents[1] / "examples" / "ie1")  # the repository's
+>>> [s.name for s in site.servers_in("c02")][:2]
 ['c02-s01', 'c02-s02']
+>>> validate_site(Path(lifecycle.__file__).parents[1] / "no-such-site")[1][0].code
+'missing'
 """
 
 from __future__ import annotations

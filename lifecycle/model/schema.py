@@ -5,46 +5,62 @@ A site is a directory of YAML files. Each file is a mapping whose top-level keys
 ``applications``, ``upgrade``, ``site``); list sections may be split over several files
 (``racks/c01.yaml`` holding that rack's ``racks``, ``servers`` and ``cables``), mapping sections
 appear once.  No endpoints and no secrets live here: those are in the endpoints file.
+
+This module holds the site itself, its clouds and its upgrade campaign; the fabric and the
+applications are in :mod:`lifecycle.model.schema_fabric` and :mod:`lifecycle.model.schema_apps`,
+re-exported here so ``from lifecycle.model.schema import X`` finds every model.
+
+>>> Cloud.model_validate({"name": "c1", "release": "train", "osp_version": 16, "undercloud": "uc",
+...                       "roles": [{"name": "Compute", "count": 2, "flavor": "compute",
+...                                  "profile": "compute"}]}).stack
+'overcloud'
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lifecycle.model.base import (
+    Asn,
+    IPv4,
+    IPv4If,
+    IPv4Net,
+    Mac,
+    Name,
+    Port,
+    Strict,
+    Vlan,
 )
-
-Name = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", min_length=1, max_length=63),
-]
-Mac = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$", to_lower=True, strip_whitespace=True
-    ),
-]
-Asn = Annotated[int, Field(ge=1, le=4294967294)]
-Vlan = Annotated[int, Field(ge=1, le=4094)]
-Port = Annotated[int, Field(ge=1, le=65535)]
-IPv4 = ipaddress.IPv4Address
-IPv4Net = ipaddress.IPv4Network
-IPv4If = ipaddress.IPv4Interface
-
-
-class Strict(BaseModel):
-    """Every model forbids unknown keys: a typo must be an error, not a silent no-op."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
+from lifecycle.model.schema_apps import (
+    AclRule,
+    AppEnvironment,
+    Application,
+    Endpoint,
+    Exposure,
+    NetworkMacro,
+    Nuage,
+    NuageAcl,
+    Protocol,
+    SubnetPair,
+    Talk,
+    Vm,
+    Volume,
+    VsdDomain,
+    parse_endpoint,
+)
+from lifecycle.model.schema_fabric import (
+    Cable,
+    Leaf,
+    LeafPair,
+    Nic,
+    Rack,
+    RackKind,
+    Server,
+    Spine,
+    Uplink,
+)
 
 # --- site, DCs --------------------------------------------------------------------------------
 
@@ -64,110 +80,6 @@ class SiteInfo(Strict):
 class DC(Strict):
     name: Name
     location: str = ""
-
-
-# --- fabric -----------------------------------------------------------------------------------
-
-
-class Spine(Strict):
-    name: Name
-    dc: Name
-    model: str
-    serial: str
-    system_mac: Mac | None = None
-    asn: Asn
-    loopback: IPv4
-    mgmt: IPv4If
-
-
-class Uplink(Strict):
-    """A routed leaf port towards a spine; the spine end is found through the cabling plan."""
-
-    port: str
-    subnet: IPv4Net
-
-    @field_validator("subnet")
-    @classmethod
-    def _p2p(cls, v: IPv4Net) -> IPv4Net:
-        if v.prefixlen != 31:
-            raise ValueError(f"uplink subnet {v} must be a /31 point-to-point")
-        return v
-
-
-class Leaf(Strict):
-    name: Name
-    model: str
-    serial: str
-    system_mac: Mac
-    loopback: IPv4
-    mgmt: IPv4If
-    uplinks: list[Uplink] = Field(min_length=1)
-
-
-class LeafPair(Strict):
-    mlag_domain: Name
-    asn: Asn
-    peer_link: list[str] = Field(min_length=1, description="ports of each leaf in the peer link")
-    peer_vlan: Vlan = 4094
-    peer_subnet: IPv4Net = Field(description="/30 or /31 for the MLAG peer addresses")
-    leaves: list[Leaf] = Field(min_length=2, max_length=2)
-
-    @field_validator("peer_subnet")
-    @classmethod
-    def _peer(cls, v: IPv4Net) -> IPv4Net:
-        if v.prefixlen not in (30, 31):
-            raise ValueError(f"MLAG peer subnet {v} must be a /30 or /31")
-        return v
-
-
-RackKind = Literal["control", "compute", "storage", "baremetal", "border"]
-
-
-class Rack(Strict):
-    name: Name
-    dc: Name
-    kind: RackKind
-    state: Literal["in-service", "planned"] = Field(
-        "in-service", description="planned: racked by the rack runbook, leaves not provisioned"
-    )
-    leaves: LeafPair
-
-
-class Nic(Strict):
-    name: Name = Field(description="port name as the hardware profile declares it, e.g. nic1")
-    mac: Mac
-
-
-class Server(Strict):
-    name: Name = Field(description="hostname")
-    rack: Name
-    u: int = Field(ge=1, le=52, description="lowest rack unit it occupies")
-    serial: str
-    oneview_name: str = Field(description="server-hardware name in OneView")
-    hardware_profile: Name
-    cloud: Name
-    role: Name = Field(description="TripleO role in the target cloud")
-    ilo: IPv4
-    nics: list[Nic] = Field(min_length=1)
-
-
-class Cable(Strict):
-    """One physical cable: ``a`` and ``b`` are ``device:port``."""
-
-    a: str
-    b: str
-
-    @field_validator("a", "b")
-    @classmethod
-    def _end(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*:\S+", v):
-            raise ValueError(f"cable end {v!r} must look like device:port")
-        return v
-
-    @staticmethod
-    def split(end: str) -> tuple[str, str]:
-        device, _, port = end.partition(":")
-        return device, port
 
 
 # --- OpenStack clouds -------------------------------------------------------------------------
@@ -235,160 +147,6 @@ class Cloud(Strict):
     pure: CloudPure | None = None
     ironic: bool = False
 
-
-# --- Nuage VSD and applications ---------------------------------------------------------------
-
-_ENDPOINT = re.compile(r"^(any|external|(app|zone|subnet|macro|pg):([A-Za-z0-9._/-]+))$")
-
-
-def parse_endpoint(text: str) -> tuple[str, str]:
-    """``"app:billing"`` -> ``("app", "billing")``; ``"any"`` -> ``("any", "")``.
-
-    ``subnet:<app>/<env>/<a|b>`` names one side of an application's subnet pair.
-    """
-    m = _ENDPOINT.match(text)
-    if not m:
-        raise ValueError(
-            f"{text!r} is not an ACL endpoint (any, external, app:X, zone:X, subnet:APP/ENV/a|b, "
-            "macro:X, pg:X)"
-        )
-    if m.group(1) in ("any", "external"):
-        return m.group(1), ""
-    kind, ref = m.group(2), m.group(3)
-    if kind == "subnet" and not re.fullmatch(r"[^/]+/[^/]+/[ab]", ref):
-        raise ValueError(f"subnet endpoint {text!r} must be subnet:APP/ENV/a or /b")
-    return kind, ref
-
-
-Endpoint = Annotated[str, Field(description="ACL endpoint, see parse_endpoint")]
-Protocol = Literal["tcp", "udp", "icmp", "any"]
-
-
-def _check_ports(ports: list[Port], protocol: str) -> None:
-    if ports and protocol not in ("tcp", "udp"):
-        raise ValueError(f"ports only apply to tcp/udp, not {protocol}")
-
-
-class AclRule(Strict):
-    name: Name
-    src: Endpoint = Field(alias="from")
-    dst: Endpoint = Field(alias="to")
-    protocol: Protocol = "tcp"
-    ports: list[Port] = []
-    action: Literal["allow", "deny"] = "allow"
-    stateful: bool = True
-
-    @field_validator("src", "dst")
-    @classmethod
-    def _endpoint(cls, v: str) -> str:
-        parse_endpoint(v)
-        return v
-
-    @model_validator(mode="after")
-    def _ports(self) -> AclRule:
-        _check_ports(self.ports, self.protocol)
-        return self
-
-
-class NetworkMacro(Strict):
-    name: Name
-    cidr: IPv4Net
-
-
-class VsdDomain(Strict):
-    name: Name
-    environment: Name
-
-
-class NuageAcl(Strict):
-    common: list[AclRule] = []
-
-
-class Nuage(Strict):
-    organisation: Name = Field(description="VSD enterprise shared by both clouds")
-    domain_template: Name
-    domains: list[VsdDomain] = Field(min_length=1)
-    network_macros: list[NetworkMacro] = []
-    acl: NuageAcl = NuageAcl()
-
-
-class SubnetPair(Strict):
-    a: IPv4Net
-    b: IPv4Net
-
-    @model_validator(mode="after")
-    def _pair(self) -> SubnetPair:
-        for side in ("a", "b"):
-            net = getattr(self, side)
-            if net.prefixlen != 26:
-                raise ValueError(f"subnet {side} ({net}) must be a /26")
-        if self.a == self.b or self.a.supernet() != self.b.supernet():
-            raise ValueError(
-                f"a ({self.a}) and b ({self.b}) must be the two /26 halves of one /25"
-            )
-        return self
-
-
-class Volume(Strict):
-    name: Name
-    size_gb: int = Field(ge=1)
-
-
-class Vm(Strict):
-    name: Name
-    flavor: Name
-    image: str
-    volumes: list[Name] = []
-    metadata: dict[str, str] = {}
-
-
-class AppEnvironment(Strict):
-    project: Name
-    subnets: SubnetPair
-    vms: list[Vm] = Field(min_length=1)
-    volumes: list[Volume] = []
-
-
-class Talk(Strict):
-    app: Name
-    protocol: Protocol = "tcp"
-    ports: list[Port] = []
-
-    @model_validator(mode="after")
-    def _ports(self) -> Talk:
-        _check_ports(self.ports, self.protocol)
-        return self
-
-
-class Exposure(Strict):
-    src: Endpoint = Field(alias="from", description="who consumes it, e.g. external, macro:X")
-    protocol: Protocol = "tcp"
-    ports: list[Port] = []
-
-    @field_validator("src")
-    @classmethod
-    def _endpoint(cls, v: str) -> str:
-        parse_endpoint(v)
-        return v
-
-
-class Application(Strict):
-    name: Name
-    team: Name
-    zone: Name | None = Field(None, description="VSD zone; defaults to the application name")
-    stateful: bool = False
-    writer_stop: Literal["none", "freeze", "stop-vms"] = Field(
-        "freeze", description="how writers are stopped while volumes move: freeze (VMs keep "
-        "serving, writes held: i2.writes=frozen), stop-vms (VMs stopped: an outage), none"
-    )
-    environments: dict[Name, AppEnvironment] = Field(min_length=1)
-    talks_to: list[Talk] = []
-    exposed_to: list[Exposure] = []
-    rules: list[AclRule] = []
-
-    @property
-    def zone_name(self) -> str:
-        return self.zone or self.name
 
 
 # --- upgrade campaign -------------------------------------------------------------------------
@@ -478,3 +236,13 @@ class Site(BaseModel):
             if c.b == end:
                 return c.a
         return None
+
+
+__all__ = [
+    "DC", "LIST_SECTIONS", "MAP_SECTIONS", "REQUIRED_SECTIONS", "AclRule", "AppEnvironment",
+    "Application", "Asn", "Cable", "Cloud", "CloudNuage", "CloudPure", "Endpoint", "Exposure",
+    "IPv4", "IPv4If", "IPv4Net", "IsolatedNetwork", "Leaf", "LeafPair", "Mac", "Name",
+    "NetworkMacro", "Nic", "Nuage", "NuageAcl", "Pool", "Port", "Protocol", "Rack", "RackKind",
+    "Recommission", "Release", "Role", "Server", "Site", "SiteInfo", "Spine", "Strict", "SubnetPair",
+    "Talk", "Upgrade", "Uplink", "Vlan", "Vm", "Volume", "VsdDomain", "Wave", "parse_endpoint",
+]

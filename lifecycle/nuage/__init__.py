@@ -5,10 +5,11 @@ ACL entries, as the immutable-cloud upgrade needs them.
 - :mod:`lifecycle.nuage.vsd`: :class:`Nuage`, the facade over a vspk session (idempotent);
 - :mod:`lifecycle.nuage.client`: the session, TLS verified although bambou asks not to.
 
->>> from lifecycle.nuage import Nuage
->>> vsd = Nuage.connect(endpoints, secrets)        # doctest: +SKIP
->>> vsd.enterprise("IE1").name                     # doctest: +SKIP
-'IE1'
+Example (needs a reachable VSD)::
+
+    from lifecycle.nuage import Nuage
+    vsd = Nuage.connect(endpoints, secrets)
+    vsd.enterprise("IE1").name      # 'IE1'
 """
 
 from lifecycle.nuage.client import NuageError

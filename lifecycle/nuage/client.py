@@ -5,8 +5,10 @@ i2 mounts a transport adapter on the session's own ``requests.Session`` that ver
 server against the endpoints' CA (or the system store) regardless, so vspk is used unchanged
 and TLS verification stays on. ``verify: false`` in the endpoints file is the only way off.
 
->>> session = connect(endpoints, secrets)           # doctest: +SKIP
->>> session.user.enterprises.get(filter='name == "IE1"')  # doctest: +SKIP
+Example (needs a reachable VSD)::
+
+    session = connect(endpoints, secrets)
+    session.user.enterprises.get(filter='name == "IE1"')
 """
 
 from __future__ import annotations

@@ -13,10 +13,19 @@ Zone and policy-group entries cover every subnet of the zone, so subnet B (in th
 application's zone, like A) is covered by them at once; an entry that names subnet A by its
 SUBNET location or network does not cover B and must be mirrored (:func:`mirror_of`).
 
+>>> from pathlib import Path
+>>> import lifecycle
 >>> from lifecycle.model import load_site
->>> site = load_site("examples/ie1")                                  # doctest: +SKIP
->>> [e.key for e in intended_entries(site, "prd")][:2]                # doctest: +SKIP
-['ingress:allow-dns:53', 'ingress:allow-node-exporter:9100']
+>>> site = load_site(Path(lifecycle.__file__).parents[1] / "examples" / "ie1")  # the repository's
+>>> [e.key for e in intended_entries(site, "prd")][:2]
+['ingress:allow-dns:53', 'egress:allow-node-exporter:9100']
+
+>>> a, b = Ref("SUBNET", subnet_name("billing", "prd", "a")), Ref("SUBNET", "billing-prd-b")
+>>> e = Entry("ingress", "reporting-to-ledger", Ref("ZONE", "reporting"), a, port="5432",
+...           priority=1070, id="e1")
+>>> m = mirror_of(e, a, b, b_id="s-b")
+>>> str(m.network), m.network_id, m.rule, m.priority, m.external_id
+('SUBNET:billing-prd-b', 's-b', 'reporting-to-ledger@billing-prd-b', 1071, 'i2-mirror:e1:billing-prd-b')
 """
 
 from __future__ import annotations

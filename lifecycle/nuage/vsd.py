@@ -3,10 +3,12 @@
 Every change is idempotent (it looks for its object by name, or by the externalID i2 gave it,
 before creating) so an interrupted run that repeats it creates nothing twice.
 
->>> vsd = Nuage.connect(endpoints, secrets)                       # doctest: +SKIP
->>> ent = vsd.enterprise("IE1")                                   # doctest: +SKIP
->>> zone = vsd.zone(vsd.domain(ent, "ie1-prd"), "billing")        # doctest: +SKIP
->>> subnet, created = vsd.ensure_subnet(zone, "billing-prd-b", "10.20.4.64/26")  # doctest: +SKIP
+Example (needs a reachable VSD)::
+
+    vsd = Nuage.connect(endpoints, secrets)
+    ent = vsd.enterprise("IE1")
+    zone = vsd.zone(vsd.domain(ent, "ie1-prd"), "billing")
+    subnet, created = vsd.ensure_subnet(zone, "billing-prd-b", "10.20.4.64/26")
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """OneView adapter: server profile templates from hardware profiles, profiles on servers,
 identity checks and the facts Ironic needs (hpOneView 5.3.0, TLS verified).
 
->>> from lifecycle.oneview import OneViewServers, connect
->>> ov = OneViewServers(connect(endpoints))            # doctest: +SKIP
+Example (needs a reachable appliance)::
+
+    from lifecycle.oneview import OneViewServers, connect
+    ov = OneViewServers(connect(endpoints))
 """
 
 from lifecycle.oneview.client import OneViewError, connect

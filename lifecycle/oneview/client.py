@@ -1,8 +1,9 @@
 """Connect hpOneView to the appliance the endpoints file names; map its errors.
 
->>> ov = connect(load_endpoints("endpoints.yaml"))              # doctest: +SKIP
->>> ov.connection.get("/rest/version")["currentVersion"]        # doctest: +SKIP
-2000
+Example (needs a reachable appliance)::
+
+    ov = connect(load_endpoints("endpoints.yaml"))
+    ov.connection.get("/rest/version")["currentVersion"]      # 2000
 """
 
 from __future__ import annotations

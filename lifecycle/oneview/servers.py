@@ -4,11 +4,17 @@ Every operation is idempotent and safe to repeat after a crash: it reads OneView
 only what is missing. OneView's asynchronous tasks are waited for by hpOneView; a task that ends
 in Error raises :class:`~lifecycle.oneview.client.OneViewError` with OneView's message.
 
->>> ov = OneViewServers(connect(endpoints))                                  # doctest: +SKIP
->>> ov.sync_template(site.hardware_profiles["dl360g9-compute"]).action       # doctest: +SKIP
-'created'
->>> ov.apply_profile(server, template_uri, power="off").action               # doctest: +SKIP
-'created'
+Example (needs a reachable appliance)::
+
+    ov = OneViewServers(connect(endpoints))
+    ov.sync_template(site.hardware_profiles["dl360g9-compute"]).action      # 'created'
+    ov.apply_profile(server, template_uri, power="off").action              # 'created'
+
+Ironic's ports come from the MACs in a server-hardware's port map:
+
+>>> port_macs({"portMap": {"deviceSlots": [{"location": "FlexibleLOM", "deviceNumber": 1,
+...            "physicalPorts": [{"portNumber": 1, "mac": "94:40:C9:03:01:01"}]}]}})
+{'FlexibleLOM 1:1': '94:40:c9:03:01:01'}
 """
 
 from __future__ import annotations

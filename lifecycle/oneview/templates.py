@@ -1,9 +1,20 @@
 """Hardware profile -> OneView server profile template (pure), and what differs from one.
 
->>> body = template_body(profile, name="i2-dl360g9-compute", sht_uri="/rest/server-hardware-types/X",
-...                      network_uris={"provisioning": "/rest/ethernet-networks/1", ...},
-...                      baseline_uri="/rest/firmware-drivers/SPP_2022_09_0")   # doctest: +SKIP
->>> diff_template(current, body)                                              # doctest: +SKIP
+>>> import copy
+>>> from pathlib import Path
+>>> import lifecycle
+>>> from lifecycle.model import load_site
+>>> site = load_site(Path(lifecycle.__file__).parents[1] / "examples" / "ie1")  # the repository's
+>>> profile = site.hardware_profiles["dl360g9-compute"]
+>>> body = template_body(profile, name=template_name(profile), sht_uri="/rest/server-hardware-types/X",
+...                      network_uris={"provisioning": "/rest/ethernet-networks/1",
+...                                    "tenant-trunk": "/rest/network-sets/2"},
+...                      baseline_uri="/rest/firmware-drivers/SPP_2022_09_0")
+>>> body["name"], diff_template(body, body)
+('i2-dl360g9-compute', [])
+>>> current = copy.deepcopy(body)
+>>> current["bios"]["overriddenSettings"][0]["value"] = "LowLatency"
+>>> diff_template(current, body)
 ['bios.overriddenSettings.WorkloadProfile: LowLatency -> Virtualization-MaxPerformance']
 """
 

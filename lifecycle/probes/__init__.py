@@ -8,8 +8,9 @@ is small JSON over HTTPS (the twin serves it; a production estate points the end
 - ``GET /v1/downtime?since=EPOCH&until=EPOCH``
   ``{"apps": {"<app>/<env>": {"downtime_ms", "write_freeze_ms", "samples", "windows": [...]}}}``
 
->>> Probes.connect(endpoints).downtime(since=t0, until=t1)["billing/prd"]["downtime_ms"]  # doctest: +SKIP
-0
+Example (needs a reachable probe service)::
+
+    Probes.connect(endpoints).downtime(since=t0, until=t1)["billing/prd"]["downtime_ms"]      # 0
 """
 
 from __future__ import annotations

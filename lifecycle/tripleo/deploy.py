@@ -15,10 +15,23 @@ Train semantics i2 relies on (tripleo-common 11 and THT 11.6.0):
   undercloud) and the lower count: a later deploy neither re-creates nor reuses those indices.
   No deploy is needed after the node delete.
 
->>> stack = observe_stack(uc, "overcloud", ["Controller", "ComputeNuage"])     # doctest: +SKIP
->>> target = plan_target(stack, cloud, members, counts={"ComputeNuage": 6})    # doctest: +SKIP
->>> target.delete                                                             # doctest: +SKIP
-['c02-s07', 'c02-s08']
+Members are handed in as :class:`Node` per role and index (the overcloud runbook reads them from
+the undercloud's Ironic); the stack is read over SSH::
+
+    stack = observe_stack(uc, "overcloud", ["Controller", "ComputeNuage"])
+
+Scaling ComputeNuage from 8 to 6 deletes its two highest members, as Heat would:
+
+>>> from pathlib import Path
+>>> import lifecycle
+>>> from lifecycle.model import load_site
+>>> cloud = load_site(Path(lifecycle.__file__).parents[1] / "examples" / "ie1").cloud("ie1-new")
+>>> members = {"ComputeNuage": {i: Node(f"c02-s{i + 1:02d}", f"uuid-{i}", "ComputeNuage", i, "active",
+...                                     f"server-{i}", None) for i in range(8)}}
+>>> stack = StackView("overcloud", "UPDATE_COMPLETE", "DEPLOY_SUCCESS", {"Controller": 3, "ComputeNuage": 8})
+>>> target = plan_target(stack, cloud, members, counts={"ComputeNuage": 6})
+>>> target.delete, target.counts["ComputeNuage"], target.removed["ComputeNuage"]
+(['c02-s07', 'c02-s08'], 6, [6, 7])
 """
 
 from __future__ import annotations
@@ -163,7 +176,7 @@ def remote_removed(uc: Undercloud, remote_dir: str) -> dict[str, list[int]]:
     return {k[:-len("RemovalPolicies")]: _policies(v) for k, v in pd.items() if k.endswith("RemovalPolicies")}
 
 
-# --- what Ironic says ----------------------------------------------------------------------------
+# --- what Ironic says (read by the runbook, handed in) ---------------------------------------------
 
 
 @dataclass
@@ -181,24 +194,6 @@ class Node:
     @property
     def deployed(self) -> bool:
         return self.state == "active" and bool(self.instance)
-
-
-def tagged_nodes(conn: Any, roles: Iterable[str]) -> dict[str, dict[int, Node]]:
-    """Role -> index -> node, from the ``node:<role lower>-N`` capabilities of one Ironic."""
-    from lifecycle.baremetal import parse_capabilities, role_capability
-
-    prefixes = {role_capability(r): r for r in roles}
-    out: dict[str, dict[int, Node]] = {r: {} for r in prefixes.values()}
-    fields = ["uuid", "name", "properties", "provision_state", "instance_uuid", "instance_info"]
-    for n in conn.baremetal.nodes(fields=fields):
-        tag = parse_capabilities((n.properties or {}).get("capabilities")).get("node", "")
-        prefix, _, index = tag.rpartition("-")
-        if prefix in prefixes and index.isdigit():
-            out[prefixes[prefix]][int(index)] = Node(
-                name=n.name or n.id, uuid=n.id, role=prefixes[prefix], index=int(index),
-                state=n.provision_state or "", instance=n.instance_id,
-                hostname=(n.instance_info or {}).get("display_name"))
-    return out
 
 
 # --- the next deploy -----------------------------------------------------------------------------

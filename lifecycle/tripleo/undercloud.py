@@ -7,9 +7,11 @@
 - SFTP uploads into the remote directory (parents created, modes kept: secrets.yaml stays 0600).
 - Commands stream their output line by line to a callback; the exit status says success.
 
->>> with Undercloud.connect(endpoints, "uc-new", secrets) as uc:                     # doctest: +SKIP
-...     uc.upload(Path("out/ie1-new"), "/home/stack/i2/ie1-new")
-...     status = uc.run(["openstack", "overcloud", "deploy", ...], on_line=print)
+Example (needs a reachable undercloud)::
+
+    with Undercloud.connect(endpoints, "uc-new", secrets) as uc:
+        uc.upload(Path("out/ie1-new"), "/home/stack/i2/ie1-new")
+        status = uc.run(["openstack", "overcloud", "deploy", ...], on_line=print)
 """
 
 from __future__ import annotations

@@ -19,9 +19,15 @@ Checks (each finding names the file and the parameter):
 The ``process-templates``, ``parameters``, ``registry``, ``services``, ``heat`` and ``instackenv``
 checks run in .venv-heat (lifecycle/tripleo/heat_runner.py, JSON in and out); the others here.
 
->>> report = validate_rendered(Path("out"), site=site)     # doctest: +SKIP
->>> [f.message for f in report.errors]                      # doctest: +SKIP
-[]
+Example (needs the THT tree and .venv-heat of ``scripts/lib/tht.sh``)::
+
+    report = validate_rendered(Path("out"))
+    [f.message for f in report.errors]          # []
+
+A finding names the file and the parameter:
+
+>>> print(Finding("placement", "node-info.yaml", "ComputeCount", "role Compute has no node count"))
+node-info.yaml: ComputeCount: role Compute has no node count
 """
 
 from __future__ import annotations

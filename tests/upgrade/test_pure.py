@@ -12,11 +12,11 @@ import yaml
 from lifecycle.model import load_site
 from lifecycle.model.endpoints import parse_endpoints
 from lifecycle.nuage.policy import Entry, Ref, intended_entries, mirror_of
-from lifecycle.runbooks.services import Services
-from lifecycle.runbooks.teams import TeamsError, switch_team_entry, team_entry_cloud
+from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.upgrade import build_plan, build_rollback_plan
-from lifecycle.runbooks.upgrade_actions import _unmirrored
-from lifecycle.runbooks.upgrade_model import UpgradeModelError, moves
+from lifecycle.runbooks.upgrade.model import UpgradeModelError, moves
+from lifecycle.runbooks.upgrade.model import unmirrored as _unmirrored
+from lifecycle.runbooks.upgrade.teams import TeamsError, switch_team_entry, team_entry_cloud
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,7 +122,7 @@ def test_rollback_moves_volumes_back_before_b_leaves(svc):
     assert steps[f"{k}/check"].deps == []
     assert steps[f"{k}/volume/orders-prd-db/manage"].params["reverse"] is True
     assert steps[f"{k}/retire"].deps == [f"{k}/in-service"]
-    assert steps[f"{k}/delete-vsd-b"].action == "upgrade.delete_vsd_a"
+    assert steps[f"{k}/delete-vsd-b"].action == "upgrade.delete_source_vsd"
 
 
 def _clouds(tmp_path: Path) -> Path:

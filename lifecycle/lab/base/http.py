@@ -6,12 +6,17 @@ twin's CA, an optional unix socket (EOS's ``/var/run/command-api.sock``), per-re
 and injected faults (5xx, connection resets, timeouts).
 
 >>> router = Router()
->>> @router.route("GET", r"/rest/version")
-... def version(req):
-...     return {"currentVersion": 1800}
->>> srv = EmulatorServer("demo", router).start()      # doctest: +SKIP
->>> srv.url                                           # doctest: +SKIP
-'http://127.0.0.1:40123'
+>>> @router.route("GET", r"/rest/server-hardware/(?P<id>[^/]+)")
+... def hardware(req):
+...     return {"uri": f"/rest/server-hardware/{req.params['id']}"}
+>>> resp = router.dispatch(Request("GET", "/rest/server-hardware/31", {}, {}, b""))
+>>> resp.status, resp.body
+(200, b'{"uri": "/rest/server-hardware/31"}')
+
+Served on a loopback port::
+
+    srv = EmulatorServer("demo", router).start()
+    srv.url      # 'http://127.0.0.1:40123'
 """
 
 from __future__ import annotations

@@ -4,10 +4,12 @@
 >>> from lifecycle.lab.eos.switch import Switch
 >>> a = Switch("a", "vEOS", "S1", "00:1c:73:00:00:01", config="hostname a\\n")
 >>> b = Switch("b", "vEOS", "S2", "00:1c:73:00:00:02", config="hostname b\\n")
->>> fab = Fabric([a, b], [Link("a", "Ethernet1", "b", "Ethernet1")])
+>>> fab = Fabric([a, b], [Link("a", "Ethernet1", "b", "Ethernet1"), Link("a", "Ethernet2", "b", "Ethernet2")])
 >>> [(n.system_name, n.port) for n in a.oper.intfs["Ethernet1"].lldp]
 [('b', 'Ethernet1')]
->>> fab.miswire("a:Ethernet1~a:Ethernet2")  # doctest: +SKIP
+>>> fab.miswire("a:Ethernet1~a:Ethernet2")  # swap the far ends of a's two cables
+>>> [(n.system_name, n.port) for n in a.oper.intfs["Ethernet1"].lldp]
+[('b', 'Ethernet2')]
 """
 
 from __future__ import annotations

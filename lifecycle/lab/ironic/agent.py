@@ -12,9 +12,18 @@ agent POSTs that server's inventory, built from the world (the server's spec and
 port each NIC is *actually* cabled to, so a miswire shows), in IPA's format. Everything after
 that is Ironic's own: lookup by MAC, hooks, stored inventory, power off.
 
->>> agent = RamdiskAgent(world, {"uc-new": "http://127.0.0.1:6385"}).start()   # doctest: +SKIP
->>> agent.iso_url("uc-new")                                                    # doctest: +SKIP
-'http://127.0.0.1:41234/ipa/ipa-uc-new.iso'
+Example (listens on a loopback port)::
+
+    agent = RamdiskAgent(world, {"uc-new": "http://127.0.0.1:6385"}).start()
+    agent.iso_url("uc-new")      # 'http://127.0.0.1:41234/ipa/ipa-uc-new.iso'
+
+A system boots an undercloud's IPA when it is on, booting from CD, with that ISO inserted
+(sushy-tools' ``boot_image``: {device: [url, write_protected, inserted]}):
+
+>>> system = {"power_state": "On", "boot_device": "Cd",
+...           "boot_image": {"Cd": ["http://127.0.0.1:41234/ipa/ipa-uc-new.iso", True, True]}}
+>>> RamdiskAgent.booted_iso(system), RamdiskAgent.booted_iso({**system, "boot_device": "Hdd"})
+('uc-new', None)
 """
 
 from __future__ import annotations

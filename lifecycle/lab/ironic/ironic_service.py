@@ -72,9 +72,10 @@ class RedfishTiming:
 class IronicService:
     """Standalone Ironic in ``workdir``: ``ironic.conf``, sqlite db, logs, PID file.
 
-    >>> svc = IronicService(Path("/tmp/lab/ironic")).start()   # doctest: +SKIP
-    >>> svc.url                                                 # doctest: +SKIP
-    'http://127.0.0.1:43121'
+    Example (needs the lab's Ironic venv; listens on a loopback port)::
+
+        svc = IronicService(Path("/tmp/lab/ironic")).start()
+        svc.url      # 'http://127.0.0.1:43121'
     """
 
     def __init__(self, workdir: Path, *, port: int = 0, venv: Path | None = None,

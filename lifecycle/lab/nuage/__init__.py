@@ -41,9 +41,10 @@ attributes) or a reason string such as ``"implicit drop"``; ``Decision.reason`` 
 group, macro or ACL changes (``store.generation``). An address held by VM interfaces in two
 domains raises ValueError unless ``src_domain``/``dst_domain`` says which.
 
-    >>> d = vsd.store.reachable("10.0.1.5", "10.0.2.7", 443)      # doctest: +SKIP
-    >>> d.allowed, d.reason                                        # doctest: +SKIP
-    (False, 'egress 6f0c...: implicit drop')
+Example (a running emulator's store; a worked example is in :mod:`lifecycle.lab.nuage.reach`)::
+
+    d = vsd.store.reachable("10.0.1.5", "10.0.2.7", 443)
+    d.allowed, d.reason      # (False, 'egress 6f0c...: implicit drop')
 """
 
 from lifecycle.lab.nuage.emulator import VsdEmulator

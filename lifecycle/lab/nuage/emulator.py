@@ -1,10 +1,11 @@
 """The Nuage VSD emulator: the VSD's REST API on HTTPS (twin CA), for unmodified vspk/bambou.
 
->>> vsd = VsdEmulator(password="secret", tls=make_ca(tmp)).start()          # doctest: +SKIP
->>> session = NUVSDSession(username="csproot", password="secret", enterprise="csp",
-...                        api_url=vsd.url)                                  # doctest: +SKIP
->>> session.start().user.enterprises.get()                                   # doctest: +SKIP
-[]
+Example (listens on a loopback port)::
+
+    vsd = VsdEmulator(password="secret", tls=make_ca(tmp)).start()
+    session = NUVSDSession(username="csproot", password="secret", enterprise="csp",
+                           api_url=vsd.url)
+    session.start().user.enterprises.get()      # []
 """
 
 from __future__ import annotations

@@ -21,10 +21,34 @@ ZONE/SUBNET), protocol (ANY or a number), source/destination ports (a client's s
 ``source_port``, 49152 unless given), etherType (``*`` or 0x0800) and DSCP (``*`` or 0). Other
 endpoint types (PG expressions, public networks, SaaS groups) match nothing.
 
->>> d = store.reachable("10.0.1.5", "10.0.2.7", 443)           # doctest: +SKIP
->>> d.allowed, d.entry["priority"], d.reason                   # doctest: +SKIP
-(True, 100, 'ingress d1: entry 100 FORWARD (policy app-in)')
->>> store.reachable("10.0.1.5", "10.0.2.7", 22).entry          # doctest: +SKIP
+One domain, a VM in zone ``web`` and one in zone ``db``; nothing is allowed until both sides'
+policies forward the traffic:
+
+>>> from lifecycle.lab.nuage.store import VsdStore
+>>> st = VsdStore()
+>>> ent = st.create("enterprise", {"name": "ie1"})["ID"]
+>>> tpl = st.create("domaintemplate", {"name": "l3"}, ent)["ID"]
+>>> dom = st.create("domain", {"name": "prd", "templateID": tpl}, ent)["ID"]
+>>> zone = {}
+>>> for name, net, ip in (("web", "10.0.1.0", "10.0.1.5"), ("db", "10.0.2.0", "10.0.2.7")):
+...     zone[name] = st.create("zone", {"name": name}, dom)["ID"]
+...     sub = st.create("subnet", {"name": name, "address": net, "netmask": "255.255.255.0"}, zone[name])
+...     port = st.create("vport", {"name": ip, "type": "VM", "addressSpoofing": "INHERITED"}, sub["ID"])
+...     vm = st.create("vm", {"name": ip, "UUID": ip, "interfaces": [
+...         {"MAC": f"fa:16:3e:00:00:0{ip[-1]}", "VPortID": port["ID"], "IPAddress": ip}]})
+>>> d = st.reachable("10.0.1.5", "10.0.2.7", 443)
+>>> d.allowed, d.entry, d.reason
+(False, 'implicit drop', 'ingress ...: implicit drop')
+>>> for side, loc, net in (("ingress", "web", "db"), ("egress", "db", "web")):
+...     acl = st.create(f"{side}acltemplate", {"name": f"app-{side}", "active": True}, dom)["ID"]
+...     entry = st.create(f"{side}aclentrytemplate", {
+...         "action": "FORWARD", "priority": 100, "stateful": True, "locationType": "ZONE",
+...         "locationID": zone[loc], "networkType": "ZONE", "networkID": zone[net], "protocol": "6",
+...         "etherType": "0x0800", "DSCP": "*", "sourcePort": "*", "destinationPort": "443"}, acl)
+>>> d = st.reachable("10.0.1.5", "10.0.2.7", 443)
+>>> d.allowed, d.entry["priority"], d.reason
+(True, 100, 'ingress ...: entry 100 FORWARD (policy app-ingress)')
+>>> st.reachable("10.0.1.5", "10.0.2.7", 22).entry
 'implicit drop'
 
 Answers are cached until the store's ``generation`` changes (any change of subnets, vports, VMs,

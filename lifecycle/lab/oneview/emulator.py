@@ -1,11 +1,12 @@
 """The HPE OneView emulator: the appliance's REST API, HTTPS only, for unmodified hpOneView.
 
->>> tls = make_ca(tmp)                                                      # doctest: +SKIP
->>> emu = OneViewEmulator(servers, tls=tls, password="secret").start()     # doctest: +SKIP
->>> emu.url, emu.address                                                   # doctest: +SKIP
-('https://127.0.0.1:40123', '127.0.0.1:40123')
->>> OneViewClient({"ip": emu.address, "api_version": 1800, "ssl_certificate": str(tls.ca),
-...                "credentials": {"userName": "administrator", "password": "secret"}})  # doctest: +SKIP
+Example (listens on a loopback port)::
+
+    tls = make_ca(tmp)
+    emu = OneViewEmulator(servers, tls=tls, password="secret").start()
+    emu.url, emu.address      # ('https://127.0.0.1:40123', '127.0.0.1:40123')
+    OneViewClient({"ip": emu.address, "api_version": 1800, "ssl_certificate": str(tls.ca),
+                   "credentials": {"userName": "administrator", "password": "secret"}})
 
 hpOneView 5.3.0 has no port setting: it hands ``ip`` to ``http.client.HTTPSConnection``, which
 splits ``host:port``. With ``ssl_certificate`` set it verifies the chain against that CA bundle

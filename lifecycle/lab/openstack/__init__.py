@@ -24,7 +24,8 @@ Then ``openstack.connect(cloud="ie1-old")`` with that clouds.yaml, or
 ``OS_CLIENT_CONFIG_FILE=clouds.yaml openstack --os-cloud ie1-old server list``.
 """
 
-from lifecycle.lab.openstack.cloud import OpenStackCloud, ServerView, VsdAccess
+from lifecycle.lab.openstack.cloud import OpenStackCloud, VsdAccess
+from lifecycle.lab.openstack.nova import ServerView
 from lifecycle.lab.openstack.releases import RELEASES, ReleaseFacts, release
 
 __all__ = ["RELEASES", "OpenStackCloud", "ReleaseFacts", "ServerView", "VsdAccess", "release"]

@@ -3,11 +3,24 @@ token checks (keystonemiddleware's 401), microversion negotiation (406 beyond th
 maximum), each project's error body, and list paging with ``limit``/``marker``.
 
 A handler is ``fn(req, ctx)``: ``ctx`` says who calls (token, project, admin) and at which
-microversion.
+microversion. Example (a service belongs to a running ``OpenStackCloud``)::
 
->>> svc = Service(cloud, "nova", faults=plan)                          # doctest: +SKIP
->>> @svc.route("GET", r"/v2\\.1/flavors")                               # doctest: +SKIP
-... def flavors(req, ctx): return {"flavors": []}
+    svc = Service(cloud, "nova", microversions=Microversions("compute", (2, 1), (2, 79)))
+
+    @svc.route("GET", r"/v2\\.1/flavors")
+    def flavors(req, ctx):
+        return {"flavors": []}
+
+The helpers are plain functions:
+
+>>> iso(dt.datetime(2019, 10, 1, 12, 0, tzinfo=dt.UTC))
+'2019-10-01T12:00:00Z'
+>>> iso(dt.datetime(2019, 10, 1, 12, 0, tzinfo=dt.UTC), micro=True, z=False)
+'2019-10-01T12:00:00.000000'
+>>> nova_fault(404, "Flavor 9 could not be found.").body
+{'itemNotFound': {'code': 404, 'message': 'Flavor 9 could not be found.'}}
+>>> parse_version("2.53"), parse_version("latest")
+((2, 53), None)
 """
 
 from __future__ import annotations
@@ -27,7 +40,7 @@ from lifecycle.lab.openstack.releases import Version, fmt
 
 if TYPE_CHECKING:
     from lifecycle.lab.openstack.cloud import OpenStackCloud
-    from lifecycle.lab.openstack.state import Token
+    from lifecycle.lab.openstack.keystone.tokens import Token
 
 # --- time and ids ---------------------------------------------------------------------------------
 

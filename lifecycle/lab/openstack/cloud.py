@@ -2,11 +2,12 @@
 the shared Pure-like array) and Glance, each on its own HTTPS port of 127.0.0.1, as a TripleO
 overcloud exposes them on their own ports (5000, 8774, 9696, 8776, 9292).
 
->>> vsd = VsdAccess(url, "csproot", "csproot", "csp", ca=tls.ca)                  # doctest: +SKIP
->>> cloud = OpenStackCloud(site.cloud("ie1-new"), tls=tls, array=array, vsd=vsd,
-...                        admin_password="s3cret").start()                       # doctest: +SKIP
->>> cloud.clouds_yaml_entry()["auth"]["auth_url"]                                 # doctest: +SKIP
-'https://127.0.0.1:40100/v3'
+Example (it starts five HTTPS listeners, so it is not run as a doctest)::
+
+    vsd = VsdAccess(url, "csproot", "csproot", "csp", ca=tls.ca)
+    cloud = OpenStackCloud(site.cloud("ie1-new"), tls=tls, array=array, vsd=vsd,
+                           admin_password="s3cret").start()
+    cloud.clouds_yaml_entry()["auth"]["auth_url"]     # 'https://127.0.0.1:40100/v3'
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from typing import Any
 from lifecycle.lab.array import PureArray
 from lifecycle.lab.base import FaultPlan, LatencyProfile, TlsFiles
 from lifecycle.lab.openstack.api import Service
+from lifecycle.lab.openstack.cinder import Cinder
+from lifecycle.lab.openstack.glance import Glance
 from lifecycle.lab.openstack.keystone import DEFAULT_DOMAIN, Keystone
+from lifecycle.lab.openstack.neutron import Neutron
+from lifecycle.lab.openstack.nova import Nova, ServerView
 from lifecycle.lab.openstack.releases import ReleaseFacts, release
 from lifecycle.lab.openstack.scheduler import Timers
 from lifecycle.model.schema import Cloud
@@ -36,24 +41,6 @@ class VsdAccess:
     organization: str = "csp"
     ca: Path | str | None = None
     base_uri_version: str = "v6"
-
-
-@dataclass(frozen=True)
-class ServerView:
-    """A consistent copy of one Nova server, for workload probes and reports."""
-
-    id: str
-    name: str
-    project_id: str
-    status: str
-    host: str | None
-    metadata: dict[str, str]
-    addresses: tuple[tuple[str, str, str, str, str], ...]  # (network_id, subnet_id, ip, mac, port_id)
-    volumes: tuple[str, ...]
-
-    @property
-    def in_service(self) -> bool:
-        return self.metadata.get("i2.in_service", "true").lower() == "true"
 
 
 class OpenStackCloud:
@@ -94,11 +81,6 @@ class OpenStackCloud:
         self.lock = threading.RLock()
         self.timers = Timers(f"{self.name}-timers")
         self.keystone = Keystone(self)
-        from lifecycle.lab.openstack.cinder import Cinder
-        from lifecycle.lab.openstack.glance import Glance
-        from lifecycle.lab.openstack.neutron import Neutron
-        from lifecycle.lab.openstack.nova import Nova
-
         self.glance = Glance(self)
         self.neutron = Neutron(self)
         self.cinder = Cinder(self)

@@ -3,9 +3,10 @@
 ``X-Nuage-Organization``, then ``Basic base64(user:APIKey)``; re-login once on 401; lists paged by
 ``X-Nuage-Count``; VSD errors raised with the VSD's own description (what the plugin shows users).
 
->>> vsd = VsdClient("https://127.0.0.1:8443", "csproot", "csproot", "csp", ca="ca.pem")  # doctest: +SKIP
->>> vsd.get("/enterprises", filter="name IS 'IE1'")                                     # doctest: +SKIP
-[{'ID': '...', 'name': 'IE1', ...}]
+Example (it needs a VSD to answer)::
+
+    vsd = VsdClient("https://127.0.0.1:8443", "csproot", "csproot", "csp", ca="ca.pem")
+    vsd.get("/enterprises", filter="name IS 'IE1'")     # [{'ID': '...', 'name': 'IE1', ...}]
 """
 
 from __future__ import annotations

@@ -5,10 +5,11 @@ Everything lives in ``workdir``: ``ssh_host_ed25519_key``, ``fs/`` (what SFTP se
 ``stacks/<stack>.json`` and ``history.jsonl``, one line per login, command, exit and SFTP write
 (commands carry no secrets; tests read it to prove what did, or did not, reach the undercloud).
 
->>> host = UndercloudHost("uc-new", Path("lab/underclouds/uc-new"), ironic_url=url, sink=sink,
-...                       clouds={"overcloud": "ie1-new"}, authorized=[client_key]).start()  # doctest: +SKIP
->>> host.port                                                                               # doctest: +SKIP
-40211
+Example (needs the lab's Ironic; listens on loopback ports)::
+
+    host = UndercloudHost("uc-new", Path("lab/underclouds/uc-new"), ironic_url=url, sink=sink,
+                          clouds={"overcloud": "ie1-new"}, authorized=[client_key]).start()
+    host.port      # 40211
 """
 
 from __future__ import annotations

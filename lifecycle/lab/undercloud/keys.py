@@ -3,9 +3,14 @@
 Keys are Ed25519, generated once per lab directory (private files 0600) and reused when the lab
 restarts, so a known_hosts entry stays valid as long as the lab directory lives.
 
->>> key = ensure_key(Path("lab/underclouds/uc-new/ssh_host_ed25519_key"))    # doctest: +SKIP
->>> public_line(key)                                                         # doctest: +SKIP
+>>> import tempfile
+>>> tmp = tempfile.TemporaryDirectory()
+>>> key = ensure_key(Path(tmp.name) / "uc-new" / "ssh_host_ed25519_key")
+>>> public_line(key)
 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA...'
+>>> public_line(ensure_key(Path(tmp.name) / "uc-new" / "ssh_host_ed25519_key")) == public_line(key)
+True
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ node to ``active``; a delete moves it back to ``available``. Redfish nodes deplo
 sushy-tools' fake systems (wire-facts.md); fake-hardware nodes deploy with their fake interfaces.
 The deploy interface switch is a documented twin deviation (docs/twin.md).
 
->>> nodes = IronicNodes(ironic_url, boot_iso="http://127.0.0.1:8080/overcloud.iso")  # doctest: +SKIP
->>> nodes.deploy(node, server_id, "c02-s01")                                         # doctest: +SKIP
->>> nodes.wait([node["uuid"]], "active")                                             # doctest: +SKIP
+Example (needs the lab's Ironic)::
+
+    nodes = IronicNodes(ironic_url, boot_iso="http://127.0.0.1:8080/overcloud.iso")
+    nodes.deploy(node, server_id, "c02-s01")
+    nodes.wait([node["uuid"]], "active")
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ Redfish deploy costs seconds of BMC power delays per node at every ``i2 lab up``
 properties, capabilities and resource class are the site's; their BMC (sushy-tools) is left
 powered off. A lab restarted on the same directory keeps what it seeded.
 
->>> seed_cloud(host, site, site.cloud("ie1-new"), world)    # doctest: +SKIP
-{'Controller': ['r01-s01', 'r01-s02', 'r01-s03'], 'ComputeNuage': []}
+Example (needs a started undercloud host and its Ironic)::
+
+    seed_cloud(host, site, site.cloud("ie1-new"), world)
+    # {'Controller': ['r01-s01', 'r01-s02', 'r01-s03'], 'ComputeNuage': []}
 """
 
 from __future__ import annotations

@@ -4,8 +4,14 @@ Remote absolute paths map below ``root`` (``/home/stack/i2`` -> ``root/home/stac
 ones start at the user's home; ``..`` never leaves ``root``. Each write is reported to ``on_write``
 (tests prove from it that nothing was uploaded).
 
->>> transport.set_subsystem_handler("sftp", paramiko.SFTPServer, RootedSFTP,
-...                                 root=Path("fs"), home="/home/stack")     # doctest: +SKIP
+>>> sftp = RootedSFTP(None, root=Path("/lab/fs"), home="/home/stack")
+>>> sftp.local("i2/site.yaml"), sftp.local("../../../etc/passwd")
+(PosixPath('/lab/fs/home/stack/i2/site.yaml'), PosixPath('/lab/fs/etc/passwd'))
+
+Mounted on a paramiko transport (what :mod:`lifecycle.lab.undercloud.sshd` does)::
+
+    transport.set_subsystem_handler("sftp", paramiko.SFTPServer, RootedSFTP,
+                                    root=Path("fs"), home="/home/stack")
 """
 
 from __future__ import annotations

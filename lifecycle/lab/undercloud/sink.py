@@ -6,10 +6,13 @@ scale-down tasks that delete the compute service. The twin's undercloud reports 
 with this interface; the OpenStack cloud emulators (lifecycle/lab/openstack) provide one, and
 until they are wired, :class:`RecordingSink` keeps each cloud's hypervisors in a JSON file.
 
->>> sink = RecordingSink(Path("lab/underclouds/hypervisors.json"))        # doctest: +SKIP
->>> sink.add("ie1-new", "c02-s01.ie1.example.net", "6f1c...", 56, 393216)  # doctest: +SKIP
->>> sink.hypervisors("ie1-new")                                            # doctest: +SKIP
-{'c02-s01.ie1.example.net': {'node_uuid': '6f1c...', 'vcpus': 56, 'memory_mb': 393216}}
+>>> import tempfile
+>>> tmp = tempfile.TemporaryDirectory()
+>>> sink = RecordingSink(Path(tmp.name) / "hypervisors.json")
+>>> sink.add("ie1-new", "c02-s01.ie1.example.net", "6f1c", 56, 393216)
+>>> RecordingSink(sink.path).hypervisors("ie1-new")  # persisted: a restarted lab reads it back
+{'c02-s01.ie1.example.net': {'memory_mb': 393216, 'node_uuid': '6f1c', 'vcpus': 56}}
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations

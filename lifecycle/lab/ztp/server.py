@@ -12,9 +12,10 @@ from lifecycle.lab.ironic.process import ManagedProcess, free_port, http_ok
 class ZtpServer:
     """``ztps -c ztpserver.conf`` bound to 127.0.0.1; ``data_root`` is where i2 writes.
 
-    >>> srv = ZtpServer(Path("state/lab/ztp")).start()     # doctest: +SKIP
-    >>> srv.url                                            # doctest: +SKIP
-    'http://127.0.0.1:40321'
+    Example (runs ztpserver; listens on a loopback port)::
+
+        srv = ZtpServer(Path("state/lab/ztp")).start()
+        srv.url      # 'http://127.0.0.1:40321'
     """
 
     def __init__(self, workdir: Path, *, port: int = 0, host: str = "127.0.0.1"):

@@ -1,0 +1,110 @@
+"""Servers of the clouds facade: found by name (a resumed run boots nothing twice), booted,
+waited for, stopped, started, deleted."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from lifecycle.clouds.base import CloudBase
+from lifecycle.clouds.client import CloudError
+
+
+class ServersMixin(CloudBase):
+    """Servers of one cloud, across its projects."""
+
+    def servers(self, *, project: str | None = None, names: Iterable[str] | None = None) -> list[Any]:
+        """Servers (all projects), optionally of one project and/or with these names."""
+        want = set(names) if names is not None else None
+        query: dict[str, Any] = {"all_projects": True}
+        if want is not None:
+            if not want:
+                return []
+            # Nova's name filter is a regular expression: ask only for these (building SDK
+            # resources for a whole project's servers is most of the client's CPU otherwise)
+            query["name"] = "^(" + "|".join(re.escape(n) for n in sorted(want)) + ")$"
+        if project is not None:
+            p = self.project(project)
+            if p is None:
+                return []
+            query["project_id"] = p.id
+        with self.calling("list servers"):
+            found = list(self.conn.compute.servers(details=True, **query))
+        return [s for s in found if want is None or s.name in want]
+
+    def server(self, project: str, name: str) -> Any | None:
+        found = [s for s in self.servers(project=project, names=[name]) if s.status != "DELETED"]
+        if len(found) > 1:
+            raise CloudError(f"{self.name}: {len(found)} servers named {name} in {project}", subject=name)
+        return found[0] if found else None
+
+    def boot(self, project: str, name: str, *, flavor: str, image: str, network_id: str,
+             metadata: dict[str, str], key_name: str | None = None) -> tuple[Any, bool]:
+        """Boot ``name`` unless it exists (found by name in the project). Returns (server, created)."""
+        found = self.server(project, name)
+        if found is not None:
+            return found, False
+        fl, im = self.flavor(flavor), self.image(image)
+        if fl is None or im is None:
+            raise CloudError(f"{self.name}: no {'flavor ' + flavor if fl is None else 'image ' + image}",
+                             subject=name)
+        conn = self.scoped(project)
+        kwargs: dict[str, Any] = {"name": name, "flavor_id": fl.id, "image_id": im.id,
+                                  "networks": [{"uuid": network_id}], "metadata": metadata}
+        if key_name:
+            kwargs["key_name"] = key_name
+        with self.calling(f"boot {name} in {project}"):
+            return conn.compute.create_server(**kwargs), True
+
+    def wait_servers(self, project: str, names: list[str], status: str = "ACTIVE", *,
+                     timeout: float = 600, interval: float = 0.5,
+                     cancelled: Callable[[float], bool] | None = None) -> dict[str, Any]:
+        """Wait until every named server has ``status`` (one list call per interval)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = {s.name: s for s in self.servers(project=project, names=names)}
+            bad = [n for n, s in found.items() if s.status == "ERROR"]
+            if bad:
+                s = found[bad[0]]
+                fault = (getattr(s, "fault", None) or {}).get("message", "")
+                raise CloudError(f"{self.name}: server {bad[0]} went to ERROR {fault}".rstrip(),
+                                 subject=bad[0])
+            if all(n in found and found[n].status == status for n in names):
+                return found
+            if time.monotonic() > deadline:
+                late = [n for n in names if n not in found or found[n].status != status]
+                raise CloudError(f"{self.name}: {', '.join(late)} not {status} after {timeout:.0f} s",
+                                 transient=True)
+            if cancelled is not None and cancelled(interval):
+                raise CloudError(f"{self.name}: waiting for {', '.join(names)} cancelled", transient=True)
+            if cancelled is None:
+                time.sleep(interval)
+
+    def set_metadata(self, server: Any, **items: str) -> None:
+        with self.calling(f"set metadata on {server.name}"):
+            self.conn.compute.set_server_metadata(server, **items)
+
+    def stop(self, server: Any) -> None:
+        if server.status == "SHUTOFF":
+            return
+        with self.calling(f"stop {server.name}"):
+            self.conn.compute.stop_server(server)
+
+    def start(self, server: Any) -> None:
+        with self.calling(f"start {server.name}"):
+            self.conn.compute.start_server(server)
+
+    def delete_server(self, server: Any) -> None:
+        with self.calling(f"delete server {server.name}"):
+            self.conn.compute.delete_server(server, ignore_missing=True)
+
+    def wait_gone(self, project: str, names: list[str], *, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while [s for s in self.servers(project=project, names=names) if s.status != "DELETED"]:
+            if time.monotonic() > deadline:
+                raise CloudError(f"{self.name}: {', '.join(names)} still there after {timeout:.0f} s",
+                                 transient=True)
+            time.sleep(0.5)
+

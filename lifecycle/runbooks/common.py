@@ -1,0 +1,157 @@
+"""What every runbook shares: adapter errors mapped to the engine's, observation that blocks
+only its own part of a plan, and :class:`Services`, the one facade runbooks reach adapters by.
+
+Services are built lazily from the run's stored params (site and endpoints paths), so a resumed
+run in another process talks to the same systems. Clients are created once per process.
+
+>>> from lifecycle.engine import TransientError
+>>> try:
+...     with adapter_errors("c02-s01"):
+...         raise ConnectionResetError("peer reset")
+... except TransientError as exc:
+...     print(exc)
+c02-s01: peer reset
+>>> blocked = []
+>>> safe_observe(lambda: 1 / 0, blocked.append) is None, blocked
+(True, ['cannot observe: division by zero'])
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from lifecycle.engine import PermanentError, TransientError
+from lifecycle.model import Site, load_site
+from lifecycle.model.endpoints import Endpoints, SecretStore, load_endpoints
+
+if TYPE_CHECKING:  # adapters are imported when first used: an i2 command loads only its own
+    import pyeapi.client
+
+    from lifecycle.baremetal import Baremetal
+    from lifecycle.clouds import Cloud
+    from lifecycle.nuage import Nuage
+    from lifecycle.oneview import OneViewServers
+
+R = TypeVar("R")
+
+
+@contextmanager
+def adapter_errors(what: str) -> Iterator[None]:
+    """Adapter errors -> engine errors (TransientError: retry; PermanentError: fail the step,
+    quarantine its server or application), keeping the adapter's message, which names the device.
+    """
+    from lifecycle.baremetal import BaremetalError
+
+    try:
+        yield
+    except (TransientError, PermanentError):
+        raise
+    except BaremetalError as exc:
+        raise (TransientError if exc.transient else PermanentError)(str(exc)) from None
+    except Exception as exc:
+        transient = getattr(exc, "transient", None)
+        if transient is None:
+            transient = isinstance(exc, (OSError, TimeoutError, ConnectionError))
+        text = str(exc)
+        # adapter errors already start with the device they are about
+        message = text if getattr(exc, "subject", None) == what else f"{what}: {text}"
+        raise (TransientError if transient else PermanentError)(message) from None
+
+
+def safe_observe(fn: Callable[[], R], blocked: Callable[[str], Any]) -> R | None:
+    """``fn()``, or None after handing ``blocked`` the reason: an unreachable system blocks that
+    part of a plan or report only."""
+    try:
+        return fn()
+    except Exception as exc:
+        blocked(f"cannot observe: {exc}")
+        return None
+
+class Services:
+    """The site, the endpoints and one client per system, for a runbook's actions.
+
+    Example (against the twin's endpoints file)::
+
+        svc = Services(site_dir="examples/ie1", endpoints_file="state/lab/endpoints.yaml")
+        svc.baremetal("uc-new").node("c02-s01")
+    """
+
+    def __init__(self, *, site_dir: str | Path, endpoints_file: str | Path,
+                 site: Site | None = None, endpoints: Endpoints | None = None):
+        self.site_dir = Path(site_dir)
+        self.endpoints_file = Path(endpoints_file)
+        self._site = site
+        self._endpoints = endpoints
+        self._lock = threading.Lock()
+        self._clients: dict[str, Any] = {}
+
+    @property
+    def site(self) -> Site:
+        if self._site is None:
+            self._site = load_site(self.site_dir)
+        return self._site
+
+    def override_site(self, site: Site) -> Services:
+        """Use ``site`` (a view of the loaded one, e.g. after recommissioning) from now on."""
+        self._site = site
+        self._clients.pop("configs", None)
+        return self
+
+    @property
+    def endpoints(self) -> Endpoints:
+        if self._endpoints is None:
+            self._endpoints = load_endpoints(self.endpoints_file)
+        return self._endpoints
+
+    def reload_endpoints(self) -> Endpoints:
+        """Re-read the endpoints file (a switch's address may appear once it is racked)."""
+        self._endpoints = load_endpoints(self.endpoints_file)
+        return self._endpoints
+
+    @cached_property
+    def secrets(self) -> SecretStore:
+        return SecretStore(self.endpoints)
+
+    def _client(self, key: str, make: Any) -> Any:
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = make()
+            return self._clients[key]
+
+    def oneview(self) -> OneViewServers:
+        from lifecycle.oneview import OneViewServers, connect
+
+        return self._client("oneview", lambda: OneViewServers(connect(self.endpoints)))
+
+    def baremetal(self, undercloud: str) -> Baremetal:
+        from lifecycle.baremetal import Baremetal
+
+        return self._client(f"ironic:{undercloud}", lambda: Baremetal.connect(self.endpoints, undercloud))
+
+    def nuage(self) -> Nuage:
+        from lifecycle.nuage import Nuage
+
+        return self._client("vsd", lambda: Nuage.connect(self.endpoints, self.secrets))
+
+    def cloud(self, name: str) -> Cloud:
+        from lifecycle.clouds import Cloud
+
+        return self._client(f"cloud:{name}", lambda: Cloud.connect(self.endpoints, name))
+
+    def intended_configs(self) -> dict[str, str]:
+        from lifecycle.fabric.intent import intended_configs
+
+        return self._client("configs", lambda: intended_configs(self.site, self.endpoints, self.secrets))
+
+    def switch(self, name: str, timeout: float = 15.0) -> pyeapi.client.Node:
+        """A fresh pyeapi node (cheap; not shared between threads)."""
+        from lifecycle.fabric.eapi import connect
+
+        if name not in self.endpoints.fabric.devices:
+            self.reload_endpoints()
+        return connect(self.endpoints, self.secrets, name, timeout=timeout)

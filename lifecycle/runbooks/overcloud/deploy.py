@@ -1,0 +1,185 @@
+"""The change itself: ``openstack overcloud deploy`` or ``node delete`` on the undercloud, and
+the proof that a new server serves its cloud.
+
+Resume: ``deploy`` and ``node-delete`` wait for a deployment still running on the undercloud (a
+killed i2 does not stop it), then observe the stack (its environment has i2's parameters, its
+deployment status is DEPLOY_SUCCESS) or the Ironic nodes (the deleted ones are undeployed)
+before doing anything again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lifecycle.engine import (
+    ActionContext,
+    PermanentError,
+    RetryPolicy,
+    StepOutputs,
+    StepParams,
+    StepView,
+    TransientError,
+)
+from lifecycle.runbooks.common import adapter_errors
+from lifecycle.runbooks.overcloud.base import OvercloudAction
+
+DEPLOY_TIMEOUT = 6 * 3600.0  # a Train deploy of a few hundred nodes takes hours
+
+
+class Deploy(OvercloudAction):
+    """``openstack overcloud deploy`` on the undercloud, its output streamed into the run."""
+
+    name = "tripleo.deploy"
+    timeout = DEPLOY_TIMEOUT
+
+    class Outputs(StepOutputs):
+        deployment: str  # tripleoclient's status, DEPLOY_SUCCESS
+        ran: bool  # False: the stack had the files' parameters already
+        stack_status: str | None = None
+        seconds: float | None = None
+        lines: int | None = None  # output lines of the deploy
+
+    def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
+        from lifecycle.tripleo.deploy import environment_differs, stack_environment, wait_idle
+
+        info = self.rendered(step)
+        with adapter_errors(f"overcloud {step.params.cloud}"), self.undercloud(step) as uc:
+            view = wait_idle(uc, info.stack, cancelled=ctx.cancelled, progress=ctx.progress)
+            if view is None or view.deployment != "DEPLOY_SUCCESS":
+                return None
+            differs = environment_differs(Path(info.dir), stack_environment(uc, info.stack))
+        if differs:
+            ctx.log("stack differs", parameters=differs[:20])
+            return None
+        return self.Outputs(deployment=view.deployment, stack_status=view.status, ran=False)
+
+    def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        from lifecycle.tripleo.deploy import deployment_status, failure_reason, wait_idle
+
+        info = self.rendered(step)
+        name = info.undercloud
+        with adapter_errors(f"overcloud {step.params.cloud}"), self.undercloud(step) as uc:
+            wait_idle(uc, info.stack, cancelled=ctx.cancelled, progress=ctx.progress)
+            res = uc.run(info.command, on_line=self.stream(ctx, name), cancelled=ctx.cancelled,
+                         timeout=ctx.remaining())
+            if not res.ok:
+                raise PermanentError(f"undercloud {name}: openstack overcloud deploy failed "
+                                     f"(exit {res.status}): {failure_reason(res.tail)}")
+            status = deployment_status(uc, info.stack)
+        if status != "DEPLOY_SUCCESS":
+            raise PermanentError(f"undercloud {name}: the deploy exited 0 but the deployment is {status!r}")
+        return self.Outputs(deployment=status, seconds=round(res.seconds, 1), lines=res.lines, ran=True)
+
+
+class EnsureDeployed(Deploy):
+    """The rack runbook's deploy: observed first, so a second ``i2 rack apply`` deploys nothing."""
+
+    name = "tripleo.ensure_deployed"
+    observe_first = True
+
+
+class NodeDelete(OvercloudAction):
+    """``openstack overcloud node delete`` of exactly the nodes the change chose."""
+
+    name = "tripleo.node_delete"
+    timeout = DEPLOY_TIMEOUT
+
+    class Outputs(StepOutputs):
+        deleted: list[str]
+        ran: bool  # False: deleted already
+        seconds: float | None = None
+
+    def _left(self, step: StepView) -> list[Any]:
+        info = self.rendered(step)
+        by_name = {n.name: n for members in self.nodes(step).values() for n in members.values()}
+        return [by_name[n] for n in info.target.delete if n in by_name and by_name[n].deployed]
+
+    def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
+        from lifecycle.tripleo.deploy import wait_idle
+
+        info = self.rendered(step)
+        with adapter_errors(f"overcloud {step.params.cloud}"):
+            with self.undercloud(step) as uc:
+                wait_idle(uc, info.stack, cancelled=ctx.cancelled, progress=ctx.progress)
+            left = self._left(step)
+        return None if left else self.Outputs(deleted=info.target.delete, ran=False)
+
+    def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        from lifecycle.tripleo.deploy import failure_reason, wait_idle
+
+        info = self.rendered(step)
+        name = info.undercloud
+        with adapter_errors(f"overcloud {step.params.cloud}"), self.undercloud(step) as uc:
+            wait_idle(uc, info.stack, cancelled=ctx.cancelled, progress=ctx.progress)
+            left = self._left(step)
+            if not left:
+                return self.Outputs(deleted=info.target.delete, ran=False)
+            argv = ["openstack", "overcloud", "node", "delete", "--stack", info.stack, "-y",
+                    *[n.instance for n in left]]
+            res = uc.run(argv, on_line=self.stream(ctx, name), cancelled=ctx.cancelled,
+                         timeout=ctx.remaining())
+            if not res.ok:
+                raise PermanentError(f"undercloud {name}: openstack overcloud node delete failed "
+                                     f"(exit {res.status}): {failure_reason(res.tail)}")
+            still = [n.name for n in self._left(step)]
+        if still:
+            raise PermanentError(f"undercloud {name}: node delete exited 0 but {', '.join(still)} "
+                                 "still deployed in Ironic")
+        return self.Outputs(deleted=[n.name for n in left], seconds=round(res.seconds, 1), ran=True)
+
+
+class Prove(OvercloudAction):
+    """A server of the rack serves its cloud: its Ironic node is active with an instance (the
+    overcloud node), and, where the endpoints file gives the cloud's clouds.yaml entry, its
+    nova-compute is a hypervisor in the cloud's Nova."""
+
+    name = "tripleo.prove"
+    system = "ironic"
+    timeout = 600.0
+    # nova-compute registers a little after config-download ends
+    retry = RetryPolicy(max_attempts=8, base_delay=2.0, max_delay=15.0, jitter=0.2)
+
+    class Params(StepParams):
+        server: str
+        cloud: str
+
+    class Outputs(StepOutputs):
+        node: str
+        role: str
+        index: int
+        instance: str | None = None
+        hostname: str | None = None
+        proof: str  # ironic | nova
+        hypervisor: str | None = None
+        state: str | None = None
+        vcpus: int | None = None
+        memory_mb: int | None = None
+
+    def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        server = step.params.server
+        with adapter_errors(server):
+            node = next((n for members in self.nodes(step).values() for n in members.values()
+                         if n.name == server), None)
+        if node is None or not node.deployed:
+            state = f"{node.state}, instance {node.instance or 'none'}" if node else "not tagged"
+            raise PermanentError(f"{server}: not deployed in the overcloud (Ironic: {state})")
+        out = self.Outputs(node=server, role=node.role, index=node.index, instance=node.instance,
+                           hostname=node.hostname, proof="ironic")
+        cloud = step.params.cloud
+        if cloud not in self.svc.endpoints.clouds:
+            return out  # no clouds.yaml entry for the cloud: Ironic is the proof there is
+        from lifecycle.clouds import Cloud, CloudError
+
+        short = (node.hostname or server).split(".")[0]
+        try:
+            hypervisors = Cloud.connect(self.svc.endpoints, cloud).hypervisors()
+        except CloudError as exc:
+            raise (TransientError if exc.transient else PermanentError)(f"{server}: {exc}") from None
+        match = [h for h in hypervisors if str(h.name).split(".")[0] == short]
+        if not match:
+            raise TransientError(f"{server}: deployed, but {cloud}'s Nova has no hypervisor {short} yet")
+        hv = match[0]
+        return self.Outputs(**{**out.model_dump(), "proof": "nova", "hypervisor": hv.name,
+                               "state": getattr(hv, "state", None), "vcpus": getattr(hv, "vcpus", None),
+                               "memory_mb": getattr(hv, "memory_size", None)})

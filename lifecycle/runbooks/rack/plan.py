@@ -1,0 +1,183 @@
+"""The steps of a rack run, fixed when the run is created (``i2 rack apply``); the upgrade's
+recommissioning reuses :func:`server_steps` and :func:`scale_out_steps`."""
+
+from __future__ import annotations
+
+from lifecycle.engine import Plan, StepSpec
+from lifecycle.model.schema import Rack, Server
+from lifecycle.runbooks import overcloud
+from lifecycle.runbooks.common import Services
+from lifecycle.runbooks.overcloud.deploy import Prove
+from lifecycle.runbooks.rack.base import ServerParams
+from lifecycle.runbooks.rack.catalog import registry
+from lifecycle.runbooks.rack.fabric import AwaitZtp, StageZtp, VerifyLeaf
+from lifecycle.runbooks.rack.ironic import Tag
+from lifecycle.runbooks.rack.oneview import ApplyProfile, SyncTemplate
+
+RUNBOOK = "lifecycle.runbooks.rack:build"
+
+
+def find_rack(svc: Services, name: str) -> Rack:
+    """The rack, or a ValueError that lists the site's racks."""
+    try:
+        return svc.site.rack(name)
+    except KeyError:
+        known = ", ".join(r.name for r in svc.site.racks)
+        raise ValueError(f"no rack {name!r} in site {svc.site.site.name} (racks: {known})") from None
+
+
+def undercloud_of(svc: Services, server: Server) -> str:
+    return svc.site.cloud(server.cloud).undercloud
+
+
+def leaves_of(svc: Services, server: Server) -> list[str]:
+    """The switches this server's NICs are cabled to."""
+    out = []
+    for nic in server.nics:
+        peer = svc.site.peer_of(f"{server.name}:{nic.name}")
+        if peer:
+            out.append(peer.split(":", 1)[0])
+    return sorted(set(out))
+
+
+def allocate_indices(svc: Services, servers: list[Server]) -> dict[str, str]:
+    """``node:<role>-N`` per server: kept when the node already has one, else the lowest free N
+    in that Ironic (name order), so indices never move when racks are added."""
+    from lifecycle.baremetal import role_capability
+
+    out: dict[str, str] = {}
+    by_uc: dict[tuple[str, str], list[Server]] = {}
+    for s in sorted(servers, key=lambda s: s.name):
+        by_uc.setdefault((undercloud_of(svc, s), role_capability(s.role)), []).append(s)
+    for (uc, prefix), members in by_uc.items():
+        bm = svc.baremetal(uc)
+        used = bm.used_indices(prefix)
+        mine = {name: i for i, name in used.items()}
+        taken = set(used)
+        n = 0
+        for s in members:
+            if s.name in mine:
+                out[s.name] = f"{prefix}-{mine[s.name]}"
+                continue
+            while n in taken:
+                n += 1
+            taken.add(n)
+            out[s.name] = f"{prefix}-{n}"
+    return out
+
+
+def train_clouds(svc: Services, members: list[Server]) -> dict[str, list[Server]]:
+    """The servers per managed Train cloud (the clouds i2 deploys)."""
+    out: dict[str, list[Server]] = {}
+    for s in members:
+        cloud = svc.site.cloud(s.cloud)
+        if cloud.managed and cloud.release == "train":
+            out.setdefault(cloud.name, []).append(s)
+    return out
+
+
+def build_plan(svc: Services, rack_name: str, *, power: str = "off", ztp_timeout: float = 900,
+               servers: list[str] | None = None) -> Plan:
+    """The steps of ``i2 rack apply``; the run's params let any process resume it. Every step's
+    params are checked against its action before the run exists."""
+    rack = find_rack(svc, rack_name)
+    site = svc.site
+    batch = f"rack:{rack.name}"
+    steps: list[StepSpec] = []
+    ztp = rack.state == "planned"
+    verify: dict[str, str] = {}
+    if ztp:
+        steps.append(StepSpec(key="ztp/stage", target=f"rack:{rack.name}", action=StageZtp.name,
+                              params=StageZtp.Params(rack=rack.name), batch=batch,
+                              description=f"Stage ZTP definitions for {rack.name}'s leaves"))
+    for i, leaf in enumerate(rack.leaves.leaves):
+        target = f"switch:{leaf.name}"
+        deps = []
+        if ztp:
+            steps.append(StepSpec(key=f"{leaf.name}/ztp", target=target, action=AwaitZtp.name,
+                                  params=AwaitZtp.Params(leaf=leaf.name, ztp_timeout=ztp_timeout),
+                                  deps=["ztp/stage"], batch=batch,
+                                  description=f"Wait for {leaf.name} to finish ZTP"))
+            deps = [f"{leaf.name}/ztp"]
+        verify[leaf.name] = f"{leaf.name}/verify"
+        # The peer link's LLDP names the MLAG peer only once the peer is provisioned too: verify
+        # after every leaf of the rack has ended ZTP (done or failed: a failed peer is reported).
+        peers = [f"{other.name}/ztp" for other in rack.leaves.leaves if ztp and other.name != leaf.name]
+        steps.append(StepSpec(key=verify[leaf.name], target=target, action=VerifyLeaf.name,
+                              params=VerifyLeaf.Params(leaf=leaf.name, rack=rack.name, index=i), deps=deps,
+                              after=peers, batch=batch,
+                              description=f"Verify {leaf.name}: config, MLAG, BGP, CVX, LLDP"))
+    members = [s for s in site.servers_in(rack.name) if servers is None or s.name in servers]
+    if servers is not None:
+        unknown = sorted(set(servers) - {s.name for s in members})
+        if unknown:
+            raise ValueError(f"not servers of rack {rack.name}: {', '.join(unknown)}")
+    steps += server_steps(svc, members, batch, power=power,
+                          inspect_after={s.name: [verify[x] for x in leaves_of(svc, s) if x in verify]
+                                         for s in members})
+    steps += scale_out_steps(svc, rack.name, members, batch)
+    registry(svc).check(steps)
+    return Plan(kind="rack", target=f"rack:{rack.name}", site_digest=site.digest, runbook=RUNBOOK,
+                params={"site_dir": str(svc.site_dir.resolve()),
+                        "endpoints_file": str(svc.endpoints_file.resolve()), "rack": rack.name},
+                steps=steps)
+
+
+def server_steps(svc: Services, members: list[Server], batch: str, *, power: str = "off",
+                 inspect_after: dict[str, list[str]] | None = None, first: dict[str, list[str]] | None = None,
+                 key_prefix: str = "") -> list[StepSpec]:
+    """OneView templates, then per server: identify, profile, enroll, manage, inspect, check,
+    tag, provide (in the undercloud of the server's cloud). ``inspect_after``: per server, the
+    steps (its leaves' verification) its inspection waits for; ``first``: per server, steps its
+    first step depends on (the upgrade's recommission: drained and undeployed)."""
+    steps: list[StepSpec] = []
+    for profile in sorted({s.hardware_profile for s in members}):
+        steps.append(StepSpec(key=f"{key_prefix}template/{profile}", target=f"template:{profile}",
+                              action=SyncTemplate.name, params=SyncTemplate.Params(profile=profile),
+                              batch=batch, description=f"Sync OneView server profile template for {profile}"))
+    indices = allocate_indices(svc, members) if members else {}
+    for s in members:
+        t, k = f"server:{s.name}", f"{key_prefix}{s.name}"
+        uc = undercloud_of(svc, s)
+        base = ServerParams(server=s.name, undercloud=uc, identify_step=f"{k}/identify")
+        template = f"{key_prefix}template/{s.hardware_profile}"
+
+        def add(key: str, action: str, deps: list[str], desc: str, params: ServerParams = base,
+                t: str = t, k: str = k) -> None:
+            steps.append(StepSpec(key=f"{k}/{key}", target=t, action=action, batch=batch,
+                                  params=params, deps=deps, description=desc))
+
+        add("identify", "oneview.identify", list((first or {}).get(s.name, [])),
+            f"Find {s.name} in OneView and check its identity")
+        add("profile", ApplyProfile.name, [f"{k}/identify", template], f"Apply server profile to {s.name}",
+            ApplyProfile.Params(**base.model_dump(), template_step=template, power=power))
+        add("enroll", "ironic.enroll", [f"{k}/profile", f"{k}/identify"], f"Enroll {s.name} in {uc}")
+        add("manage", "ironic.manage", [f"{k}/enroll"], f"Manage {s.name}")
+        add("inspect", "ironic.inspect", [f"{k}/manage", *(inspect_after or {}).get(s.name, [])],
+            f"Inspect {s.name}")
+        add("check", "ironic.check", [f"{k}/inspect", f"{k}/identify"],
+            f"Check {s.name}'s inventory and LLDP against profile and cabling")
+        add("tag", Tag.name, [f"{k}/check", f"{k}/identify"], f"Tag {s.name} ({indices[s.name]})",
+            Tag.Params(**base.model_dump(), node_index=indices[s.name]))
+        add("provide", "ironic.provide", [f"{k}/tag"], f"Provide {s.name}")
+    return steps
+
+
+def scale_out_steps(svc: Services, rack: str, members: list[Server], batch: str,
+                    key_prefix: str = "") -> list[StepSpec]:
+    """Per managed Train cloud of the rack's servers: scale out once they are all provided, then
+    prove each one is a hypervisor of the cloud."""
+    steps: list[StepSpec] = []
+    for cloud, servers in sorted(train_clouds(svc, members).items()):
+        render = overcloud.render_params(cloud, work=overcloud.work_dir(f"rack-{rack}-{cloud}"),
+                                         scale_out=[s.name for s in servers])
+        chain = overcloud.overcloud_steps(cloud, render=render,
+                                          deps=[f"{key_prefix}{s.name}/provide" for s in servers],
+                                          batch=batch, ensure=True)
+        steps += chain
+        for s in servers:
+            steps.append(StepSpec(key=f"{key_prefix}{s.name}/hypervisor", target=f"server:{s.name}",
+                                  action=Prove.name, deps=[chain[-1].key], batch=batch,
+                                  params=Prove.Params(server=s.name, cloud=cloud),
+                                  description=f"Prove {s.name} is a hypervisor of {cloud}"))
+    return steps

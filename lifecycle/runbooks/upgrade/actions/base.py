@@ -1,0 +1,135 @@
+"""What every upgrade action shares: its move (from the step's typed params), the clouds of
+each side, where the move lives in VSD, and the checks on the destination side.
+
+Actions name the sides by role, not by letter: the *source* is the side the application
+leaves (A, or B in a rollback), the *destination* the side it goes to.
+
+>>> MoveParams(app="billing", env="prd").reverse
+False
+>>> MoveParams(app="billing", env="prd", sub="x")
+Traceback (most recent call last):
+...
+pydantic_core._pydantic_core.ValidationError: 1 validation error for MoveParams
+sub
+  Extra inputs are not permitted ...
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from lifecycle.engine import Action, PermanentError, RetryPolicy, StepOutputs, StepParams, StepView
+from lifecycle.nuage.policy import Entry
+from lifecycle.runbooks.common import Services
+from lifecycle.runbooks.upgrade.model import Move, clouds, moves
+
+#: Waiting on something another system finishes on its own (VSD resolving a VM, a vport going).
+WAIT = RetryPolicy(max_attempts=60, base_delay=1.0, max_delay=3.0, jitter=0.2)
+
+
+def now() -> float:
+    return round(time.time(), 3)
+
+
+class MoveParams(StepParams):
+    """The application environment a step works on; ``reverse`` in a rollback's steps."""
+
+    app: str
+    env: str
+    reverse: bool = False
+
+
+class MoveAction(Action):
+    """An action on one :class:`~lifecycle.runbooks.upgrade.model.Move`."""
+
+    Params = MoveParams
+
+    def __init__(self, svc: Services):
+        self.svc = svc
+
+    def move(self, step: StepView) -> Move:
+        p = step.params
+        found = [m for m in moves(self.svc.site, apps=[p.app], reverse=p.reverse) if m.env == p.env]
+        if not found:
+            raise PermanentError(f"{p.app}/{p.env}: not an application environment of the upgrade")
+        return found[0]
+
+    def clouds_of(self, m: Move) -> tuple[Any, Any]:
+        """(source, destination) cloud models of the move (swapped in a rollback)."""
+        old, new = clouds(self.svc.site)
+        return (new, old) if m.reverse else (old, new)
+
+    def src_of(self, m: Move) -> Any:
+        """The source cloud's client."""
+        return self.svc.cloud(self.clouds_of(m)[0].name)
+
+    def dst_of(self, m: Move) -> Any:
+        """The destination cloud's client."""
+        return self.svc.cloud(self.clouds_of(m)[1].name)
+
+    def vsd(self) -> Any:
+        return self.svc.nuage()
+
+    def where(self, m: Move) -> tuple[Any, Any, Any]:
+        """(enterprise, domain, zone) of the move in VSD; missing ones are permanent errors."""
+        assert self.svc.site.nuage is not None
+        vsd = self.vsd()
+        org = self.svc.site.nuage.organisation
+        ent = vsd.enterprise(org)
+        if ent is None:
+            raise PermanentError(f"VSD has no enterprise {org}")
+        dom = vsd.domain(ent, m.domain)
+        if dom is None:
+            raise PermanentError(f"VSD enterprise {org} has no domain {m.domain}")
+        zone = vsd.zone(dom, m.zone)
+        if zone is None:
+            raise PermanentError(f"VSD domain {m.domain} has no zone {m.zone}")
+        return ent, dom, zone
+
+    def subnet_id(self, m: Move, side: str) -> str | None:
+        _, dom, _ = self.where(m)
+        sub = self.vsd().subnet(dom, m.subnet(side))
+        return sub.id if sub is not None else None
+
+    def servers(self, cloud: Any, m: Move) -> dict[str, Any]:
+        return {s.name: s for s in cloud.servers(project=m.project, names=m.vms)
+                if s.status != "DELETED"}
+
+    def entries(self, m: Move, dom: Any) -> list[Entry]:
+        """The entries that matter to the move: naming A or B, and i2's mirrors for either."""
+        vsd = self.vsd()
+        ids = {m.subnet(side): getattr(vsd.subnet(dom, m.subnet(side)), "id", None) for side in ("a", "b")}
+        return list(vsd.entries_for(dom, ids))
+
+    def vsd_ips(self, m: Move) -> dict[str, str]:
+        """IP of each VM interface VSD knows on the destination subnet."""
+        _, dom, _ = self.where(m)
+        sub = self.vsd().subnet(dom, m.subnet(m.dst))
+        if sub is None:
+            return {}
+        return {i.ip_address: i.name or "" for i in self.vsd().vm_interfaces(sub)}
+
+    def destination_state(self, m: Move) -> tuple[dict[str, Any], list[str]]:
+        """The destination's servers and what is wrong with them (not ACTIVE, not resolved in
+        VSD on the destination subnet)."""
+        dst = self.dst_of(m)
+        vms = self.servers(dst, m)
+        problems = [f"{n}: missing in {dst.name}" for n in m.vms if n not in vms]
+        ips = self.vsd_ips(m)
+        for n, s in vms.items():
+            if s.status != "ACTIVE":
+                problems.append(f"{n}: {s.status}")
+                continue
+            mine = [a.get("addr") for net in (s.addresses or {}).values() for a in net]
+            if not any(ip in ips for ip in mine):
+                problems.append(f"{n}: no VSD interface on {m.subnet(m.dst)} "
+                                f"(addresses {', '.join(mine) or 'none'})")
+        return vms, problems
+
+
+class VmsAt(StepOutputs):
+    """Which of the move's VMs a step changed (or found changed), and when."""
+
+    vms: list[str]
+    at: float | None = None

@@ -1,0 +1,181 @@
+"""The cutover: the destination in service, a soak, the source out of service; and what the
+probes saw of it. The steps that can break reachability (``in_service``, ``retire``) re-check
+their preconditions in the real systems and refuse, naming what is missing, rather than let
+the probes find out."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from lifecycle.clouds import IN_SERVICE
+from lifecycle.engine import ActionContext, PermanentError, RetryPolicy, StepOutputs, StepView, TransientError
+from lifecycle.nuage.policy import mirror_of
+from lifecycle.runbooks.common import adapter_errors
+from lifecycle.runbooks.upgrade.actions.base import MoveAction, MoveParams, VmsAt, now
+from lifecycle.runbooks.upgrade.actions.vsd import VsdSubnet
+from lifecycle.runbooks.upgrade.model import Move, unmirrored
+
+
+def guard(action: MoveAction, m: Move, step: StepView, ctx: ActionContext, *, in_service: bool) -> None:
+    """Refuse a change that would break reachability: every entry naming the source subnet
+    mirrored for the destination, the destination healthy (and already in service, when the
+    source is to leave).
+
+    The first attempt refuses and names the entries; an operator's ``i2 runs resume`` (a later
+    attempt) re-creates the missing mirrors, then checks again."""
+    _, dom, _ = action.where(m)
+    missing = unmirrored(m, action.entries(m, dom))
+    if missing and step.attempt > 1 and not m.reverse:
+        dst_subnet_id = action.subnet_id(m, m.dst)
+        for e in missing:
+            mirror = action.vsd().create_entry(dom, mirror_of(e, m.ref(m.src), m.ref(m.dst),
+                                                              dst_subnet_id or ""))
+            ctx.log("acl.mirror", of=e.id, rule=e.rule, mirror=mirror.id, on="resume")
+        missing = unmirrored(m, action.entries(m, dom))
+    if missing:
+        raise PermanentError(f"{m.key}: refused: ACL entr{'y' if len(missing) == 1 else 'ies'} naming "
+                             f"{m.subnet(m.src)} without a mirror for {m.subnet(m.dst)}: "
+                             + ", ".join(f"{e.direction} {e.rule} ({e.id})" for e in missing)
+                             + f"; consumers it allows would lose {m.app.name} on {m.subnet(m.dst)}. "
+                             "`i2 runs resume` re-creates the mirrors")
+    vms, problems = action.destination_state(m)
+    if in_service:
+        problems += [f"{n}: not in service" for n, s in vms.items()
+                     if (s.metadata or {}).get(IN_SERVICE) != "true"]
+    if problems:
+        raise PermanentError(f"{m.key}: refused: {m.dst.upper()} is not ready: " + "; ".join(problems))
+
+
+class InService(MoveAction):
+    """Put the destination's VMs in service (the source's keep serving until retired)."""
+
+    name, system = "upgrade.in_service", "nova"
+    observe_first = True
+
+    class Outputs(VmsAt):
+        pass
+
+    def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
+        m = self.move(step)
+        with adapter_errors(m.key):
+            vms = self.servers(self.dst_of(m), m)
+        ok = vms and all((s.metadata or {}).get(IN_SERVICE) == "true" for s in vms.values())
+        return self.Outputs(vms=sorted(vms), at=now()) if ok and len(vms) == len(m.vms) else None
+
+    def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        m = self.move(step)
+        with adapter_errors(m.key):
+            guard(self, m, step, ctx, in_service=False)
+            dst = self.dst_of(m)
+            vms = self.servers(dst, m)
+            for s in vms.values():
+                dst.set_metadata(s, **{IN_SERVICE: "true"})
+        ctx.log("b.in_service", app=m.key, vms=sorted(vms))  # event name kept: journals use it
+        return self.Outputs(vms=sorted(vms), at=now())
+
+
+class Soak(MoveAction):
+    """The destination keeps serving for the configured soak time before the source is touched."""
+
+    name, system = "upgrade.soak", "nova"
+    timeout = 86400.0
+    observe_first = True
+
+    class Params(MoveParams):
+        in_service_step: str  # the InService step: when the soak started
+        soak_seconds: float = 0.0
+
+    class Outputs(StepOutputs):
+        soaked_s: int | float
+        observed: bool | None = None  # the source was retired already: no soak needed
+
+    def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
+        m = self.move(step)
+        with adapter_errors(m.key):  # the source already retired or gone: the soak served its purpose
+            left = self.servers(self.src_of(m), m)
+        if any((s.metadata or {}).get(IN_SERVICE) != "false" for s in left.values()):
+            return None
+        return self.Outputs(soaked_s=0, observed=True)
+
+    def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        m = self.move(step)
+        since = step.output(step.params.in_service_step, InService.Outputs).at or time.time()
+        soak = step.params.soak_seconds
+        while True:
+            with adapter_errors(m.key):
+                _, problems = self.destination_state(m)
+            if problems:
+                raise PermanentError(f"{m.key}: {m.dst.upper()} stopped being healthy during the soak: "
+                                     + "; ".join(problems))
+            left = since + soak - time.time()
+            if left <= 0:
+                return self.Outputs(soaked_s=round(time.time() - since, 1))
+            ctx.progress(f"{m.key}: soaking, {left:.0f} s left")
+            if ctx.cancelled.wait(min(left, 1.0)):
+                raise TransientError(f"{m.key}: soak interrupted")
+
+
+class Retire(MoveAction):
+    """Take the source out of service, only once the destination is healthy, in service and
+    allowed by every ACL."""
+
+    name, system = "upgrade.retire", "nova"
+    observe_first = True
+
+    class Outputs(VmsAt):
+        pass
+
+    def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
+        m = self.move(step)
+        with adapter_errors(m.key):
+            vms = self.servers(self.src_of(m), m)
+        if all((s.metadata or {}).get(IN_SERVICE) == "false" for s in vms.values()):
+            return self.Outputs(vms=sorted(vms), at=now())
+        return None
+
+    def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        m = self.move(step)
+        with adapter_errors(m.key):
+            guard(self, m, step, ctx, in_service=True)
+            src = self.src_of(m)
+            vms = self.servers(src, m)
+            for s in vms.values():
+                src.set_metadata(s, **{IN_SERVICE: "false"})
+        ctx.log("a.out_of_service", app=m.key, vms=sorted(vms))  # event name kept: journals use it
+        return self.Outputs(vms=sorted(vms), at=now())
+
+
+class Evidence(MoveAction):
+    """What the probes saw of the application during its move: downtime and write freeze."""
+
+    name, system = "upgrade.evidence", "probes"
+    retry = RetryPolicy(max_attempts=5, base_delay=1.0)
+
+    class Params(MoveParams):
+        start_step: str  # the VsdSubnet step: when the move started
+
+    class Outputs(StepOutputs):
+        probes: bool  # whether a probe service is configured
+        since: float
+        note: str | None = None  # why there is no measurement
+        downtime_ms: int | float | None = None
+        write_freeze_ms: int | float | None = None
+        samples: int | None = None
+        windows: list[dict[str, Any]] | None = None  # the first 20 outage windows
+
+    def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        from lifecycle.probes import Probes
+
+        m = self.move(step)
+        probes = Probes.connect(self.svc.endpoints)
+        since = float(step.output(step.params.start_step, VsdSubnet.Outputs).at or 0)
+        if probes is None:
+            return self.Outputs(probes=False, since=since, note="no probe service in the endpoints file")
+        with adapter_errors(f"probes of {m.key}"):
+            seen = probes.downtime(since=since, until=time.time()).get(m.key)
+        if seen is None:
+            return self.Outputs(probes=True, since=since, note=f"the probe service does not probe {m.key}")
+        return self.Outputs(probes=True, since=since, downtime_ms=seen.get("downtime_ms", 0),
+                            write_freeze_ms=seen.get("write_freeze_ms", 0), samples=seen.get("samples", 0),
+                            windows=seen.get("windows", [])[:20])
