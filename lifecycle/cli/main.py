@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import click
@@ -25,23 +27,81 @@ from lifecycle.cli.servers import servers_group
 from lifecycle.cli.site import site_group
 from lifecycle.cli.upgrade import upgrade_group
 
+# The one place product code names the twin: loaded by ``load_lab`` only, when an operator asks
+# for ``i2 lab`` (tests/test_layering.py holds the product to exactly this).
+LAB_GROUP = "lifecycle.lab.cli:lab_group"
+LAB_EXTRA = "lab"
+LAB_INSTALL = "pip install 'i2-lifecycle[lab]'"
+LAB_HINT = f"the twin is not installed: {LAB_INSTALL}"
+
+
+def lab_missing(dist: str = "i2-lifecycle") -> list[str]:
+    """The distributions of i2's ``[lab]`` extra that are not installed.
+
+    Read from i2's own metadata, so pyproject.toml stays the one list. Empty when i2 itself is
+    not installed (running from a source tree): the import in ``load_lab`` decides then.
+
+    >>> lab_missing("no-such-distribution")
+    []
+    """
+    try:
+        requires = metadata.requires(dist) or []
+    except metadata.PackageNotFoundError:
+        return []
+    missing = []
+    for req in requires:
+        spec, _, marker = req.partition(";")
+        if not re.search(rf"""extra\s*==\s*["']{LAB_EXTRA}["']""", marker):
+            continue
+        name = re.split(r"[\s\[<>=!~;]", spec.strip(), maxsplit=1)[0]
+        try:
+            metadata.version(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    return missing
+
+
+def lab_not_installed(missing: list[str]) -> click.Command:
+    """Stands in for ``i2 lab``: any invocation (``--help`` too) says how to install the twin."""
+
+    def fail(args: tuple[str, ...]) -> None:
+        raise click.ClickException(f"{LAB_HINT} (missing: {', '.join(missing)})")
+
+    return click.Command(
+        "lab", callback=fail, help=f"The digital twin, not installed: {LAB_INSTALL}",
+        short_help=f"The digital twin, not installed: {LAB_INSTALL}",
+        params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)],
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                          "help_option_names": []})
+
+
+def load_lab() -> click.Command:
+    """``i2 lab`` from the twin's package, or a stand-in naming the extra when it is missing."""
+    missing = lab_missing()
+    if missing:
+        return lab_not_installed(missing)
+    module, _, attr = LAB_GROUP.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except ImportError as exc:
+        # A twin-only dependency the metadata did not name (e.g. a source tree); i2's own
+        # modules failing to import is a bug, not a missing extra.
+        if (exc.name or "").split(".")[0] == "lifecycle":
+            raise
+        return lab_not_installed([exc.name or str(exc)])
+
 
 class LazyGroup(click.Group):
-    """Commands named by import path and loaded on use.
+    """Commands loaded on use: ``i2 lab`` lives in the twin, which the product never imports."""
 
-    The twin's ``i2 lab`` lives in ``lifecycle.lab``, which the product must never import: the
-    CLI names it as a string and loads it only when an operator asks for it.
-    """
-
-    lazy = {"lab": "lifecycle.lab.cli:lab_group"}
+    lazy = {"lab": load_lab}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
-            module, _, attr = self.lazy[cmd_name].partition(":")
-            return getattr(importlib.import_module(module), attr)
+            return self.lazy[cmd_name]()
         return super().get_command(ctx, cmd_name)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lifecycle.fabric.render import PEER_CHANNEL, _ends
+from lifecycle.fabric.render import PEER_CHANNEL, ends
 from lifecycle.model.schema import Cable, Site
 
 
@@ -29,7 +29,7 @@ def nrfu_catalog(site: Site, rack: str, *, cvx: bool = True) -> dict[str, list[d
     """ANTA catalog (as ``AntaCatalog.from_dict`` takes it) for ``rack``'s two leaves."""
     r = site.rack(rack)
     pair = r.leaves
-    peer_ips = _ends(pair.peer_subnet)
+    peer_ips = ends(pair.peer_subnet)
     vlan = f"Vlan{pair.peer_vlan}"
     cat: dict[str, list[dict[str, Any]]] = {
         "anta.tests.mlag": [{"VerifyMlagStatus": {"filters": {"tags": [x.name
@@ -46,7 +46,7 @@ def nrfu_catalog(site: Site, rack: str, *, cvx: bool = True) -> dict[str, list[d
             device, far_port = Cable.split(peer)
             neighbors.append({"port": port, "neighbor_device": f"{device}.{site.site.domain}",
                               "neighbor_port": far_port})
-        peers = [_ends(u.subnet)[1] for u in leaf.uplinks] + [peer_ips[1 - i]]
+        peers = [ends(u.subnet)[1] for u in leaf.uplinks] + [peer_ips[1 - i]]
         up = [*ports, f"Port-Channel{PEER_CHANNEL}", vlan, "Loopback0"]
         cat["anta.tests.connectivity"].append(
             {"VerifyLLDPNeighbors": {"neighbors": neighbors, **_on(leaf.name)}})

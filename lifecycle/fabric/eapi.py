@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import pyeapi
 
-from lifecycle.fabric.render import _ends
+from lifecycle.fabric.render import ends
 from lifecycle.model.endpoints import Endpoints, SecretStore
 from lifecycle.model.schema import Cable, Site
 
@@ -110,7 +110,7 @@ def verify_leaf(node: pyeapi.client.Node, site: Site, rack: str, index: int) -> 
     out = [Finding(leaf.name, "mlag", mlag.get("state") == "active",
                    f"state {mlag.get('state')}, negotiation {mlag.get('negStatus')}")]
     peers = bgp.get("vrfs", {}).get("default", {}).get("peers", {})
-    want = [_ends(u.subnet)[1] for u in leaf.uplinks] + [_ends(r.leaves.peer_subnet)[1 - index]]
+    want = [ends(u.subnet)[1] for u in leaf.uplinks] + [ends(r.leaves.peer_subnet)[1 - index]]
     for ip in want:
         state = peers.get(ip, {}).get("peerState", "absent")
         out.append(Finding(leaf.name, f"bgp {ip}", state == "Established", state))

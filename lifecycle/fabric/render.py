@@ -1,4 +1,4 @@
-"""Render every switch's EOS configuration from the site model (templates in ``ztp/templates``).
+"""Render every switch's EOS configuration from the site model (templates in ``lifecycle/fabric/templates``).
 
 Addressing conventions (the site gives the subnets, these pick the ends):
 
@@ -26,7 +26,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -38,11 +37,8 @@ PEER_CHANNEL = 1000  # the MLAG peer link's port-channel; server channels use po
 
 
 def templates_dir() -> Path:
-    """``ztp/templates`` of the source tree (or the installed copy next to the package)."""
-    here = Path(__file__).resolve().parents[2] / "ztp" / "templates"
-    if here.is_dir():
-        return here
-    return Path(str(resources.files("lifecycle"))) / "ztp-templates"
+    """The EOS templates, package data beside this module (so an installed i2 has them too)."""
+    return Path(__file__).resolve().with_name("templates")
 
 
 @cache
@@ -61,7 +57,7 @@ class P2P:
     peer_asn: int
 
 
-def _ends(subnet: ipaddress.IPv4Network) -> tuple[str, str]:
+def ends(subnet: ipaddress.IPv4Network) -> tuple[str, str]:
     hosts = [subnet.network_address, subnet.network_address + 1] if subnet.prefixlen == 31 \
         else list(subnet.hosts())[:2]
     return str(hosts[0]), str(hosts[1])
@@ -79,7 +75,7 @@ def leaf_uplinks(site: Site, rack: Rack, leaf: Leaf) -> list[P2P]:
         if peer is None:
             raise ValueError(f"uplink {leaf.name}:{up.port} has no cable")
         spine = spines[Cable.split(peer)[0]]
-        mine, theirs = _ends(up.subnet)
+        mine, theirs = ends(up.subnet)
         out.append(P2P(up.port, peer, mine, theirs, spine.asn))
     return out
 
@@ -92,7 +88,7 @@ def spine_downlinks(site: Site, spine: Spine) -> list[P2P]:
                 peer = site.peer_of(f"{leaf.name}:{up.port}")
                 if peer is None or Cable.split(peer)[0] != spine.name:
                     continue
-                leaf_ip, spine_ip = _ends(up.subnet)
+                leaf_ip, spine_ip = ends(up.subnet)
                 out.append(P2P(Cable.split(peer)[1], f"{leaf.name}:{up.port}", spine_ip, leaf_ip,
                                rack.leaves.asn))
     return sorted(out, key=lambda p: [int(n) for n in re.findall(r"\d+", p.port)])
@@ -102,7 +98,7 @@ def render_leaf(site: Site, rack: Rack, index: int, *, username: str = "i2",
                 secret_hash: str, cvx_hosts: Sequence[str] = ()) -> str:
     pair = rack.leaves
     leaf, mate = pair.leaves[index], pair.leaves[1 - index]
-    ips = _ends(pair.peer_subnet)
+    ips = ends(pair.peer_subnet)
     servers = []
     vlans: dict[int, str] = {}
     clouds = {c.name: c for c in site.clouds}

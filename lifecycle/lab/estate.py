@@ -55,7 +55,7 @@ def seed_vsd(lab: Lab) -> dict[str, int]:
     )
 
     from lifecycle.nuage.policy import intended_entries
-    from lifecycle.nuage.vsd import _q, resolve
+    from lifecycle.nuage.vsd import quote, resolve
     from lifecycle.runbooks.upgrade.model import moves
 
     site = lab.site
@@ -73,7 +73,7 @@ def seed_vsd(lab: Lab) -> dict[str, int]:
             ent.create_child(NUEnterpriseNetwork(name=m.name, address=str(m.cidr.network_address),
                                                  netmask=str(m.cidr.netmask)))
     zones = sorted({a.zone_name for a in site.applications})
-    tpl = vsd.first(ent.domain_templates, f"name == {_q(nu.domain_template)}")
+    tpl = vsd.first(ent.domain_templates, f"name == {quote(nu.domain_template)}")
     if tpl is None:
         tpl = NUDomainTemplate(name=nu.domain_template, description="L3, implicit drop both ways")
         ent.create_child(tpl)

@@ -25,7 +25,7 @@ from lifecycle.nuage.policy import MIRROR_PREFIX, Entry, Ref
 PAGE = 500  # VSD's page size cap; i2 pages through every list
 
 
-def _q(value: str) -> str:
+def quote(value: str) -> str:
     return '"' + value.replace('"', '\\"') + '"'
 
 
@@ -75,7 +75,7 @@ class Nuage:
     def _once(self, kind: str, parent: Any, name: str) -> Any | None:
         key = (kind, getattr(parent, "id", "") or "", name)
         if key not in self._found:
-            found = self.first(getattr(parent, kind), f"name == {_q(name)}")
+            found = self.first(getattr(parent, kind), f"name == {quote(name)}")
             if found is None:
                 return None
             self._found[key] = found
@@ -92,7 +92,7 @@ class Nuage:
 
     def subnet(self, parent: Any, name: str) -> Any | None:
         """A subnet by name under a zone or a domain."""
-        return self.first(parent.subnets, f"name == {_q(name)}")
+        return self.first(parent.subnets, f"name == {quote(name)}")
 
     def vm_interfaces(self, subnet: Any) -> list[Any]:
         return self.all(subnet.vm_interfaces)
@@ -107,7 +107,7 @@ class Nuage:
         gone: list[str] = []
         ifaces = [i for i in self.vm_interfaces(subnet) if i.vport_id == vport.id]
         for iface in ifaces:
-            vm = self.first(self.me.vms, f"UUID == {_q(iface.vmuuid)}") if iface.vmuuid else None
+            vm = self.first(self.me.vms, f"UUID == {quote(iface.vmuuid)}") if iface.vmuuid else None
             others = [] if vm is None else [o for o in self.all(vm.vm_interfaces) if o.id != iface.id]
             if vm is not None and not others:
                 if self.delete(vm, f"VM {vm.name}"):
@@ -165,8 +165,8 @@ class Nuage:
         clauses = []
         for name, sid in subnets.items():
             if sid:
-                clauses += [f"locationID == {_q(sid)}", f"networkID == {_q(sid)}"]
-            clauses.append(f"externalID ENDSWITH {_q(':' + name)}")
+                clauses += [f"locationID == {quote(sid)}", f"networkID == {quote(sid)}"]
+            clauses.append(f"externalID ENDSWITH {quote(':' + name)}")
         names = {sid: Ref("SUBNET", name) for name, sid in subnets.items() if sid}
         out: list[Entry] = []
         for direction, entry_attr in (("ingress", "ingress_acl_entry_templates"),
@@ -214,7 +214,7 @@ class Nuage:
         tpl = self.acl_template(domain, entry.direction)
         attr = "ingress_acl_entry_templates" if entry.direction == "ingress" else "egress_acl_entry_templates"
         if entry.external_id:
-            found = self.first(getattr(tpl, attr), f"externalID == {_q(entry.external_id)}")
+            found = self.first(getattr(tpl, attr), f"externalID == {quote(entry.external_id)}")
             if found is not None:
                 return _with_id(entry, found.id)
         cls = NUIngressACLEntryTemplate if entry.direction == "ingress" else NUEgressACLEntryTemplate

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES_DIR = REPO_ROOT / "heat-templates"
+TEMPLATES_DIR = Path(__file__).resolve().with_name("templates")  # package data: installed too
 INSTALL_SCRIPT = REPO_ROOT / "scripts" / "lib" / "tht.sh"
 THT_VERSION = "11.6.0"
 # Where the templates are on an undercloud (the openstack-tripleo-heat-templates package).

@@ -1,6 +1,6 @@
 """The plain data a cloud's deploy files are rendered from: role and network plans, addresses.
 
-Roles start from the THT tree's own definitions (or ``heat-templates/roles.yaml``'s derived
+Roles start from the THT tree's own definitions (or ``lifecycle/tripleo/templates/roles.yaml``'s derived
 ones); every node gets a predictable address per network, VIPs first, then a block per role.
 
 >>> name_lower("InternalApi"), hostname("%stackname%-novacompute-%index%", "overcloud", 2)
@@ -110,7 +110,7 @@ def base_role(tree: Path, name: str) -> dict[str, Any]:
     derived = _derived_roles().get(name)
     if derived is None:
         raise RenderError(f"role {name}: THT {THT_VERSION} has no roles/{name}.yaml and "
-                          "heat-templates/roles.yaml does not derive it")
+                          "lifecycle/tripleo/templates/roles.yaml does not derive it")
     base_file = tree / "roles" / f"{derived['base']}.yaml"
     role = dict(_load_yaml(base_file)[0])
     for key in [k for k in role if k.startswith("deprecated_") or k == "uses_deprecated_params"]:

@@ -1,6 +1,6 @@
 """Render, from the site model, every file ``openstack overcloud deploy`` of a Train cloud needs.
 
-The Jinja2 templates are in ``heat-templates/``; the roles come from the real
+The Jinja2 templates are in ``lifecycle/tripleo/templates/``; the roles come from the real
 tripleo-heat-templates 11.6.0 tree (``scripts/lib/tht.sh``), as ``openstack overcloud roles
 generate`` would copy them. Secrets (VSD password, Pure API token, Nuage metadata secret) go only
 into ``secrets.yaml``, written 0600; ``manifest.json`` records what the deploy uses, in order, for

@@ -104,7 +104,7 @@ def test_unknown_rack_is_refused(site, tmp_path):
 
 
 def test_peer_subnet_ends():
-    from lifecycle.fabric.render import _ends
+    from lifecycle.fabric.render import ends as _ends
 
     assert _ends(ipaddress.ip_network("10.0.0.0/31")) == ("10.0.0.0", "10.0.0.1")
     assert _ends(ipaddress.ip_network("10.0.0.0/30")) == ("10.0.0.1", "10.0.0.2")

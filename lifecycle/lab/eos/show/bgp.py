@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from lifecycle.lab.eos.bgp import PeerOper, connected
-from lifecycle.lab.eos.show import Ctx, command, duration, table
+from lifecycle.lab.eos.show.registry import Ctx, command, duration, table
 
 
 def _by_ip(peers: dict[str, PeerOper]) -> list[tuple[str, PeerOper]]:

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from lifecycle.lab.eos.config import CliError, Config
-from lifecycle.lab.eos.show import Ctx, command, table, text_only
+from lifecycle.lab.eos.show.registry import Ctx, command, table, text_only
 
 
 def _running_text(ctx: Ctx, values: dict[str, str], data: Any) -> str:

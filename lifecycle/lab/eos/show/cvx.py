@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from lifecycle.lab.eos.show import Ctx, command, duration, table
+from lifecycle.lab.eos.show.registry import Ctx, command, duration, table
 
 
 def _owner(ctx: Ctx, ip: str) -> str | None:

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from lifecycle.lab.eos.names import short_name, sort_key
-from lifecycle.lab.eos.show import Ctx, command, table
+from lifecycle.lab.eos.show.registry import Ctx, command, table
 from lifecycle.lab.eos.state import IntfOper, SwitchOper
 
 _HARDWARE = {

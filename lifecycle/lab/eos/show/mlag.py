@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from lifecycle.lab.eos.mlag import MlagOper
-from lifecycle.lab.eos.show import Ctx, command, table
+from lifecycle.lab.eos.show.registry import Ctx, command, table
 
 
 def _mlag(ctx: Ctx) -> MlagOper:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifecycle.lab.eos.names import default_interfaces
-from lifecycle.lab.eos.show import Ctx, command, duration, table, text_only
+from lifecycle.lab.eos.show.registry import Ctx, command, duration, table, text_only
 
 
 @dataclass(frozen=True)
