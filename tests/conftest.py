@@ -1,11 +1,28 @@
 """Suite-wide: modules marked ``slow`` (a twin brought up, runs of minutes) are collected first,
 longest first (``pytest.mark.slow(seconds)``: a rough figure from ``--durations``), so that
 pytest-xdist (``--dist loadfile``) starts them first and the short files fill in around them,
-instead of a long file starting last and running alone at the end."""
+instead of a long file starting last and running alone at the end.
+
+``pytest.mark.needs_root(reason)``: the twin's ZTP runs switches in mount namespaces, which need
+root. Without root a test so marked is skipped on a developer's machine, but fails under ``CI``:
+a test that cannot run there must not pass by hiding."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    mark = item.get_closest_marker("needs_root")
+    if mark is None or os.geteuid() == 0:
+        return
+    why = mark.args[0] if mark.args else "needs root"
+    if os.environ.get("CI"):
+        pytest.fail(f"cannot run without root under CI: {why}", pytrace=False)
+    pytest.skip(why)
 
 
 def _weight(item: pytest.Item) -> float:

@@ -20,7 +20,7 @@ from lifecycle.nuage import Nuage
 from lifecycle.nuage.policy import Ref
 from tests.runbooks.twin import SITE, lab, wait_until
 
-pytestmark = pytest.mark.skipif(__import__("os").geteuid() != 0, reason="the twin's ZTP needs root")
+pytestmark = pytest.mark.needs_root("the twin's ZTP needs root")
 
 
 @pytest.fixture(scope="module")

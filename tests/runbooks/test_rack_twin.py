@@ -11,7 +11,6 @@ kill -9 halfway are confined and resumed without doubling anything in OneView or
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 
 from tests.runbooks.twin import C02, hypervisors, i2, i2_json, ironic_nodes, lab, oneview_profiles
 
-pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="ZTP's mount namespaces need root"),
+pytestmark = [pytest.mark.needs_root("ZTP's mount namespaces need root"),
               pytest.mark.slow(280)]
 
 

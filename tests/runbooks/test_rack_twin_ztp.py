@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.runbooks.twin import i2, ironic_nodes, lab
 
-pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="ZTP's mount namespaces need root"),
+pytestmark = [pytest.mark.needs_root("ZTP's mount namespaces need root"),
               pytest.mark.slow(100)]
 
 

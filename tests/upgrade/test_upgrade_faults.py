@@ -5,7 +5,6 @@ doubled and no downtime, and the run's journal shows the retries."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from tests.runbooks.twin import lab
 from tests.upgrade.test_upgrade_twin import NEW, OLD, Estate, estate_site
 
-pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="the twin's ZTP mount namespaces need root"),
+pytestmark = [pytest.mark.needs_root("the twin's ZTP mount namespaces need root"),
               pytest.mark.slow(120)]
 
 FAULTS = ("vsd.http5xx=0.05,nova.http5xx=0.05,neutron.http5xx=0.05,cinder.http5xx=0.05,"

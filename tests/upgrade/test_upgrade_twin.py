@@ -37,7 +37,7 @@ import yaml
 
 from tests.runbooks.twin import ROOT, SITE, env, i2, i2_json, lab, wait_until
 
-pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="the twin's ZTP mount namespaces need root"),
+pytestmark = [pytest.mark.needs_root("the twin's ZTP mount namespaces need root"),
               pytest.mark.slow(540)]
 
 OLD, NEW = "ie1-old", "ie1-new"

@@ -6,7 +6,6 @@ fabric adapter's generated data_root is exercised in tests/lab/ztp/test_ztp_rack
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from lifecycle.lab.world import Link
 from lifecycle.lab.ztp import ZtpAgent, ZtpServer
 from lifecycle.lab.ztp.console import console
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mount namespaces need root")
+pytestmark = pytest.mark.needs_root("mount namespaces need root")
 
 SHARE = Path(ztpserver.__file__).resolve().parent.parent / "usr/share/ztpserver"
 SPINE = """hostname spine1

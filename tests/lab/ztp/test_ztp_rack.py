@@ -5,7 +5,6 @@ MLAG active and BGP established to both spines (read with unmodified pyeapi over
 from __future__ import annotations
 
 import json
-import os
 import ssl
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from lifecycle.model import load_site
 from lifecycle.model.endpoints import SecretStore, load_endpoints
 
 ROOT = Path(__file__).resolve().parents[3]
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="ZTP's mount namespaces need root")
+pytestmark = pytest.mark.needs_root("ZTP's mount namespaces need root")
 
 
 def i2(*args: str) -> subprocess.CompletedProcess[str]:
