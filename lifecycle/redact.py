@@ -9,8 +9,9 @@ Two rules, applied recursively to dicts, lists and strings:
 >>> r.redact({"password": "p", "msg": "login with hunter2-xyz failed"})
 {'password': '***', 'msg': 'login with *** failed'}
 
-The module-level :data:`default_redactor` is what the engine uses unless told otherwise; the CLI
-feeds it every secret it resolves (``add_secret(value)``).
+The module-level :data:`default_redactor` is what the engine uses unless told otherwise; every
+secret the endpoints file resolves is added to it as it is read
+(:class:`lifecycle.model.endpoints.SecretStore` calls :func:`add_secret`).
 """
 
 from __future__ import annotations

@@ -36,14 +36,15 @@ def connect(endpoints: Endpoints, undercloud: str) -> Any:
     """An ``openstack.connection.Connection`` whose baremetal proxy talks to that Ironic.
 
     ``auth: none`` is a standalone Ironic (noauth); ``auth: keystone`` reads credentials from the
-    named clouds.yaml entry. TLS is verified (``ca_file`` for a private CA) unless the endpoints
-    file explicitly says ``verify: false``.
+    named clouds.yaml entry. TLS (certificate and hostname) is verified against ``ca_file`` or the
+    system store unless the endpoints file says ``verify: false`` (with ``insecure_acknowledged``);
+    a clouds.yaml ``insecure: true`` cannot turn it off.
     """
     import openstack
 
     ep = ironic_endpoint(endpoints, undercloud)
-    verify: bool | str = ep.verify
-    kwargs: dict[str, Any] = {"baremetal_api_version": ep.api_version, "verify": verify}
+    kwargs: dict[str, Any] = {"baremetal_api_version": ep.api_version, "verify": ep.verify,
+                              "insecure": not ep.verify}
     if ep.ca_file:
         kwargs["cacert"] = str(endpoints.path(ep.ca_file))
     if ep.auth == "none":

@@ -22,7 +22,7 @@ from typing import Any
 
 from requests.adapters import HTTPAdapter
 
-from lifecycle.baremetal.client import BaremetalError, connect
+from lifecycle.baremetal.client import BaremetalError, connect, ironic_endpoint
 from lifecycle.baremetal.spec import NodeSpec, capabilities_text, parse_capabilities
 from lifecycle.baremetal.watch import NodeWatcher, Snapshot, WaitCancelled, WaitFailed, WaitTimeout
 from lifecycle.model.endpoints import Endpoints
@@ -57,9 +57,11 @@ class _GatedAdapter(HTTPAdapter):
 
 
 def _gate(conn: Any, n: int) -> None:
-    """Ironic serves API and conductor from one GIL-bound process on sqlite: concurrent
-    requests cost it CPU in contention, not throughput (76 CPU-s instead of 41 for the same
-    100 nodes at 32 requests at once). Steps keep waiting in parallel; their requests queue."""
+    """Bound the requests in flight to one Ironic (its endpoint's ``requests_at_once``). A
+    single-process Ironic on sqlite (the twin's: 2) spends concurrent requests in contention,
+    not throughput (76 CPU-s instead of 41 for the same 100 nodes at 32 requests at once); a
+    production undercloud's httpd-hosted API takes more (default 8, docs/endpoints.md). Steps
+    keep waiting in parallel; their requests queue."""
     gate = threading.Semaphore(n)
     session = conn.session.session
     for prefix in ("http://", "https://"):
@@ -69,7 +71,7 @@ def _gate(conn: Any, n: int) -> None:
 class Baremetal:
     """One undercloud's Ironic, as i2 drives it."""
 
-    def __init__(self, conn: Any, *, interval: float = 0.5, requests_at_once: int | None = 2):
+    def __init__(self, conn: Any, *, interval: float = 0.5, requests_at_once: int | None = None):
         self.conn = conn
         if requests_at_once:
             _gate(conn, requests_at_once)
@@ -82,6 +84,8 @@ class Baremetal:
 
     @classmethod
     def connect(cls, endpoints: Endpoints, undercloud: str, **kwargs: Any) -> Baremetal:
+        """That undercloud's Ironic, gated to its endpoint's ``requests_at_once``."""
+        kwargs.setdefault("requests_at_once", ironic_endpoint(endpoints, undercloud).requests_at_once)
         return cls(connect(endpoints, undercloud), **kwargs)
 
     @property

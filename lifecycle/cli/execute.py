@@ -9,9 +9,12 @@ from typing import Any
 import click
 
 from lifecycle.cli.context import Ctx
+from lifecycle.cli.insecure import warn_unverified_tls
 from lifecycle.cli.output import err_console
 from lifecycle.cli.progress import StreamObserver
-from lifecycle.engine import Engine, Plan, RunbookContext, RunResult, TargetLocked
+from lifecycle.engine import Engine, Plan, RunbookContext, RunResult, RunStatus, TargetLocked
+
+INTERRUPTED = 130  # the shell's code for "stopped by a signal": a graceful stop is no failure
 
 
 def confirm(yes: bool, question: str, what: str = "the estate") -> None:
@@ -34,9 +37,25 @@ def run_plan(ctx: Ctx, plan: Plan, build: Any, services: Any, *, limits: dict[st
         raise click.ClickException(f"{exc}: resume it with `i2 runs resume RUN` or abort it with "
                                    "`i2 runs abort RUN`") from None
     err_console.print(f"run {run_id}: {what}, {len(plan.steps)} steps")
+    warn_unverified_tls(ctx, run_id)
     registry = build(RunbookContext(run_id=run_id, kind=plan.kind, target=plan.target,
                                     params=plan.params, extra={"services": services}))
     kwargs: dict[str, Any] = {} if max_fail_percent is None else {"max_fail_percent": max_fail_percent}
     engine = Engine(store, registry, limits=limits, observer=StreamObserver(ctx.output == "table"),
                     install_signal_handlers=True, events_dir=ctx.events_dir(), **kwargs)
-    return run_id, engine.execute(run_id)
+    return run_id, execute(engine, run_id)
+
+
+def execute(engine: Engine, run_id: str, site_digest: str | None = None) -> RunResult:
+    """Execute with the engine; a stop (Ctrl-C, SIGTERM) ends the run ``interrupted`` and says how
+    to go on. A second signal is a hard stop: exit 130 here, since click would turn the
+    KeyboardInterrupt into "Aborted!" and exit 1."""
+    try:
+        result = engine.execute(run_id, site_digest=site_digest)
+    except KeyboardInterrupt:
+        err_console.print(f"run {run_id}: interrupted (hard stop; steps in flight are re-observed on "
+                          f"resume): resume with `i2 runs resume {run_id}`")
+        raise SystemExit(INTERRUPTED) from None
+    if result.status == RunStatus.INTERRUPTED:
+        err_console.print(f"run {run_id}: interrupted: resume with `i2 runs resume {run_id}`")
+    return result

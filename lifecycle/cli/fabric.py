@@ -13,6 +13,7 @@ from lifecycle.fabric import write_data_root
 from lifecycle.fabric.dhcp import FORMATS, render_dhcp
 from lifecycle.fabric.eapi import connect, diff, push, verify_leaf
 from lifecycle.fabric.intent import FabricConfigError, fabric_secret_hash, intended_configs
+from lifecycle.fabric.ztp import write_private
 from lifecycle.model.endpoints import SecretMissing, SecretStore
 
 TARGET_HELP = "A rack name (its leaf pair) or 'spines'."
@@ -49,9 +50,8 @@ def render_cmd(ctx: Ctx, target: str, out: Path | None) -> None:
     configs = _rendered(ctx, SecretStore(ctx.endpoints()))
     names = _switches(ctx, target)
     if out:
-        out.mkdir(parents=True, exist_ok=True)
-        for n in names:
-            (out / f"{n}.cfg").write_text(configs[n])
+        for n in names:  # they hold the admin password hash: 0600 in a 0700 dir
+            write_private(out / f"{n}.cfg", configs[n])
         err_console.print(f"wrote {len(names)} config(s) to {out}")
         return
     emit({n: configs[n] for n in names}, ctx.output,

@@ -21,6 +21,7 @@ from lifecycle.cli.execute import confirm, run_plan
 from lifecycle.cli.output import console, emit, err_console, make_table
 from lifecycle.cli.overcloud_options import file_options
 from lifecycle.engine import RunStatus
+from lifecycle.model.limits import step_limits
 from lifecycle.runbooks.common import Services
 
 EXIT = {RunStatus.SUCCEEDED: 0, RunStatus.PARTIAL: 1, RunStatus.FAILED: 1, RunStatus.INTERRUPTED: 130}
@@ -136,7 +137,9 @@ def run_change(ctx: Ctx, cloud: str, mode: str, *, yes: bool, dry_run: bool, opt
         return
     confirm(yes, f"{mode} {cloud}?", "the overcloud")
     plan = make_plan(runbook.work_dir(f"{cloud}-{mode}"))
-    run_id, result = run_plan(ctx, plan, runbook.build, svc, limits=runbook.LIMITS, what=f"{mode} {cloud}")
+    run_id, result = run_plan(ctx, plan, runbook.build, svc,
+                              limits=step_limits(svc.endpoints, runbook.LIMITS),
+                              what=f"{mode} {cloud}")
     store = ctx.store()
     refused = _refused(store, run_id)
     if refused:

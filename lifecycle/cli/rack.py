@@ -13,12 +13,14 @@ from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.execute import confirm, run_plan
 from lifecycle.cli.output import console, emit, make_table
 from lifecycle.engine import RunStatus
+from lifecycle.model.limits import step_limits
 from lifecycle.report.rack import report
 from lifecycle.runbooks import rack as runbook
 from lifecycle.runbooks.common import Services
 
 EXIT = {RunStatus.SUCCEEDED: 0, RunStatus.PARTIAL: 1, RunStatus.FAILED: 1, RunStatus.INTERRUPTED: 130}
-STYLE = {"create": "green", "change": "yellow", "wait": "cyan", "blocked": "red", "none": "dim"}
+STYLE = {"create": "green", "change": "yellow", "wait": "cyan", "blocked": "red", "error": "red",
+         "none": "dim"}
 
 
 def site_services(ctx: Ctx) -> Services:
@@ -43,7 +45,7 @@ def _rack_or_fail(svc: Services, rack: str) -> None:
 def _show_plan(ctx: Ctx, rack: str, changes: list[runbook.Change]) -> Counter[str]:
     counts = Counter(c.action for c in changes)
     rows = [(c.system, c.object, Text(c.action, style=STYLE.get(c.action, "")), c.detail) for c in changes]
-    summary = ", ".join(f"{counts[k]} {k}" for k in ("create", "change", "wait", "blocked", "none")
+    summary = ", ".join(f"{counts[k]} {k}" for k in ("create", "change", "wait", "blocked", "error", "none")
                         if counts[k])
     emit({"rack": rack, "changes": [c.as_dict() for c in changes], "summary": dict(counts)},
          ctx.output, table=make_table(f"rack {rack}: plan", ["system", "object", "action", "detail"], rows),
@@ -62,11 +64,12 @@ def rack_group() -> None:
 def plan_cmd(ctx: Ctx, rack: str) -> None:
     """Observe ZTP, the leaves, OneView and Ironic; show what `apply` would do. Changes nothing.
 
-    Exit 1 when something is blocked (unreachable system, missing or mismatched server)."""
+    Exit 1 when something is blocked (unreachable system, missing or mismatched server) or
+    failed (refused credentials, TLS, a bug: the row says which)."""
     svc = site_services(ctx)
     _rack_or_fail(svc, rack)
     counts = _show_plan(ctx, rack, runbook.observe(svc, rack))
-    sys.exit(1 if counts["blocked"] else 0)
+    sys.exit(1 if counts["blocked"] or counts["error"] else 0)
 
 
 def _report(ctx: Ctx, store: Any, run_id: str, title: str) -> list[dict[str, Any]]:
@@ -86,8 +89,9 @@ def _report(ctx: Ctx, store: Any, run_id: str, title: str) -> list[dict[str, Any
 @rack_group.command("apply")
 @click.argument("rack")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--parallel", type=click.IntRange(1, 256), default=32, show_default=True,
-              help="Servers driven through Ironic at once (waiting is shared: one list call per poll).")
+@click.option("--parallel", type=click.IntRange(1, 256), default=None,
+              help="Servers driven through each Ironic at once (default: the endpoints file's limits, "
+                   "else 32; waiting is shared: one list call per poll).")
 @click.option("--max-fail-percent", type=click.FloatRange(0, 100), default=25.0, show_default=True,
               help="Stop starting new work when more than this share of the rack's devices failed.")
 @click.option("--power", type=click.Choice(["on", "off", "keep"]), default="off", show_default=True,
@@ -97,7 +101,7 @@ def _report(ctx: Ctx, store: Any, run_id: str, title: str) -> list[dict[str, Any
               help="Seconds to wait for each leaf to finish ZTP.")
 @click.option("--dry-run", is_flag=True, help="Show the plan and the steps; create no run.")
 @pass_ctx
-def apply_cmd(ctx: Ctx, rack: str, yes: bool, parallel: int, max_fail_percent: float, power: str,
+def apply_cmd(ctx: Ctx, rack: str, yes: bool, parallel: int | None, max_fail_percent: float, power: str,
               servers: tuple[str, ...], ztp_timeout: float, dry_run: bool) -> None:
     """Execute the rack plan as a resumable run, then print every device's state and evidence."""
     svc = site_services(ctx)
@@ -118,7 +122,8 @@ def apply_cmd(ctx: Ctx, rack: str, yes: bool, parallel: int, max_fail_percent: f
     if not yes:
         _show_plan(ctx, rack, runbook.observe(svc, rack))
         confirm(yes, f"Apply to rack {rack}?")
-    run_id, result = run_plan(ctx, plan, runbook.build, svc, limits={**runbook.LIMITS, "ironic": parallel},
+    limits = step_limits(svc.endpoints, runbook.LIMITS, {"ironic": parallel} if parallel else None)
+    run_id, result = run_plan(ctx, plan, runbook.build, svc, limits=limits,
                               max_fail_percent=max_fail_percent, what=f"rack {rack}")
     store = ctx.store()
     final = store.get_run(run_id)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import click
 
 from lifecycle.cli.context import Ctx, pass_ctx
+from lifecycle.cli.execute import execute
+from lifecycle.cli.insecure import warn_unverified_tls
 from lifecycle.cli.output import emit, err_console, make_table
 from lifecycle.cli.progress import RichObserver
 from lifecycle.engine import (
@@ -20,6 +24,10 @@ from lifecycle.engine import (
     UnknownAction,
     load_runbook,
 )
+from lifecycle.engine.replan import apply_replan, compare, site_changed
+from lifecycle.model import SiteInvalid, load_site
+from lifecycle.model.limits import step_limits
+from lifecycle.runbooks.common import Services
 
 # Exit codes by final run status: a partial run is a failure the operator must look at.
 EXIT = {RunStatus.SUCCEEDED: 0, RunStatus.INTERRUPTED: 130}
@@ -116,13 +124,22 @@ def show(ctx: Ctx, run_id: str, n_events: int) -> None:
 @click.option("--max-fail-percent", type=float, default=None,
               help="Stop the run when more than this share of a batch's targets failed.")
 @click.option("--dry-run", is_flag=True, help="Show what resuming would do; change nothing.")
+@click.option("--replan", is_flag=True,
+              help="The site changed since the run was planned: re-plan its unfinished steps on the "
+                   "current site (done steps stay done) and resume.")
 @pass_ctx
-def resume(ctx: Ctx, run_id: str, max_fail_percent: float | None, dry_run: bool) -> None:
-    """Resume a run: in-flight steps are re-observed, failed ones retried, done ones kept."""
+def resume(ctx: Ctx, run_id: str, max_fail_percent: float | None, dry_run: bool, replan: bool) -> None:
+    """Resume a run: in-flight steps are re-observed, failed ones retried, done ones kept.
+
+    A run planned on another version of the site is refused, naming the unfinished steps the
+    change affects, unless --replan."""
     store = ctx.store()
     run = _get(ctx, run_id)
     if str(run.status) in (RunStatus.SUCCEEDED, RunStatus.ABORTED):
         raise click.ClickException(f"run {run.id} is {run.status}: nothing to resume")
+    digest = _site_check(ctx, run, replan=replan, dry_run=dry_run)
+    if dry_run and site_changed(run, digest):
+        return  # the change is shown
     if dry_run:
         todo = [s for s in store.get_steps(run.id) if str(s.status) != "done"]
         how = {"running": "re-observe, then complete or redo", "pending": "run",
@@ -146,16 +163,83 @@ def resume(ctx: Ctx, run_id: str, max_fail_percent: float | None, dry_run: bool)
     kwargs: dict[str, Any] = {}
     if max_fail_percent is not None:
         kwargs["max_fail_percent"] = max_fail_percent
+    defaults = getattr(sys.modules[factory.__module__], "LIMITS", None)
+    if defaults is not None:  # the runbook's limits under the endpoints file's, as at creation
+        kwargs["limits"] = step_limits(ctx.endpoints(), defaults)
     engine = Engine(store, registry, observer=RichObserver(ctx.output == "table"),
                     install_signal_handlers=True, events_dir=ctx.events_dir(), **kwargs)
+    warn_unverified_tls(ctx, run.id)
     try:
-        result = engine.execute(run.id)
+        result = execute(engine, run.id, site_digest=digest)
     except (RunBusy, RunStateError, UnknownAction) as exc:
         raise click.ClickException(str(exc)) from None
     final = store.get_run(run.id)
     emit(_run_dict(final), ctx.output,
          message=f"run {final.id}: {final.status}" + (f" - {final.error}" if final.error else ""))
     raise SystemExit(EXIT.get(RunStatus(str(result.status)), 1))
+
+
+def _site_check(ctx: Ctx, run: Any, *, replan: bool, dry_run: bool) -> str | None:
+    """The current site's digest (None for a run not planned on a site). If the site changed since
+    the run was planned: refuse, listing the unfinished steps the change affects; with ``replan``
+    re-plan the run on the current site first (and return the digest the run now has)."""
+    planned_on = (run.params or {}).get("site_dir")
+    if not planned_on or not run.site_digest:
+        return None
+    site_dir = Path(ctx.site_dir or planned_on)
+    try:
+        site = load_site(site_dir)
+    except SiteInvalid as exc:
+        raise click.ClickException(f"site {site_dir} is not valid ({len(exc.problems)} problem(s)): "
+                                   f"{exc.problems[0]}; run `i2 site validate {site_dir}`") from None
+    if not site_changed(run, site.digest):
+        return site.digest
+    store = ctx.store()
+    fresh = _fresh_plan(ctx, run, site_dir, site)
+    drift = compare(store, run.id, fresh)
+    rows = drift.rows() or [("(none)", "no unfinished step changes; the run's new site digest is recorded")]
+    table = make_table(f"run {run.id}: the site changed since it was planned", ["step", "change"], rows)
+    if replan and not dry_run:  # stdout stays the run's own record
+        if ctx.output == "table":
+            err_console.print(table)
+    else:
+        emit(drift.as_dict(), ctx.output, table=table)
+    if dry_run:
+        return site.digest
+    if not replan:
+        raise click.ClickException(
+            f"run {run.id} was planned on another version of the site ({len(drift.affected)} unfinished "
+            f"step(s) affected): not resumed. Re-plan on the current site with `i2 runs resume {run.id} "
+            "--replan` (done steps stay done), or abort it with `i2 runs abort`")
+    try:
+        apply_replan(store, run.id, fresh, events_dir=ctx.events_dir())
+    except (RunBusy, RunStateError) as exc:
+        raise click.ClickException(str(exc)) from None
+    err_console.print(f"run {run.id}: re-planned on the current site: {len(drift.added)} step(s) added, "
+                      f"{len(drift.removed)} removed, {len(drift.changed)} changed")
+    return fresh.site_digest
+
+
+def _fresh_plan(ctx: Ctx, run: Any, site_dir: Path, site: Any) -> Any:
+    """The run's runbook planned again on the current site: its ``replan(svc, params, steps)``
+    (the runbook module's, else its ``plan`` module's)."""
+    module = run.runbook.partition(":")[0]
+    hook = None
+    for path in (f"{module}:replan", f"{module}.plan:replan"):
+        try:
+            hook = load_runbook(path)
+            break
+        except (ImportError, ValueError):
+            continue
+    if hook is None:
+        raise click.ClickException(f"run {run.id}: the site changed since it was planned and runbook "
+                                   f"{run.runbook} cannot re-plan: abort the run and start a new one")
+    endpoints = ctx.endpoints_file or (run.params or {}).get("endpoints_file") or ""
+    svc = Services(site_dir=site_dir, endpoints_file=endpoints, site=site)
+    try:
+        return hook(svc, dict(run.params or {}), ctx.store().get_steps(run.id))
+    except Exception as exc:  # the site no longer has the rack, Ironic unreachable, ...
+        raise click.ClickException(f"cannot re-plan run {run.id} on site {site_dir}: {exc}") from None
 
 
 @runs_group.command("abort")

@@ -14,6 +14,7 @@ from lifecycle.cli.execute import confirm, run_plan
 from lifecycle.cli.output import console, emit, err_console, make_table
 from lifecycle.cli.rack import EXIT, site_services
 from lifecycle.engine import Plan, RunStatus
+from lifecycle.model.limits import step_limits
 from lifecycle.report.upgrade import report
 from lifecycle.runbooks import upgrade as runbook
 from lifecycle.runbooks.common import Services
@@ -110,7 +111,8 @@ def _show_report(ctx: Ctx, store: Any, title: str,
 
 
 def _execute(ctx: Ctx, svc: Services, plan: Plan, max_fail_percent: float, what: str) -> None:
-    run_id, result = run_plan(ctx, plan, runbook.build, svc, limits=runbook.LIMITS,
+    run_id, result = run_plan(ctx, plan, runbook.build, svc,
+                              limits=step_limits(svc.endpoints, runbook.LIMITS),
                               max_fail_percent=max_fail_percent, what=what)
     store = ctx.store()
     final = store.get_run(run_id)

@@ -42,8 +42,11 @@ def cloud_ref(endpoints: Endpoints, cloud: str) -> CloudRef:
 
 
 def connect(endpoints: Endpoints, cloud: str) -> Any:
-    """An ``openstack.connection.Connection`` for the cloud's clouds.yaml entry (TLS verified
-    with the entry's ``cacert``, or the system store)."""
+    """An ``openstack.connection.Connection`` for the cloud's clouds.yaml entry. TLS (certificate
+    and hostname) is verified against the endpoints' ``ca_file``, else the entry's ``cacert``, else
+    the system store. An entry that turns verification off (``verify: false``/``insecure: true``)
+    is refused unless the endpoints file acknowledges it (``verify: false`` +
+    ``insecure_acknowledged``)."""
     import openstack
     from openstack.config import OpenStackConfig
 
@@ -54,6 +57,14 @@ def connect(endpoints: Endpoints, cloud: str) -> Any:
         region = config.get_one(cloud=ref.cloud)
     except Exception as exc:  # openstacksdk raises its own config errors
         raise CloudError(f"cloud {cloud}: clouds.yaml entry {ref.cloud!r}: {exc}") from None
+    if ref.ca_file:
+        region.config["cacert"] = str(endpoints.path(ref.ca_file))
+    if not ref.verify:
+        region.config["insecure"] = True
+    elif region.get_requests_verify_args()[0] is False:
+        raise CloudError(f"cloud {cloud}: clouds.yaml entry {ref.cloud!r} turns TLS verification off "
+                         "(verify: false or insecure: true); i2 refuses unless the endpoints file says "
+                         f"so under clouds.{cloud}: verify: false with insecure_acknowledged: <reason>")
     # A 503 (or 429) is retried by keystoneauth itself, a few times with backoff, unless the
     # clouds.yaml entry says otherwise: one busy API must not fail a step of forty calls.
     region.config.setdefault("status_code_retries", STATUS_CODE_RETRIES)

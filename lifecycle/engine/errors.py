@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import errno
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 ERROR_MAX = 4000  # error texts are cut to this length in the DB, to stay readable
 
@@ -55,6 +56,40 @@ class TargetLocked(EngineError):
         super().__init__(
             f"{target} is held by run {run_id} ({status}): resume or abort it first"
         )
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """An unfinished run holding some of the resources another run asked for."""
+
+    run_id: str
+    kind: str
+    target: str
+    status: str
+    resources: tuple[str, ...]  # the overlap, sorted
+
+
+class ResourcesLocked(TargetLocked):
+    """Unfinished runs hold resources (``server:x``, ``stack:cloud``...) a new run declares.
+
+    ``str()`` names each holder (id, status, kind, target) and the overlapping resources; the
+    :class:`TargetLocked` attributes describe the first holder.
+    """
+
+    def __init__(self, holders: Sequence[LockHolder]) -> None:
+        self.holders = sorted(holders, key=lambda h: h.run_id)
+        first = self.holders[0]
+        self.target, self.run_id, self.status = first.resources[0], first.run_id, first.status
+        parts = [f"run {h.run_id} ({h.status}), the {h.kind} run on {h.target}, "
+                 f"holds {', '.join(h.resources)}" for h in self.holders]
+        EngineError.__init__(
+            self, f"{'; '.join(parts)}: resume or abort {'it' if len(parts) == 1 else 'them'} first"
+        )
+
+    @property
+    def resources(self) -> list[str]:
+        """Every overlapping resource."""
+        return sorted({r for h in self.holders for r in h.resources})
 
 
 class RunBusy(EngineError):

@@ -33,6 +33,7 @@ from .leases import Heartbeat, claim
 from .models import Run, RunStatus, StepStatus, TargetLock
 from .observer import RunObserver, RunResult
 from .outcomes import Outcomes, run_attempt
+from .replan import SiteChanged, site_changed
 from .resume import reopen, step_states
 from .scheduler import POLL, Scheduler, Started
 from .session import RunSession
@@ -53,7 +54,8 @@ class Engine:
         result = engine.execute(run_id)      # same call resumes an interrupted/failed run
         print(result.status, result.counts)
 
-    ``limits`` caps concurrent attempts per action system (``default_limit`` otherwise);
+    ``limits`` caps concurrent attempts per step system, keyed by system or kind (see
+    :meth:`limit_for`; ``default_limit`` otherwise);
     ``max_fail_percent`` stops scheduling when, within a batch, failed targets exceed that share.
     """
 
@@ -98,7 +100,10 @@ class Engine:
         self._current: _Execution | None = None
 
     def limit_for(self, system: str) -> int:
-        return self.limits.get(system, self.default_limit)
+        """By exact system (``ironic:uc-new``, one endpoint), else its kind (``ironic``): a kind's
+        limit applies to each of its endpoints (the scheduler counts slots per exact system)."""
+        exact = self.limits.get(system)
+        return exact if exact is not None else self.limits.get(system.split(":", 1)[0], self.default_limit)
 
     def request_stop(self) -> None:
         """Graceful stop: start nothing new, let in-flight attempts finish, end ``interrupted``."""
@@ -111,14 +116,16 @@ class Engine:
     def stop_requested(self) -> bool:
         return self._stop.is_set()
 
-    def execute(self, run_id: str) -> RunResult:
+    def execute(self, run_id: str, *, site_digest: str | None = None) -> RunResult:
         """Run or resume ``run_id`` (id or unique prefix) until it ends; see :class:`RunResult`.
 
+        ``site_digest``: the digest of the site as it is now; a run planned on another version of
+        it is refused (:class:`SiteChanged`, see :mod:`.replan`) before anything is touched.
         Raises :class:`RunBusy` if a live process owns the run, :class:`RunStateError` for an
         aborted run, :class:`UnknownAction` if the registry lacks an action of a pending step.
         """
         self._stop.clear()
-        execution = _Execution(self, run_id)
+        execution = _Execution(self, run_id, site_digest)
         self._current = execution
         try:
             return execution.run()
@@ -137,8 +144,9 @@ class _Execution:
     outcomes: Outcomes
     heartbeat: Heartbeat
 
-    def __init__(self, engine: Engine, run_id: str) -> None:
+    def __init__(self, engine: Engine, run_id: str, site_digest: str | None = None) -> None:
         self.e = engine
+        self.site_digest = site_digest
         self.store = engine.store
         self.requested_id = run_id
         self.run_id = ""
@@ -158,6 +166,9 @@ class _Execution:
             raise RunStateError(f"run {run.id} was aborted; create a new run")
         if run.status == RunStatus.SUCCEEDED:
             return RunResult(run.id, RunStatus.SUCCEEDED, store.step_counts(run.id), None)
+        if site_changed(run, self.site_digest):
+            assert self.site_digest is not None
+            raise SiteChanged(run.id, run.site_digest, self.site_digest)
         # Unknown actions are a configuration error: find them before touching anything.
         for row in store.get_steps(run.id):
             if row.status != StepStatus.DONE:
@@ -182,7 +193,8 @@ class _Execution:
             self._wait_abandoned()
             self.heartbeat.stop()
             return self._finish()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):
+            # A second signal, or a host's handler calling sys.exit(): a stop, not a failure.
             self._cancel_inflight()
             self._record_abort("hard stop: in-flight steps will be re-observed on resume")
             raise

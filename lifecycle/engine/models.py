@@ -110,6 +110,9 @@ class Run(Base):
     owner: Mapped[str | None] = mapped_column(sa.String(255))  # "host:pid" of the executor
     heartbeat_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # Declared resources, each also a row of target_locks while the run is unfinished; None for
+    # runs created before revision 0002 (they lock their target only).
+    resources: Mapped[list[str] | None] = mapped_column(JSONType)
 
     def __repr__(self) -> str:
         return f"<Run {self.id} {self.kind} {self.target} {self.status}>"
@@ -184,7 +187,8 @@ class Event(Base):
 
 
 class TargetLock(Base):
-    """One row per locked target; the primary key makes acquisition race-free."""
+    """One row per locked target or declared resource (``target`` is the lock key, e.g.
+    ``rack:c02`` or ``stack:ie1-new``); the primary key makes acquisition race-free."""
 
     __tablename__ = "target_locks"
     __table_args__ = (sa.Index("ix_target_locks_run_id", "run_id"),)

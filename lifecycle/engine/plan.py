@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .errors import PlanError
 
 RUNBOOK_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+RESOURCE_RE = re.compile(r"^[a-z][a-z0-9-]*:\S{1,240}$")
 
 
 class StepSpec(BaseModel):
@@ -58,7 +59,8 @@ class Plan(BaseModel):
 
         Plan(kind="rack", target="rack:c02", site_digest="sha256:...",
              runbook="lifecycle.runbooks.rack:build", params={"site": "examples/ie1"},
-             steps=[StepSpec(key="a", target="server:x", action="noop")])
+             steps=[StepSpec(key="a", target="server:x", action="noop")],
+             resources=["server:x", "stack:ie1-new"])
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -69,11 +71,18 @@ class Plan(BaseModel):
     runbook: str = Field(max_length=255)
     params: dict[str, Any] = Field(default_factory=dict)
     steps: list[StepSpec] = Field(default_factory=list)
+    # What the run acts on besides its target (``server:<name>``, ``stack:<cloud>``...): the
+    # store refuses a second unfinished run declaring any of them.
+    resources: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _validate(self) -> Plan:
         if not RUNBOOK_RE.match(self.runbook):
             raise PlanError(f"runbook must be 'module:factory', got {self.runbook!r}")
+        bad = [r for r in self.resources if not RESOURCE_RE.match(r)]
+        if bad:
+            raise PlanError(f"resources must be '<kind>:<name>' (at most 255 characters), got {bad[0]!r}")
+        self.resources = sorted(set(self.resources))
         check_dag(self.steps)
         return self
 

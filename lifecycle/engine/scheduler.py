@@ -1,5 +1,8 @@
 """Which pending steps may start now (dependencies met, a free slot of their system, retry
-backoff elapsed), and the committed intent that comes before every attempt."""
+backoff elapsed), and the committed intent that comes before every attempt.
+
+Slots are counted per exact system: a step's system may name one endpoint (``ironic:uc-new``),
+so two underclouds' steps never share slots while one undercloud's are bounded by its limit."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ SkipFn = Callable[[StepState, str, StepStatus], None]  # (step, dependency, its 
 
 
 class Scheduler:
-    """Starts attempts within per-system limits and keeps the retry timers."""
+    """Starts attempts within per-system (per-endpoint) limits and keeps the retry timers."""
 
     def __init__(
         self,
@@ -44,7 +47,7 @@ class Scheduler:
         self.redactor = redactor
         self.observer = observer
         self.emit = emit
-        self.running: dict[str, int] = defaultdict(int)  # attempts in flight per system
+        self.running: dict[str, int] = defaultdict(int)  # attempts in flight per exact system
         self.timers: list[tuple[float, str]] = []  # (not_before, key) heap; stale entries skipped
         self.tokens = itertools.count(1)
 

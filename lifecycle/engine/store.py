@@ -1,4 +1,4 @@
-"""The run store: runs, steps, events and target locks in SQLite or PostgreSQL."""
+"""The run store: runs, steps, events and target/resource locks in SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from lifecycle.redact import Redactor, default_redactor
 
 from . import db
-from .errors import AmbiguousRunId, PlanError, RunBusy, RunNotFound, RunStateError, TargetLocked
+from .errors import (
+    AmbiguousRunId,
+    LockHolder,
+    PlanError,
+    ResourcesLocked,
+    RunBusy,
+    RunNotFound,
+    RunStateError,
+)
 from .models import (
     LOCK_FREE_RUN_STATUSES,
     Event,
@@ -140,10 +148,12 @@ class Store:
     # --- creating runs -------------------------------------------------------------------
 
     def create_run(self, plan: Plan) -> str:
-        """Insert the run, its steps and the target lock in one transaction; return the run id.
+        """Insert the run, its steps and its locks in one transaction; return the run id.
 
-        Raises :class:`TargetLocked` when an unfinished run holds ``plan.target`` and
-        :class:`PlanError` for an invalid DAG.
+        The run locks ``plan.target`` and every resource of ``plan.resources`` until it succeeds
+        or is aborted (a failed or stopped run keeps them for its resume). Raises
+        :class:`ResourcesLocked` (a :class:`TargetLocked`) naming the holders when unfinished runs
+        hold any of them, and :class:`PlanError` for an invalid DAG.
         """
         check_dag(plan.steps)  # again: the plan may have been built with model_construct()
         try:
@@ -168,6 +178,7 @@ class Store:
                         params=data["params"],
                         plan=data,
                         status=RunStatus.PENDING.value,
+                        resources=data.get("resources") or None,
                         created_at=now,
                         updated_at=now,
                     )
@@ -193,7 +204,7 @@ class Store:
                     )
                     for i, st in enumerate(data["steps"])
                 )
-                self._acquire_lock(s, data["target"], run_id, now)
+                self._acquire_locks(s, [data["target"], *data.get("resources", [])], run_id, now)
                 s.add(
                     Event(
                         run_id=run_id,
@@ -205,6 +216,27 @@ class Store:
                 )
             return run_id
         raise RuntimeError("could not allocate a run id")  # pragma: no cover
+
+    def _acquire_locks(self, s: Session, keys: list[str], run_id: str, now: datetime) -> None:
+        keys = sorted(set(keys))  # one order for every run: PostgreSQL waiters cannot deadlock
+        busy = self._holders(s, keys)
+        if busy:  # refuse up front, naming every holder and overlap
+            raise ResourcesLocked(busy)
+        for key in keys:
+            self._acquire_lock(s, key, run_id, now)
+
+    @staticmethod
+    def _holders(s: Session, keys: list[str]) -> list[LockHolder]:
+        """The unfinished runs holding some of ``keys``, with the keys each holds."""
+        rows = s.execute(
+            sa.select(TargetLock.target, Run.id, Run.kind, Run.target, Run.status)
+            .join(Run, Run.id == TargetLock.run_id)
+            .where(TargetLock.target.in_(keys), Run.status.not_in([str(x) for x in LOCK_FREE_RUN_STATUSES]))
+        ).all()
+        held: dict[tuple[str, str, str, str], list[str]] = {}
+        for key, rid, kind, target, status in rows:
+            held.setdefault((rid, kind, target, status), []).append(key)
+        return [LockHolder(*run, resources=tuple(sorted(ks))) for run, ks in held.items()]
 
     def _acquire_lock(self, s: Session, target: str, run_id: str, now: datetime) -> None:
         # The PK on target_locks.target makes this race-free on both databases: a concurrent
@@ -226,7 +258,9 @@ class Store:
                 continue  # released meanwhile: try again
             holder, status = row
             if status is not None and status not in LOCK_FREE_RUN_STATUSES:
-                raise TargetLocked(target, holder, status)
+                # Lost a race (PostgreSQL): the winner committed after our up-front check.
+                busy = self._holders(s, [target]) or [LockHolder(holder, "?", "?", status, (target,))]
+                raise ResourcesLocked(busy)
             # Stale row of a finished run: take it over, conditionally (someone may race us).
             res = s.execute(
                 sa.update(TargetLock)
@@ -235,7 +269,7 @@ class Store:
             )
             if res.rowcount == 1:  # type: ignore[attr-defined]
                 return
-        raise TargetLocked(target, "?", "contended")
+        raise ResourcesLocked([LockHolder("?", "?", "?", "contended", (target,))])
 
     # --- queries for the CLI ---------------------------------------------------------------
 
@@ -322,8 +356,14 @@ class Store:
         return out
 
     def lock_holder(self, target: str) -> str | None:
+        """The run holding the lock key (a target or a declared resource), if any row is left."""
         with self.session(readonly=True) as s:
             return s.scalar(sa.select(TargetLock.run_id).where(TargetLock.target == target))
+
+    def locks_of(self, run_id: str) -> list[str]:
+        """The lock keys (target and resources) ``run_id`` holds, sorted."""
+        with self.session(readonly=True) as s:
+            return sorted(s.scalars(sa.select(TargetLock.target).where(TargetLock.run_id == run_id)))
 
     # --- ownership -----------------------------------------------------------------------
 
@@ -379,7 +419,7 @@ class Store:
             )
 
     def abort_run(self, run_id: str, force: bool = False, reason: str | None = None) -> Run:
-        """Mark the run aborted (terminal) and release its target lock.
+        """Mark the run aborted (terminal) and release its target and resource locks.
 
         Refuses (:class:`RunBusy`) while a live process owns it, unless ``force``.
         """

@@ -9,7 +9,7 @@ Example (needs a reachable switch)::
     node = connect(endpoints, secrets, "c02-leaf1")
     print(diff(node, rendered["c02-leaf1"]))
 
-The password hash rendered into configs is salted per device, so a re-render diffs clean:
+The password hash rendered into configs is salted per device, stable so a re-render diffs clean:
 
 >>> h = secret_hash("arista", "ie1")
 >>> h[:3], h == secret_hash("arista", "ie1"), h == secret_hash("arista", "ie2")
@@ -18,10 +18,12 @@ The password hash rendered into configs is salted per device, so a re-render dif
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ssl
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyeapi
@@ -39,15 +41,28 @@ _ITOA64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def secret_hash(password: str, device: str) -> str:
-    """sha512-crypt of ``password`` with a salt stable per device, so renders diff cleanly."""
-    digest = hashlib.sha256(f"{device}:{password}".encode()).digest()
+    """sha512-crypt of ``password`` with a salt of its own per device (``site/switch``), stable
+    so renders diff cleanly. The salt comes from the device's name only: a salt derived from
+    the password would hand anyone who reads a config a fast hash of the password."""
+    digest = hashlib.sha256(f"i2-eos-salt:{device}".encode()).digest()
     salt = "".join(_ITOA64[b % 64] for b in digest[:16])
     return _crypt.crypt(password, f"$6${salt}$")
 
 
+def switch_hashes(password: str, site: str) -> Callable[[str], str]:
+    """Switch name -> the hash rendered into that switch's config (each switch its own salt).
+
+    >>> h = switch_hashes("arista", "ie1")
+    >>> h("c02-leaf1") == h("c02-leaf1"), h("c02-leaf1") == h("c02-leaf2")
+    (True, False)
+    """
+    return functools.lru_cache(maxsize=None)(lambda switch: secret_hash(password, f"{site}/{switch}"))
+
+
 def connect(endpoints: Endpoints, secrets: SecretStore, device: str,
             timeout: float = 30.0) -> pyeapi.client.Node:
-    """A pyeapi node for ``device``; HTTPS is verified against the endpoints' CA."""
+    """A pyeapi node for ``device``; HTTPS certificate and hostname are verified against the
+    endpoints' ``ca_file`` or the system store (off only with an acknowledged ``verify: false``)."""
     ep = endpoints.fabric.device(device)
     if ep.host is None:
         raise ValueError(f"the endpoints file has no address for switch {device}")

@@ -8,7 +8,9 @@ Example (reads the fabric password from the secret store)::
 
 from __future__ import annotations
 
-from lifecycle.fabric.eapi import secret_hash
+from collections.abc import Callable
+
+from lifecycle.fabric.eapi import switch_hashes
 from lifecycle.fabric.render import render_switches
 from lifecycle.model.endpoints import Endpoints, SecretStore
 from lifecycle.model.schema import Site
@@ -18,12 +20,14 @@ class FabricConfigError(Exception):
     pass
 
 
-def fabric_secret_hash(site: Site, endpoints: Endpoints, secrets: SecretStore | None = None) -> str:
-    """The sha512-crypt of the fabric password that i2 renders into every switch config."""
+def fabric_secret_hash(site: Site, endpoints: Endpoints,
+                       secrets: SecretStore | None = None) -> Callable[[str], str]:
+    """Switch name -> the sha512-crypt of the fabric password i2 renders into its config (each
+    switch its own salt, so one cracked table does not open them all)."""
     ep = endpoints.fabric.defaults
     if ep.password is None:
         raise FabricConfigError("the endpoints file has no fabric.defaults.password")
-    return secret_hash((secrets or SecretStore(endpoints)).get(ep.password), site.site.name)
+    return switch_hashes((secrets or SecretStore(endpoints)).get(ep.password), site.site.name)
 
 
 def intended_configs(site: Site, endpoints: Endpoints, secrets: SecretStore | None = None) -> dict[str, str]:

@@ -8,7 +8,9 @@ Addressing conventions (the site gives the subnets, these pick the ends):
 - a dual-homed server gets ``Port-Channel<N>`` with ``mlag <N>`` on both leaves, N being the
   leaf port number its NICs land on (the Nuage VRS bond of a compute node).
 
-Credentials never come from the site: the caller passes a ``sha512`` crypt hash.
+Credentials never come from the site: the caller passes a ``sha512`` crypt hash, or (as i2
+does, :func:`lifecycle.fabric.eapi.switch_hashes`) a function of the switch name giving each
+switch its own salt.
 
 >>> from pathlib import Path
 >>> import lifecycle
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,6 +35,8 @@ import jinja2
 from lifecycle.model.catalog import SWITCH_MODELS
 from lifecycle.model.schema import Cable, Leaf, Rack, Site, Spine
 
+# one hash for every switch, or switch name -> that switch's hash
+SecretHash = str | Callable[[str], str]
 PEER_CHANNEL = 1000  # the MLAG peer link's port-channel; server channels use port numbers
 
 
@@ -95,7 +99,7 @@ def spine_downlinks(site: Site, spine: Spine) -> list[P2P]:
 
 
 def render_leaf(site: Site, rack: Rack, index: int, *, username: str = "i2",
-                secret_hash: str, cvx_hosts: Sequence[str] = ()) -> str:
+                secret_hash: SecretHash, cvx_hosts: Sequence[str] = ()) -> str:
     pair = rack.leaves
     leaf, mate = pair.leaves[index], pair.leaves[1 - index]
     ips = ends(pair.peer_subnet)
@@ -118,10 +122,16 @@ def render_leaf(site: Site, rack: Rack, index: int, *, username: str = "i2",
     return _env().get_template("eos/leaf.j2").render(
         leaf=leaf, mate=mate, mgmt_intf=mgmt_interface(leaf.model), pair=pair,
         domain=site.site.domain, username=username,
-        secret_hash=secret_hash, peer_channel=PEER_CHANNEL, peer_ip=ips[index],
+        secret_hash=hash_for(secret_hash, leaf.name), peer_channel=PEER_CHANNEL, peer_ip=ips[index],
         mate_peer_ip=ips[1 - index], uplinks=leaf_uplinks(site, rack, leaf),
         servers=sorted(servers, key=lambda s: s["channel"]), cvx_hosts=list(cvx_hosts),
         vlans=sorted(vlans.items()))
+
+
+def hash_for(secret_hash: SecretHash, switch: str) -> str:
+    """The password hash for ``switch``: each its own salt (see eapi.switch_hashes); a plain
+    string (tests, examples) is used for every switch."""
+    return secret_hash if isinstance(secret_hash, str) else secret_hash(switch)
 
 
 def mgmt_interface(model: str) -> str:
@@ -130,15 +140,15 @@ def mgmt_interface(model: str) -> str:
         else "Management1/1"
 
 
-def render_spine(site: Site, spine: Spine, *, username: str = "i2", secret_hash: str,
+def render_spine(site: Site, spine: Spine, *, username: str = "i2", secret_hash: SecretHash,
                  cvx_hosts: Sequence[str] = ()) -> str:
     return _env().get_template("eos/spine.j2").render(
         spine=spine, mgmt_intf=mgmt_interface(spine.model), domain=site.site.domain,
-        username=username, secret_hash=secret_hash,
+        username=username, secret_hash=hash_for(secret_hash, spine.name),
         downlinks=spine_downlinks(site, spine), cvx_hosts=list(cvx_hosts))
 
 
-def render_switches(site: Site, *, username: str = "i2", secret_hash: str,
+def render_switches(site: Site, *, username: str = "i2", secret_hash: SecretHash,
                     cvx_hosts: Sequence[str] = ()) -> dict[str, str]:
     """Every spine's and leaf's full startup-config, by switch name (deterministic)."""
     out = {s.name: render_spine(site, s, username=username, secret_hash=secret_hash,

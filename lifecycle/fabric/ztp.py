@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from lifecycle.fabric.render import render_leaf
+from lifecycle.fabric.render import SecretHash, render_leaf
 from lifecycle.model.schema import Cable, Site
 
 
@@ -32,24 +32,51 @@ def ztpserver_share() -> Path:
     raise RuntimeError("ztpserver's bootstrap client is not among its installed files")
 
 
+FILE_MODE, DIR_MODE = 0o600, 0o700  # configs hold the admin password hash: i2 (and ztpserver,
+# run as the same user) only
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` and its missing parents 0700 (existing ones are the operator's: left as
+    they are; the files in them are 0600 anyway)."""
+    for parent in reversed([path, *path.parents]):
+        if not parent.exists():
+            try:
+                parent.mkdir(mode=DIR_MODE)
+            except FileExistsError:  # made meanwhile by another writer
+                continue
+            os.chmod(parent, DIR_MODE)  # mkdir's mode passes through the umask
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` 0600 (dirs 0700), renamed into place: never readable by others,
+    not even while it is being written."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.i2-tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(tmp, FILE_MODE)  # O_CREAT's mode does not apply to a leftover tmp file
+    os.replace(tmp, path)
+
+
 def _write_file(path: Path, text: str, changed: list[str], root: Path, dry_run: bool = False) -> None:
     if path.exists() and path.read_text() == text:
+        if not dry_run and path.stat().st_mode & 0o777 != FILE_MODE:
+            os.chmod(path, FILE_MODE)  # written by an older i2: tighten, the content is right
         return
     if not dry_run:
-        path.parent.mkdir(parents=True, exist_ok=True)
         # ztpserver serves the data_root live: a switch asking while the file is half written
         # would get a truncated bootstrap (an empty one exits 0 and ends its ZTP). Renamed in.
-        tmp = path.with_name(f".{path.name}.i2-tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        write_private(path, text)
     changed.append(str(path.relative_to(root)))
 
 
-def write_data_root(site: Site, rack: str, data_root: Path, *, secret_hash: str,
+def write_data_root(site: Site, rack: str, data_root: Path, *, secret_hash: SecretHash,
                     username: str = "i2", cvx_hosts: tuple[str, ...] = (),
                     syslog: tuple[str, ...] = (), dry_run: bool = False) -> list[str]:
     """Write what ztpserver serves for ``rack``'s leaves; return the files that changed (with
-    ``dry_run``: the files that would change, writing nothing)."""
+    ``dry_run``: the files that would change, writing nothing). Files are 0600, dirs 0700."""
     r = site.rack(rack)
     changed: list[str] = []
     share = ztpserver_share()

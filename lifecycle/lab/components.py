@@ -95,7 +95,10 @@ def start_ironic(lab: Lab) -> None:
         agent = lab.agent
         entry: dict[str, object] = {"url": ironic.url, "api_version": "1.115", "auth": "none",
                                     # no agent can clean the twin's servers (see docs/twin.md)
-                                    "automated_clean": False}
+                                    "automated_clean": False,
+                                    # one GIL-bound process on sqlite: more requests at once
+                                    # only add contention (production's default is 8)
+                                    "requests_at_once": 2}
         if agent is not None:
             agent.ironic_urls[name] = ironic.url
             entry["deploy_iso"] = agent.iso_url(name)
@@ -115,13 +118,13 @@ def start_fabric(lab: Lab) -> None:
     """Every racked switch as an EOS emulator, in-service ones configured as i2 renders them;
     the leaves of planned racks appear (empty, in ZTP mode) when their rack is racked."""
     from lifecycle.fabric import render_switches
-    from lifecycle.fabric.eapi import secret_hash
+    from lifecycle.fabric.eapi import switch_hashes
     from lifecycle.lab.eos import CVX, Fabric
 
     planned = {s.name for s in lab.world.switches if s.ztp}
     # The same hash i2 renders for this site, so `i2 fabric diff` on the twin starts clean.
     configs = render_switches(lab.site, username="i2",
-                              secret_hash=secret_hash(lab.secrets["eapi"], lab.site.site.name),
+                              secret_hash=switch_hashes(lab.secrets["eapi"], lab.site.site.name),
                               cvx_hosts=(CVX_MGMT,))
     configs = {k: v for k, v in configs.items() if k not in planned}
     cvx = CVX("cvx1", "SSJ17000001", "00:1c:73:00:99:01", mgmt_ip=CVX_MGMT,

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PositiveInt, ValidationError, model_validator
 
 from lifecycle.model.loader import Origin, validation_problems
 from lifecycle.model.schema import Name, Strict
 from lifecycle.model.yamlsrc import Problem, YamlError, load_file
+from lifecycle.redact import add_secret
 
 
 class SecretRef(Strict):
@@ -54,9 +55,33 @@ class SecretRef(Strict):
         return f"secret:{self.secret}"
 
 
+STEPS_AT_ONCE = "steps run at once on this endpoint (default: limits.<kind>, else the runbook's)"
+# the engine's step systems an endpoint serves (lifecycle.model.limits)
+Kind = Literal["oneview", "ironic", "undercloud", "fabric", "ztp", "vsd", "nova", "neutron", "cinder",
+               "files", "probes"]
+
+
 class Tls(Strict):
-    verify: bool = Field(True, description="verify the server certificate (default on)")
-    ca_file: str | None = Field(None, description="CA bundle for a private CA")
+    """TLS to a system: certificate and hostname always verified (system CA store unless
+    ``ca_file``). Turning that off takes two keys together, so it is never an accident:
+    ``verify: false`` and ``insecure_acknowledged: "<why>"``; every run then warns."""
+
+    verify: bool = Field(True, description="verify the server certificate and hostname (default on)")
+    ca_file: str | None = Field(None, description="CA bundle for a private CA (default: system store)")
+    insecure_acknowledged: str | None = Field(
+        None, description="required with verify: false: why it is acceptable (recorded in every run)")
+
+    @model_validator(mode="after")
+    def _insecure_is_acknowledged(self) -> Tls:
+        if not self.verify and len((self.insecure_acknowledged or "").strip()) < INSECURE_REASON_MIN:
+            raise ValueError(
+                "verify: false turns off TLS certificate and hostname checks; say why next to it "
+                f"with insecure_acknowledged: \"<reason, {INSECURE_REASON_MIN}+ characters>\" "
+                "or give ca_file for a private CA instead")
+        return self
+
+
+INSECURE_REASON_MIN = 10  # a reason, not "yes"/"ok"
 
 
 class OneView(Tls):
@@ -65,6 +90,7 @@ class OneView(Tls):
     username: str
     password: SecretRef
     domain: str = "LOCAL"
+    steps_at_once: int | None = Field(None, ge=1, description=STEPS_AT_ONCE)
 
 
 class Eapi(Tls):
@@ -73,6 +99,7 @@ class Eapi(Tls):
     port: int | None = None
     username: str | None = None
     password: SecretRef | None = None
+    steps_at_once: int | None = Field(None, ge=1, description=STEPS_AT_ONCE)
 
 
 class Fabric(Strict):
@@ -91,6 +118,7 @@ class Fabric(Strict):
 class Ztp(Strict):
     url: str = Field(description="ztpserver base URL the switches are pointed at")
     data_root: str = Field(description="ztpserver data_root i2 writes definitions into")
+    steps_at_once: int | None = Field(None, ge=1, description=STEPS_AT_ONCE)
 
 
 class Vsd(Tls):
@@ -98,6 +126,7 @@ class Vsd(Tls):
     username: str
     password: SecretRef
     organisation: str = "csp"
+    steps_at_once: int | None = Field(None, ge=1, description=STEPS_AT_ONCE)
 
 
 class BmcDevice(Strict):
@@ -131,6 +160,9 @@ class Ironic(Tls):
         None, description="IPA ramdisk ISO URL the BMCs boot for inspection (driver_info deploy_iso)")
     automated_clean: bool | None = Field(
         None, description="set on enrolled nodes; unset keeps Ironic's [conductor] default")
+    steps_at_once: int | None = Field(None, ge=1, description=STEPS_AT_ONCE)
+    requests_at_once: int = Field(8, ge=1, description="HTTP requests in flight to this Ironic "
+                                  "at once, however many steps wait on it (docs/endpoints.md)")
 
 
 class Undercloud(Strict):
@@ -140,9 +172,13 @@ class Undercloud(Strict):
     key_file: SecretRef | None = None
     password: SecretRef | None = None
     known_hosts: str = Field(description="known_hosts file; host keys are always verified")
+    steps_at_once: int | None = Field(None, ge=1, description=STEPS_AT_ONCE)
 
 
-class CloudRef(Strict):
+class CloudRef(Tls):
+    """``verify``/``insecure_acknowledged`` here govern the clouds.yaml entry's own
+    ``verify``/``insecure``; ``ca_file``, if given, overrides its ``cacert``."""
+
     cloud: str = Field(description="entry name in clouds.yaml")
     clouds_yaml: str | None = Field(None, description="path to clouds.yaml (default: standard)")
 
@@ -180,11 +216,30 @@ class Endpoints(Strict):
     pure: Pure | None = None
     teams: Teams | None = None
     probes: Probes | None = None
+    limits: dict[Kind, PositiveInt] = Field(
+        {}, description="steps at once per endpoint of a kind, over the runbook's defaults")
     base_dir: Path = Field(Path("."), exclude=True)
 
     def resolve(self, ref: SecretRef) -> str:
         """Read a secret's value. Raise :class:`SecretMissing` naming the reference."""
         return SecretStore(self).get(ref)
+
+    def unverified_tls(self) -> dict[str, str]:
+        """Every section that says ``verify: false``: its dotted name -> the acknowledged reason."""
+        found: dict[str, str] = {}
+
+        def walk(value: Any, where: str) -> None:
+            if isinstance(value, Tls) and not value.verify:
+                found[where] = value.insecure_acknowledged or ""
+            if isinstance(value, Strict):
+                for name in type(value).model_fields:
+                    walk(getattr(value, name), f"{where}.{name}" if where else name)
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    walk(item, f"{where}.{key}")
+
+        walk(self, "")
+        return found
 
     def path(self, rel: str) -> Path:
         p = Path(rel).expanduser()
@@ -196,7 +251,8 @@ class SecretMissing(Exception):
 
 
 class SecretStore:
-    """Resolves :class:`SecretRef` values and remembers them, so they can be redacted."""
+    """Resolves :class:`SecretRef` values, remembers them and registers each with the process
+    redactor (:func:`lifecycle.redact.add_secret`), so no record, event, log or report shows it."""
 
     def __init__(self, endpoints: Endpoints):
         self.endpoints = endpoints
@@ -222,6 +278,9 @@ class SecretStore:
                 raise SecretMissing(f"secret {ref.secret!r} is not in {ep.secrets_file}")
             value = str(data[ref.secret])
         self.seen.add(value)
+        # Whatever logs, records or reports later mentions it (an SDK's error, a log line, an
+        # output under an innocent key) is masked: only keys that look secret are masked otherwise.
+        add_secret(value)
         return value
 
 

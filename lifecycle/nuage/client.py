@@ -2,8 +2,9 @@
 
 bambou 3.1.3 passes ``verify=False`` to every request it sends, whatever the session says.
 i2 mounts a transport adapter on the session's own ``requests.Session`` that verifies the
-server against the endpoints' CA (or the system store) regardless, so vspk is used unchanged
-and TLS verification stays on. ``verify: false`` in the endpoints file is the only way off.
+server's certificate and hostname (requests checks both) against the endpoints' CA, or the
+system store, regardless; so vspk is used unchanged and TLS verification stays on. ``verify:
+false`` with ``insecure_acknowledged`` in the endpoints file is the only way off.
 
 Example (needs a reachable VSD)::
 

@@ -24,8 +24,17 @@ SUBNET location or network does not cover B and must be mirrored (:func:`mirror_
 >>> e = Entry("ingress", "reporting-to-ledger", Ref("ZONE", "reporting"), a, port="5432",
 ...           priority=1070, id="e1")
 >>> m = mirror_of(e, a, b, b_id="s-b")
->>> str(m.network), m.network_id, m.rule, m.priority, m.external_id
-('SUBNET:billing-prd-b', 's-b', 'reporting-to-ledger@billing-prd-b', 1071, 'i2-mirror:e1:billing-prd-b')
+>>> str(m.network), m.network_id, m.rule, m.anchor, m.external_id
+('SUBNET:billing-prd-b', 's-b', 'reporting-to-ledger@billing-prd-b', 1070, 'i2-mirror:e1:billing-prd-b')
+
+The mirror's priority comes from what the ACL template holds (:func:`mirror_priority`): the
+free one next to its original (after it if it can be) with nothing in between that could match
+its traffic.
+
+>>> drop = Entry("ingress", "x", Ref("ANY"), Ref("ANY"), action="DROP")
+>>> held = {1070: e, 1071: replace(e, port="443", id="e2"), 1072: drop}
+>>> mirror_priority(m, held)
+1069
 """
 
 from __future__ import annotations
@@ -72,6 +81,7 @@ class Entry:
     network_id: str = ""
     description: str = ""
     external_id: str = ""
+    anchor: int = 0  # a mirror: its original's priority, which it is placed next to
 
     @property
     def key(self) -> str:
@@ -132,7 +142,12 @@ def rules_for(site: Site, env: str) -> list[AclRule]:
 def intended_entries(site: Site, env: str) -> list[Entry]:
     """The ingress and egress entries the site's rules need in the domain of ``env``."""
     out: list[Entry] = []
-    for i, rule in enumerate(rules_for(site, env)):
+    base = 1000
+    for rule in rules_for(site, env):
+        # each rule owns a block of 10 priorities (one per port), a rule with more ports as many
+        # blocks as it needs: the same priorities as ever for rules of up to 10 ports, and none
+        # shared with the next rule's
+        start, base = base, base + 10 * max(1, -(-len(rule.ports) // 10))
         src, dst = _ref(rule.src, env, site), _ref(rule.dst, env, site)
         if src is None or dst is None:
             continue
@@ -142,7 +157,7 @@ def intended_entries(site: Site, env: str) -> list[Entry]:
         ports = [str(p) for p in rule.ports] or ["*"]
         action = "FORWARD" if rule.action == "allow" else "DROP"
         for j, port in enumerate(ports):
-            prio = 1000 + i * 10 + j
+            prio = start + j
             common = {"rule": rule.name, "protocol": PROTOCOLS[rule.protocol], "port": port,
                       "action": action, "stateful": rule.stateful, "priority": prio}
             if src_inside:
@@ -161,7 +176,7 @@ def mirror_of(entry: Entry, a: Ref, b: Ref, b_id: str) -> Entry:
     if net == a:
         net, net_id = b, b_id
     return replace(entry, location=loc, network=net, location_id=loc_id, network_id=net_id, id="",
-                   rule=f"{entry.rule}@{b.name}", priority=entry.priority + 1,
+                   rule=f"{entry.rule}@{b.name}", priority=0, anchor=entry.priority,
                    description=f"i2 mirror of {entry.id or entry.rule} for {b.name}",
                    external_id=mirror_external_id(entry.id or entry.rule, b.name))
 
@@ -172,3 +187,73 @@ MIRROR_PREFIX = "i2-mirror:"
 def mirror_external_id(original: str, subnet: str) -> str:
     """externalID of a mirrored entry: opaque to VSD, how i2 finds its own mirrors again."""
     return f"{MIRROR_PREFIX}{original}:{subnet}"
+
+
+class PriorityError(ValueError):
+    """No priority next to an entry's original is free without reordering the policy."""
+
+
+def _ports(entry: Entry) -> list[tuple[int, int]] | None:
+    """Destination port ranges of a TCP/UDP entry; None for any port."""
+    if entry.protocol not in ("6", "17") or entry.port in ("", "*"):
+        return None
+    out = []
+    try:
+        for part in entry.port.split(","):
+            lo, _, hi = part.partition("-")
+            out.append((int(lo), int(hi or lo)))
+    except ValueError:
+        return None  # not understood: counts as any port (overlapping), never as disjoint
+    return out
+
+
+def _side(entry: Entry, side: str) -> tuple[str, str]:
+    ref, id = (entry.location, entry.location_id) if side == "location" else (entry.network, entry.network_id)
+    return ref.type, id or ref.name
+
+
+def disjoint(x: Entry, y: Entry) -> bool:
+    """True when no packet can match both entries (same direction, same template): another
+    protocol, other ports, or another subnet on one side. Anything else (zones, policy groups,
+    macros, ANY) might overlap, so it counts as overlapping."""
+    if x.direction != y.direction:
+        return True
+    if "ANY" not in (x.protocol, y.protocol) and x.protocol != y.protocol:
+        return True
+    px, py = _ports(x), _ports(y)
+    if px is not None and py is not None and not any(a <= d and c <= b for a, b in px for c, d in py):
+        return True
+    for side in ("location", "network"):
+        (tx, ix), (ty, iy) = _side(x, side), _side(y, side)
+        if tx == ty == "SUBNET" and ix != iy:
+            return True
+    return False
+
+
+def mirror_priority(mirror: Entry, held: dict[int, Entry], *, lowest: int = 1) -> int:
+    """The priority for ``mirror`` in an ACL template whose entries, by priority, are ``held``
+    (i2's and anyone else's): a free priority next to its original's (``mirror.anchor``)
+    such that every entry between the two is :func:`disjoint` from the mirror, so the mirror
+    decides the destination subnet's traffic exactly where the original decides the source's.
+    After the original (higher numbers) when it can be, else before it. Raises
+    :class:`PriorityError` when both ways are blocked by an entry that could match the mirror's
+    traffic."""
+    blocked: list[Entry] = []
+    found: list[int] = []
+    for step in (1, -1):
+        prio = mirror.anchor + step
+        while prio >= lowest:
+            other = held.get(prio)
+            if other is None:
+                found.append(prio)
+                break
+            if not disjoint(mirror, other):
+                blocked.append(other)
+                break
+            prio += step
+    if not found:
+        raise PriorityError(
+            f"no free priority next to {mirror.anchor} for {mirror.direction} {mirror.rule}: "
+            + ", ".join(f"{b.priority} ({b.rule or b.id})" for b in blocked)
+            + " would match its traffic in between; free a priority next to it")
+    return found[0]  # after the original when it can be, else before it

@@ -16,11 +16,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from lifecycle.model.endpoints import Endpoints, SecretStore
 from lifecycle.nuage.client import NuageError, connect, wrap
-from lifecycle.nuage.policy import MIRROR_PREFIX, Entry, Ref
+from lifecycle.nuage.policy import MIRROR_PREFIX, Entry, PriorityError, Ref, mirror_priority
 
 PAGE = 500  # VSD's page size cap; i2 pages through every list
 
@@ -208,15 +209,36 @@ class Nuage:
         return tpls[0]
 
     def create_entry(self, domain: Any, entry: Entry) -> Entry:
-        """Create ``entry`` (ids already resolved) unless one with its externalID exists."""
-        from vspk.v6 import NUEgressACLEntryTemplate, NUIngressACLEntryTemplate
+        """Create ``entry`` (ids already resolved) unless one with its externalID exists.
 
+        An entry with an ``anchor`` (a mirror) gets its priority from what the template holds
+        (:func:`~lifecycle.nuage.policy.mirror_priority`), read just before the create; if
+        someone takes that priority meanwhile (VSD answers 409), it is read and chosen again."""
         tpl = self.acl_template(domain, entry.direction)
         attr = "ingress_acl_entry_templates" if entry.direction == "ingress" else "egress_acl_entry_templates"
-        if entry.external_id:
-            found = self.first(getattr(tpl, attr), f"externalID == {quote(entry.external_id)}")
-            if found is not None:
-                return _with_id(entry, found.id)
+        for attempt in range(3):
+            if entry.external_id:
+                found = self.first(getattr(tpl, attr), f"externalID == {quote(entry.external_id)}")
+                if found is not None:  # made before (a resumed step): found, never moved
+                    return replace(entry, id=found.id, priority=int(found.priority or 0))
+            prio = entry.priority
+            if entry.anchor:
+                everything = [_entry(entry.direction, x, {}) for x in self.all(getattr(tpl, attr))]
+                held = {e.priority: e for e in everything}
+                try:
+                    prio = mirror_priority(entry, held)
+                except PriorityError as exc:
+                    raise NuageError(f"{entry.direction} ACL template of {domain.name}: {exc}") from None
+            try:
+                return self._create_entry(domain, tpl, replace(entry, priority=prio))
+            except NuageError as exc:
+                if not (entry.anchor and exc.status == 409 and attempt < 2):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _create_entry(self, domain: Any, tpl: Any, entry: Entry) -> Entry:
+        from vspk.v6 import NUEgressACLEntryTemplate, NUIngressACLEntryTemplate
+
         cls = NUIngressACLEntryTemplate if entry.direction == "ingress" else NUEgressACLEntryTemplate
         obj = cls(description=entry.description or entry.rule, action=entry.action,
                   location_type=entry.location.type, location_id=entry.location_id or None,
@@ -226,9 +248,10 @@ class Nuage:
                   priority=entry.priority or None, external_id=entry.external_id or None,
                   **({"source_port": "*", "destination_port": entry.port}
                      if entry.protocol in ("6", "17") else {}))
-        with self._call(f"create {entry.direction} ACL entry {entry.rule} in {domain.name}"):
+        with self._call(f"create {entry.direction} ACL entry {entry.rule} (priority {entry.priority}) "
+                        f"in {domain.name}"):
             tpl.create_child(obj)
-        return _with_id(entry, obj.id)
+        return replace(entry, id=obj.id, priority=int(obj.priority or entry.priority))
 
     def delete(self, obj: Any, what: str) -> bool:
         """Delete a vspk object; False if it was already gone (a resumed run repeats this)."""
@@ -254,12 +277,6 @@ class Nuage:
         return [e for e in entries if e.external_id.startswith(MIRROR_PREFIX)]
 
 
-def _with_id(entry: Entry, id: str) -> Entry:
-    from dataclasses import replace
-
-    return replace(entry, id=id)
-
-
 def _entry(direction: str, e: Any, names: dict[str, Ref]) -> Entry:
     def ref(kind: str | None, id: str | None) -> Ref:
         if not kind or kind == "ANY":
@@ -278,8 +295,6 @@ def _entry(direction: str, e: Any, names: dict[str, Ref]) -> Entry:
 
 def resolve(entry: Entry, ids: Callable[[Ref], str]) -> Entry:
     """``entry`` with location_id/network_id filled from names (ANY needs none)."""
-    from dataclasses import replace
-
     return replace(entry,
                    location_id="" if entry.location.type == "ANY" else ids(entry.location),
                    network_id="" if entry.network.type == "ANY" else ids(entry.network))

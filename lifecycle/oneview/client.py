@@ -15,6 +15,9 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+from hpOneView.connection import connection
+from hpOneView.oneview_client import OneViewClient
+
 from lifecycle.model.endpoints import Endpoints
 
 # OneView error codes that say "try again later" rather than "this request is wrong".
@@ -36,29 +39,64 @@ class OneViewError(Exception):
 def connect(endpoints: Endpoints) -> Any:
     """An hpOneView ``OneViewClient`` logged in to ``endpoints.oneview``.
 
-    hpOneView has no port option: ``ip`` is ``host:port`` (http.client splits it). TLS is always
-    verified; ``ca_file`` names a private CA bundle.
+    hpOneView has no port option: ``ip`` is ``host:port`` (http.client splits it). The
+    certificate and the hostname are verified, against ``ca_file`` or the system CA store;
+    ``verify: false`` (acknowledged in the endpoints file) is the only way off.
     """
-    from hpOneView.oneview_client import OneViewClient
-
     ov = endpoints.oneview
     if ov is None:
         raise OneViewError("oneview", "the endpoints file has no oneview section")
     parts = urlsplit(ov.url if "://" in ov.url else f"https://{ov.url}")
     if parts.scheme != "https":
         raise OneViewError("oneview", f"{ov.url}: OneView is reached over https only")
-    if not ov.verify:
-        raise OneViewError("oneview", "verify: false is not supported for OneView; give ca_file instead")
-    config: dict[str, Any] = {
-        "ip": parts.netloc,
-        "api_version": ov.api_version,
-        "credentials": {"userName": ov.username, "password": endpoints.resolve(ov.password),
-                        "authLoginDomain": ov.domain},
-    }
-    if ov.ca_file:
-        config["ssl_certificate"] = str(endpoints.path(ov.ca_file))
+    if ov.verify:
+        context = ssl.create_default_context(cafile=str(endpoints.path(ov.ca_file)) if ov.ca_file else None)
+    else:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    credentials = {"userName": ov.username, "password": endpoints.resolve(ov.password),
+                   "authLoginDomain": ov.domain}
     with errors("oneview"):
-        return OneViewClient(config)
+        conn = VerifiedConnection(parts.netloc, ov.api_version, context)
+        conn.login(credentials)  # over the verified connection, before any client exists
+        return VerifiedClient(conn)
+
+
+class VerifiedConnection(connection):  # type: ignore[misc]
+    """hpOneView's connection with an ``ssl`` context that checks the certificate and the hostname.
+
+    hpOneView 5.3.0 builds ``SSLContext(PROTOCOL_TLSv1_2)`` per request: without
+    ``ssl_certificate`` it trusts any certificate, with it it checks the chain but never the
+    hostname. ``get_connection`` is the SDK's one place that opens connections; this overrides it.
+    """
+
+    def __init__(self, host: str, api_version: int, context: ssl.SSLContext, timeout: float | None = None):
+        super().__init__(host, api_version, False, timeout)
+        self.address = host
+        self.context = context
+        self.timeout = timeout
+
+    def get_connection(self) -> http.client.HTTPSConnection:
+        return http.client.HTTPSConnection(self.address, context=self.context, timeout=self.timeout)
+
+
+class VerifiedClient(OneViewClient):  # type: ignore[misc]
+    """``OneViewClient`` around an already logged-in :class:`VerifiedConnection`.
+
+    The SDK's ``__init__`` would build its own (unverified) connection and log in over it, so it
+    is not run: the client's state is its connection (``_OneViewClient__connection``) and resource
+    clients it creates lazily from ``None`` attributes, which ``__getattr__`` supplies.
+    """
+
+    def __init__(self, conn: VerifiedConnection):  # no super().__init__: see above
+        self._OneViewClient__connection = conn
+        self._OneViewClient__image_streamer_ip = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_OneViewClient__"):
+            return None  # a resource client the SDK has not created yet
+        raise AttributeError(name)
 
 
 def describe(exc: BaseException) -> tuple[str, bool, str | None]:
@@ -78,8 +116,8 @@ def describe(exc: BaseException) -> tuple[str, bool, str | None]:
             lines = [x.strip() for x in text.splitlines() if x.strip()]
             text = f"{lines[0]} {lines[-1]}"
         if "CERTIFICATE_VERIFY_FAILED" in text:
-            return (f"cannot reach OneView: its TLS certificate is not trusted (check ca_file): {text}",
-                    False, None)
+            return (f"cannot reach OneView: its TLS certificate is not trusted (check ca_file, and that "
+                    f"the certificate names the host in the url): {text}", False, None)
         actions = body.get("recommendedActions") or []
         if actions:
             text = f"{text} ({' '.join(str(a) for a in actions)})"

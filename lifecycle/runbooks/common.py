@@ -11,13 +11,21 @@ run in another process talks to the same systems. Clients are created once per p
 ... except TransientError as exc:
 ...     print(exc)
 c02-s01: peer reset
->>> blocked = []
->>> safe_observe(lambda: 1 / 0, blocked.append) is None, blocked
-(True, ['cannot observe: division by zero'])
+>>> blocked, failed = [], []
+>>> safe_observe(lambda: 1 / 0, blocked.append, failed.append) is None, blocked, failed
+(True, [], ['error (ZeroDivisionError): division by zero'])
+>>> def refused() -> None:
+...     raise ConnectionRefusedError(111, "Connection refused")
+>>> safe_observe(refused, blocked.append), blocked
+(None, ['cannot observe: unreachable: [Errno 111] Connection refused'])
 """
 
 from __future__ import annotations
 
+import errno
+import json
+import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,14 +71,96 @@ def adapter_errors(what: str) -> Iterator[None]:
         raise (TransientError if transient else PermanentError)(message) from None
 
 
-def safe_observe(fn: Callable[[], R], blocked: Callable[[str], Any]) -> R | None:
-    """``fn()``, or None after handing ``blocked`` the reason: an unreachable system blocks that
-    part of a plan or report only."""
+# errno values that mean "nobody answered" (no route, host down) rather than "answered: no".
+_NO_ANSWER_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what caused it (SDKs wrap socket errors: pyeapi, requests, urllib3)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        reason = getattr(e, "reason", None)  # urllib3's MaxRetryError keeps it here
+        todo += [e.__cause__, e.__context__, reason if isinstance(reason, BaseException) else None]
+
+
+def unreachable(exc: BaseException) -> bool:
+    """True when the system did not answer (refused, reset, timed out, no route, name not found):
+    worth waiting for. False when it answered with a refusal (authentication), the TLS handshake
+    failed (wrong CA, name mismatch) or the error is a bug: waiting would never end those.
+
+    >>> import ssl
+    >>> unreachable(ConnectionRefusedError(111, "Connection refused"))
+    True
+    >>> unreachable(ssl.SSLCertVerificationError("certificate verify failed"))
+    False
+    >>> unreachable(KeyError("result"))
+    False
+    """
+    chain = list(_chain(exc))
+    if any(isinstance(e, (ssl.SSLEOFError, ssl.SSLZeroReturnError)) for e in chain):
+        return True  # hung up mid-handshake (a switch rebooting), not a certificate refused
+    no_answer = False
+    for e in chain:
+        if isinstance(e, ssl.SSLError) or "SSL" in type(e).__name__ or _status(e) in (401, 403):
+            return False
+        if isinstance(e, (ConnectionError, TimeoutError, socket.gaierror)) \
+                or (isinstance(e, OSError) and e.errno in _NO_ANSWER_ERRNOS) \
+                or _status(e) in (502, 503, 504) \
+                or isinstance(e, json.JSONDecodeError):  # a proxy's page while the API starts
+            no_answer = True
+    return no_answer
+
+
+def _status(exc: BaseException) -> int | None:
+    for owner in (exc, getattr(exc, "response", None)):  # requests' HTTPError: on its response
+        for attr in ("status_code", "http_status", "status"):
+            value = getattr(owner, attr, None)
+            if isinstance(value, int):
+                return value
+    # pyeapi raises its ConnectionError("Unauthorized. <page>") on HTTP 401, with no status
+    return 401 if str(exc).startswith("Unauthorized") else None
+
+
+def why_not(exc: BaseException) -> str:
+    """The error for an operator: what kind of failure, then the SDK's own message.
+
+    >>> why_not(ConnectionRefusedError(111, "Connection refused"))
+    'unreachable: [Errno 111] Connection refused'
+    """
+    if isinstance(exc, (PermanentError, TransientError)):
+        return str(exc)  # raised by i2 with its own words (e.g. from why_not)
+    if unreachable(exc):
+        return f"unreachable: {exc}"
+    chain = list(_chain(exc))
+    if any(isinstance(e, ssl.SSLError) or "SSL" in type(e).__name__ for e in chain):
+        return f"TLS failed: {exc}"
+    if any(_status(e) in (401, 403) for e in chain):
+        return f"authentication failed: {exc}"
+    return f"error ({type(exc).__name__}): {exc}"
+
+
+def safe_observe(fn: Callable[[], R], blocked: Callable[[str], Any],
+                 failed: Callable[[str], Any] | None = None) -> R | None:
+    """``fn()``, or None after handing ``blocked`` the reason when the system is unreachable: that
+    blocks its part of a plan or report only. Any other error (authentication, TLS, a bug) is not
+    "blocked": it goes to ``failed`` with the real message, or is raised when there is none."""
     try:
         return fn()
     except Exception as exc:
-        blocked(f"cannot observe: {exc}")
+        if unreachable(exc):
+            blocked(f"cannot observe: {why_not(exc)}")
+            return None
+        if failed is None:
+            raise
+        failed(why_not(exc))
         return None
+
 
 class Services:
     """The site, the endpoints and one client per system, for a runbook's actions.

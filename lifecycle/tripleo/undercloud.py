@@ -6,12 +6,14 @@
   added to the redactor so no output line can carry them).
 - SFTP uploads into the remote directory (parents created, modes kept: secrets.yaml stays 0600).
 - Commands stream their output line by line to a callback; the exit status says success.
+  ``openstack`` commands run with ``~/stackrc`` sourced: a non-interactive SSH shell has no OS_*.
+- Long commands (the deploy) run detached instead: :mod:`lifecycle.tripleo.jobs`.
 
 Example (needs a reachable undercloud)::
 
     with Undercloud.connect(endpoints, "uc-new", secrets) as uc:
-        uc.upload(Path("out/ie1-new"), "/home/stack/i2/ie1-new")
-        status = uc.run(["openstack", "overcloud", "deploy", ...], on_line=print)
+        uc.upload(Path("out/ie1-new"), "/home/stack/i2/ie1-new", ["deploy.yaml"])
+        status = uc.run(["openstack", "overcloud", "status", "-f", "json"], on_line=print)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from lifecycle.redact import Redactor, default_redactor
 CONNECT_TIMEOUT = 20.0
 KEEPALIVE = 30  # seconds: a deploy prints nothing for minutes while Heat works
 TAIL = 60  # output lines kept for error messages
+STACKRC = "~/stackrc"  # the undercloud's credentials (Train: written by the undercloud install)
 
 
 class UndercloudError(Exception):
@@ -79,6 +82,8 @@ class Result:
     tail: list[str] = field(default_factory=list)
     lines: int = 0
     seconds: float = 0.0
+
+    lost: bool = False  # a detached job ended without an exit status (its host rebooted?)
 
     @property
     def ok(self) -> bool:
@@ -208,9 +213,19 @@ class Undercloud:
         ``timeout``/``cancelled``: stop waiting and close the channel (the remote command may
         carry on); raises a transient :class:`UndercloudError`.
         """
+        command = shlex.join(argv)
+        if argv[:1] == ["openstack"]:
+            command = f"source {STACKRC} && {command}"
+        return self.shell(command, argv, on_line=on_line, timeout=timeout, cancelled=cancelled, redact=redact)
+
+    def shell(self, command: str, argv: Sequence[str] = (), *, on_line: Callable[[str], None] | None = None,
+              timeout: float | None = None, cancelled: threading.Event | None = None,
+              redact: bool = True) -> Result:
+        """Run ``command``, a shell line the caller quoted, as :meth:`run` does; ``argv``
+        names it in errors."""
         import paramiko
 
-        command = shlex.join(argv)
+        argv = list(argv) or command.split()[:3]
         t0 = time.monotonic()
         try:
             chan = self.client.get_transport().open_session()
@@ -260,6 +275,15 @@ class Undercloud:
         del result.tail[:-TAIL]
         if on_line is not None:
             on_line(line)
+
+    def read(self, path: str, offset: int = 0) -> bytes | None:
+        """A remote file's bytes from ``offset`` (SFTP); None if there is no such file."""
+        try:
+            with self.sftp().open(path, "rb") as fh:
+                fh.seek(offset)
+                return bytes(fh.read())
+        except FileNotFoundError:
+            return None
 
     def output(self, argv: Sequence[str], *, timeout: float = 120.0, redact: bool = True) -> tuple[int, str]:
         """(exit status, whole output) of a short command."""

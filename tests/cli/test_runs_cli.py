@@ -86,3 +86,116 @@ def test_lock_abort_and_errors(setup):
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     table = i2(db, "runs", "show", run_id)
     assert table.returncode == 0 and "fault marker present" in table.stdout
+
+
+# --- issue 12: hazard 5 (resume against an edited site), hazard 12 (a stop is no failure) --------
+
+SITE = ROOT / "examples" / "ie1"
+
+
+def _with_site(db: str, site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "I2_DB": db, "I2_SITE": str(site), "COLUMNS": "200"}
+    env.pop("I2_ENDPOINTS", None)
+    return subprocess.run([sys.executable, "-m", "lifecycle.cli.main", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def copy_site(dest: Path) -> Path:
+    """A copy of examples/ie1 to edit (its hardware profiles stay the repository's)."""
+    import shutil
+
+    shutil.copytree(SITE, dest)
+    text = (dest / "site.yaml").read_text()
+    (dest / "site.yaml").write_text(text.replace("hardware_profiles: ../../hardware-profiles",
+                                                 f"hardware_profiles: {ROOT / 'hardware-profiles'}"))
+    return dest
+
+
+def _set_profile(site: Path, server: str, profile: str) -> None:
+    import yaml
+
+    path = site / "racks" / "c02.yaml"
+    data = yaml.safe_load(path.read_text())
+    for s in data["servers"]:
+        if s["name"] == server:
+            s["hardware_profile"] = profile
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_hazard5_cli_resume_on_an_edited_site_is_refused_then_replanned(tmp_path: Path) -> None:
+    from lifecycle.runbooks.common import Services
+    from tests.engine.plans import engine_for
+    from tests.engine.test_engine import StopAfter
+    from tests.engine.toy_site import site_plan
+
+    site = copy_site(tmp_path / "site")
+    db, effects = f"sqlite:///{tmp_path / 'i2.db'}", str(tmp_path / "effects.log")
+    store = Store.open(db)
+    run_id = store.create_run(site_plan(Services(site_dir=site, endpoints_file=""), effects))
+    observer = StopAfter(2)
+    engine = engine_for(store, run_id, observer=observer, default_limit=1)
+    observer.engine = engine
+    assert engine.execute(run_id).status == "interrupted"
+    done = {s.key for s in store.get_steps(run_id) if s.status == "done"}
+    pending = sorted(s.key.split("/")[0] for s in store.get_steps(run_id)
+                     if s.status != "done" and s.key != "report")
+    assert len(done) >= 2 and pending
+    edited = pending[0]
+    profile = "dl360g9-compute" if edited in ("c02-s07", "c02-s08") else "dl380g9-compute-large"
+    _set_profile(site, edited, profile)
+
+    refused = _with_site(db, site, "-o", "json", "runs", "resume", run_id)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert f"i2 runs resume {run_id} --replan" in refused.stderr
+    drift = json.loads(refused.stdout)
+    assert drift["changed"] == [f"{edited}/setup"] and drift["added"] == drift["removed"] == []
+    assert sorted(read_effects(effects)) == sorted(done)  # refused: nothing ran
+    assert store.get_run(run_id).status == "interrupted"
+    table = _with_site(db, site, "runs", "resume", run_id)
+    assert table.returncode == 1 and f"{edited}/setup" in table.stdout and "params changed" in table.stdout
+
+    replanned = _with_site(db, site, "-o", "json", "runs", "resume", run_id, "--replan")
+    assert replanned.returncode == 0, replanned.stdout + replanned.stderr
+    assert json.loads(replanned.stdout)["status"] == "succeeded"  # stdout: the run's record only
+    assert "re-planned on the current site: 0 step(s) added, 0 removed, 1 changed" in replanned.stderr
+    seen = read_effects(effects)
+    assert sorted(seen) == sorted(s.key for s in store.get_steps(run_id)) and len(seen) == len(set(seen))
+    setup = next(s for s in store.get_steps(run_id) if s.key == f"{edited}/setup")
+    assert setup.params["profile"] == profile  # run as the site says now
+    store.close()
+
+
+def _spawn_resume(db: str, run_id: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "lifecycle.cli.main", "runs", "resume", run_id], cwd=ROOT,
+                            env={**os.environ, "I2_DB": db, "COLUMNS": "200"}, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.parametrize("signals", [("SIGTERM",), ("SIGINT",), ("SIGINT", "SIGINT")])
+def test_hazard12_cli_a_signal_ends_the_run_interrupted_with_exit_130(tmp_path: Path, signals) -> None:
+    import signal
+    import time
+
+    db, effects = f"sqlite:///{tmp_path / 'i2.db'}", str(tmp_path / "effects.log")
+    store = Store.open(db)
+    keys = [f"n{i}" for i in range(10)]
+    run_id = store.create_run(plan([step(k, deps=[keys[i - 1]] if i else [], params={"sleep": [0.2, 0.2]})
+                                    for i, k in enumerate(keys)], effects, target="rack:sig"))
+    proc = _spawn_resume(db, run_id)
+    deadline = time.monotonic() + 60
+    while not read_effects(effects) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for name in signals:
+        proc.send_signal(getattr(signal, name))
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert f"resume with `i2 runs resume {run_id}`" in err and "Aborted!" not in err
+    run = store.get_run(run_id)
+    assert (run.status, run.owner) == ("interrupted", None), run.error
+    assert "engine error" not in (run.error or "")
+    assert 0 < len(read_effects(effects)) < len(keys)
+    resumed = _spawn_resume(db, run_id)
+    resumed.communicate(timeout=60)
+    assert resumed.returncode == 0 and sorted(read_effects(effects)) == sorted(keys)
+    store.close()

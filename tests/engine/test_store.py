@@ -136,7 +136,7 @@ def test_target_lock_lifecycle(store: Store, effects: str) -> None:
     with pytest.raises(TargetLocked) as info:
         store.create_run(plan([step("a")], effects, target="rack:c02"))
     assert str(info.value) == (
-        f"rack:c02 is held by run {first} (pending): resume or abort it first"
+        f"run {first} (pending), the toy run on rack:c02, holds rack:c02: resume or abort it first"
     )
     assert (info.value.run_id, info.value.status) == (first, "pending")
     other = store.create_run(plan([step("a")], effects, target="rack:c03"))  # other target

@@ -4,8 +4,11 @@ rack runbook tags them) so a test needs neither ZTP nor OneView."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,8 +25,8 @@ def history(labdir: Path, undercloud: str = "uc-new") -> list[dict[str, Any]]:
 
 
 def deploys(labdir: Path) -> list[dict[str, Any]]:
-    """``openstack overcloud deploy`` commands the undercloud ran."""
-    return [e for e in history(labdir) if e["event"] == "exec" and "overcloud deploy" in e["command"]]
+    """``openstack overcloud deploy`` processes the undercloud ran (detached ones too)."""
+    return [e for e in history(labdir) if e["event"] == "process" and "overcloud deploy" in e["command"]]
 
 
 def hypervisors(labdir: Path, cloud: str = "ie1-new") -> set[str]:
@@ -80,3 +83,58 @@ def step_events(labdir: Path, run_id: str, step: str) -> list[tuple[str, str]]:
                           (run_id, step)).fetchall()
     finally:
         db.close()
+
+
+def stack(labdir: Path, name: str = "overcloud") -> dict[str, Any]:
+    """The twin undercloud's record of the stack (status, deployment status, deploys run)."""
+    return json.loads((labdir / "underclouds" / "uc-new" / "stacks" / f"{name}.json").read_text())
+
+
+class Relay:
+    """A TCP relay on loopback in front of the undercloud's SSH port; :meth:`cut` drops every
+    connection through it (a network blip, a firewall's idle timeout), new ones still pass."""
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.open: list[socket.socket] = []
+        self.cuts = 0
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target))
+            with self._lock:
+                self.open += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        with self._lock:
+            conns, self.open = self.open, []
+            self.cuts += 1
+        for s in conns:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def close(self) -> None:
+        self.sock.close()
+        self.cut()

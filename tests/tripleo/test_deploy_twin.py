@@ -2,8 +2,8 @@
 undercloud validates with the real THT and Heat, and deploys into its real Ironic.
 
 One lab for the module; the tests run in file order, each starting from the stack the one before
-left: ComputeNuage 0 -> 7 (killed and resumed) -> again -> 5 -> minus c02-s02 -> 5 (fails on
-c02-s08, whose deploy the lab's fault injection breaks).
+left: ComputeNuage 0 -> 7 (killed and resumed) -> again (its connection cut) -> again -> 5 -> minus
+c02-s02 -> 5 (fails on c02-s08, whose deploy the lab's fault injection breaks).
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ from tests.runbooks.twin import ROOT, env, i2, i2_json, lab, wait_until
 from tests.tripleo.conftest import require_tht
 from tests.tripleo.deploy_twin import (
     C02,
+    Relay,
     deploys,
     enroll_c02,
     history,
     hypervisors,
     nodes,
+    stack,
     states,
     step_events,
 )
@@ -117,6 +119,57 @@ def test_scale_out_killed_mid_deploy_resumes_without_deploying_twice(labdir: Pat
     assert ("observed", "effect already present") in events
     assert any("Processing templates" in m for t, m in events if t == "log")  # recorded before the kill
     assert states(labdir) == {**{s: "active" for s in C02[:7]}, "c02-s08": "available"}
+    assert hypervisors(labdir) == {f"{s}.ie1.example.net" for s in C02[:7]}
+
+
+def test_hazard9_deploy_survives_a_dropped_ssh_connection(labdir: Path, tmp_path: Path) -> None:
+    """Every SSH connection of a running ``i2 overcloud deploy`` is cut mid-deploy (i2 stays
+    up): the deploy carries on, detached on the undercloud; i2 reconnects, re-attaches to it and
+    records its end. One deploy, run to its end once."""
+    from lifecycle.lab.undercloud.keys import ensure_key, write_known_hosts
+
+    port = yaml.safe_load((labdir / "endpoints.yaml").read_text())["underclouds"]["uc-new"]["port"]
+    relay = Relay(port)
+    host_key = ensure_key(labdir / "underclouds" / "uc-new" / "ssh_host_ed25519_key")
+    write_known_hosts(tmp_path / "known_hosts", [("127.0.0.1", relay.port, host_key)])
+    ep = yaml.safe_load(Path(env(labdir)["I2_ENDPOINTS"]).read_text())
+    ep["underclouds"]["uc-new"].update(port=relay.port, known_hosts=str(tmp_path / "known_hosts"))
+    (labdir / "endpoints-relay.yaml").write_text(yaml.safe_dump(ep))
+    before, ran = len(deploys(labdir)), stack(labdir)["deploys"]
+    first = i2_json(labdir, "runs", "list", "--kind", "overcloud")[0]["id"]
+    err = tmp_path / "stderr"
+    with err.open("w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "lifecycle.cli.main", "-o", "json", "overcloud",
+                                 "deploy", "ie1-new", "--yes"], cwd=ROOT, stdout=subprocess.PIPE, stderr=fh,
+                                env={**env(labdir), "I2_ENDPOINTS": str(labdir / "endpoints-relay.yaml")})
+    try:
+        run_id = ""
+
+        def deploying() -> bool:
+            nonlocal run_id
+            runs = i2_json(labdir, "runs", "list", "--kind", "overcloud")
+            run_id = runs[0]["id"] if runs and runs[0]["id"] != first else ""
+            return bool(run_id) and any("Processing templates" in m
+                                        for _, m in step_events(labdir, run_id, DEPLOY))
+
+        wait_until(deploying, 300, "the undercloud's first deploy lines in the run")
+        assert stack(labdir)["deployment"] == "DEPLOYING"  # cut mid-deploy
+        relay.cut()
+        out, _ = proc.communicate(timeout=600)
+    finally:
+        proc.kill()
+        relay.close()
+    assert proc.returncode == 0, out.decode() + err.read_text()
+    assert json.loads(out)["status"] == "succeeded"
+    assert len(deploys(labdir)) == before + 1  # started once
+    now = stack(labdir)
+    assert (now["deploys"], now["deployment"]) == (ran + 1, "DEPLOY_SUCCESS")  # ran to its end once
+    events = step_events(labdir, run_id, DEPLOY)
+    assert any(t == "log" and m.startswith("re-attached to deploy on uc-new") for t, m in events), events
+    assert any(t == "log" and m == "Overcloud Deployed" for t, m in events)  # its end is in the run
+    jobs = labdir / "underclouds" / "uc-new" / "fs" / "home" / "stack" / "i2" / "ie1-new" / "jobs"
+    rc = [p.read_text() for p in jobs.glob(f"{run_id}-*/deploy.rc")]
+    assert rc == ["0\n"]
     assert hypervisors(labdir) == {f"{s}.ie1.example.net" for s in C02[:7]}
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from lifecycle.model import load_site
 from lifecycle.model.endpoints import parse_endpoints
-from lifecycle.nuage.policy import Entry, Ref, intended_entries, mirror_of
+from lifecycle.nuage.policy import Entry, PriorityError, Ref, intended_entries, mirror_of, mirror_priority
 from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.upgrade import build_plan, build_rollback_plan
 from lifecycle.runbooks.upgrade.model import UpgradeModelError, moves
@@ -164,3 +164,71 @@ def test_a_vsd_outage_relayed_by_neutron_is_transient_a_refusal_is_not() -> None
     assert vsd_busy("Bad request: Error in REST call to VSD: HTTP 503")
     assert not vsd_busy("Bad request: Error in REST call to VSD: Subnet 10.0.0.0/24 overlaps")
     assert not vsd_busy("Invalid input for cidr: temporarily unavailable")  # not a VSD relay
+
+
+# -- hazard 6: ACL priorities that collide ------------------------------------------------------
+
+A, B = Ref("SUBNET", "billing-prd-a"), Ref("SUBNET", "billing-prd-b")
+REP = Ref("ZONE", "reporting")
+
+
+def ledger(port: str, prio: int, id: str) -> Entry:
+    return Entry("ingress", "reporting-to-ledger", REP, A, port=port, priority=prio, id=id,
+                 location_id="zR", network_id="sA")
+
+
+def test_hazard6_mirror_priority_is_free_and_keeps_the_order():
+    e80, e443 = ledger("80", 1000, "e80"), ledger("443", 1001, "e443")
+    other = Entry("ingress", "not-i2", REP, Ref("SUBNET", "legacy"), port="443", priority=1002,
+                  location_id="zR", network_id="sL")
+    drop = Entry("ingress", "drop-all", Ref("ANY"), Ref("ANY"), protocol="ANY", action="DROP", priority=1004)
+    held = {x.priority: x for x in (e80, e443, other, drop)}
+    m80 = mirror_of(e80, A, B, "sB")
+    # old code: 1001, the next port's entry; now the first free one past entries B's traffic never meets
+    assert mirror_priority(m80, held) == 1003
+    held[1003] = m80
+    # the 443 mirror: 1004 drops everything, so the mirror goes just before its original instead
+    assert mirror_priority(mirror_of(e443, A, B, "sB"), held) == 999
+    # an entry that could match B's traffic on both sides: refused, naming both, rather than reordered
+    held[999] = Entry("ingress", "zone-drop", REP, Ref("ZONE", "billing"), action="DROP", priority=999)
+    refused = r"no free priority next to 1001.*1004 \(drop-all\).*999 \(zone-drop\)"
+    with pytest.raises(PriorityError, match=refused):
+        mirror_priority(mirror_of(e443, A, B, "sB"), held)
+
+
+def test_hazard6_mirror_priority_is_stable_for_the_same_template():
+    held = {1000: ledger("80", 1000, "e80"), 1001: ledger("443", 1001, "e443")}
+    m = mirror_of(held[1000], A, B, "sB")
+    assert mirror_priority(m, held) == mirror_priority(m, dict(held)) == 1002
+    assert m.priority == 0 and m.anchor == 1000  # the adapter allocates, from what VSD holds
+
+
+def test_hazard6_a_rule_with_more_than_ten_ports_keeps_its_own_priorities(site, tmp_path):
+    import shutil
+
+    before = {(e.direction, e.key): e.priority for e in intended_entries(site, "prd")}
+    copy = tmp_path / "site"
+    shutil.copytree(ROOT / "examples/ie1", copy)
+    cfg = copy / "site.yaml"
+    cfg.write_text(cfg.read_text().replace("../../hardware-profiles", str(ROOT / "hardware-profiles")))
+    apps = copy / "applications.yaml"
+    doc = yaml.safe_load(apps.read_text())
+    billing = next(a for a in doc["applications"] if a["name"] == "billing")
+    billing["rules"][0]["ports"] = list(range(6000, 6012))
+    apps.write_text(yaml.safe_dump(doc, sort_keys=False))
+    entries = intended_entries(load_site(copy), "prd")
+    for direction in ("ingress", "egress"):
+        prios = [e.priority for e in entries if e.direction == direction]
+        assert len(prios) == len(set(prios)), sorted(prios)
+    bulk = sorted(e.priority for e in entries if e.rule == "reporting-to-ledger" and e.direction == "egress")
+    assert bulk == list(range(1070, 1082))
+    after = {(e.direction, e.key): e.priority for e in entries}
+    # the rules before it keep the priorities they always had (the estate holds them)
+    assert all(after[k] == p for k, p in before.items() if p < 1070)
+    assert after[("egress", "egress:corp-users-to-reporting:443")] == 1090
+
+
+def test_hazard6_unmirrored_entries_come_in_priority_order(site):
+    move = next(x for x in moves(site, apps=["billing"]) if x.env == "prd")
+    es = [ledger("443", 1001, "e443"), ledger("80", 1000, "e80")]
+    assert [e.id for e in _unmirrored(move, es)] == ["e80", "e443"]

@@ -8,8 +8,10 @@ first title/description at the top level too.
 Internal codes with a public source (nuage-openstack-neutron's constants, wire-facts.md):
 2039 no change, 2510 duplicate, 2504 duplicate network macro, 2526 macro address with host bits,
 2506 VMs still attached, 7010 VM on the vport, 2704 IP in use, 2702 subnet full, 2748 VM UUID in
-use, 2640 duplicate ACL entry priority, 7309 vport and policy group in different domains. The
-5xxx codes are the twin's own, for errors whose real codes no public source gives.
+use, 2591 duplicate ACL entry priority within one ACL template (the plugin's
+VSD_PRIORITY_CONFLICT_ERR_CODE, on which it retries an entry's create), 7309 vport and policy
+group in different domains. The 5xxx codes are the twin's own, for errors whose real codes no
+public source gives.
 
 >>> err = conflict(NO_CHANGE, "There are no attribute changes to modify the entity.")
 >>> err.status, err.body["internalErrorCode"], err.body["errors"][0]["descriptions"][0]["title"]
@@ -31,7 +33,7 @@ VM_ON_VPORT = 7010
 IP_IN_USE = 2704
 SUBNET_FULL = 2702
 VM_UUID_IN_USE = 2748
-ACL_PRIORITY = 2640
+ACL_PRIORITY = 2591
 PG_DOMAIN_CONFLICT = 7309
 # The twin's own codes (see the module docstring).
 INVALID_INPUT = 5001

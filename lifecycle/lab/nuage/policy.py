@@ -13,7 +13,7 @@ for a template-level entry, in the same domain template): ZONE, SUBNET, POLICYGR
 macro (ENTERPRISE_NETWORK) or macro group (NETWORK_MACRO_GROUP) of the domain's enterprise or of
 the CSP. ``protocol`` is ``ANY`` or an IP protocol number, ports ``*``, ``N`` or ``N-M`` (TCP/UDP
 only), ``etherType`` ``*`` or hex, ``DSCP`` ``*`` or 0..63. Entry priorities are unique within a
-template (409 2640); a missing one is the next free after the highest.
+template (409 2591); a missing one is the next free after the highest.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ roles: each registers as a hypervisor of the stack's cloud through the sink.
 undeploys the nodes and lowers the count, blacklisting their indices (Train's tripleo-common
 sets ``<Role>Count`` and ``<Role>RemovalPolicies`` in the plan environment).
 
+A deploy whose SSH channel is gone dies (EPIPE) at its next client-side step: Heat finishes an update
+it started, config-download never runs (DEPLOY_FAILED). A node delete (Mistral) needs no client.
+
 Faults: ``undercloud.deploy_fail=<undercloud>`` fails every deploy at the Heat stage,
 ``undercloud.deploy_fail=<node>`` fails the deploy of that Ironic node.
 """
@@ -35,11 +38,12 @@ from lifecycle.lab.undercloud.envfiles import (
     DeployFiles,
     deploy_files,
     deploy_parser,
+    heat_checks,
     node_delete_parser,
 )
 from lifecycle.lab.undercloud.nodes import IronicNodes
 from lifecycle.lab.undercloud.sink import HypervisorSink
-from lifecycle.lab.undercloud.sshd import Session
+from lifecycle.lab.undercloud.sshd import ChannelGone, Client, Session
 from lifecycle.lab.undercloud.stack import Member, ResourceGroup, StackState, StackStore, now
 
 NOVA_COMPUTE = "OS::TripleO::Services::NovaCompute"
@@ -92,7 +96,7 @@ class Director:
         self.clouds = clouds  # stack name -> site cloud (whose Nova gets the hypervisors)
         self.faults = faults or FaultPlan()
         self.phases = PHASES.get(latency, PHASES["none"])
-        self.validate = validate or _heat_checks
+        self.validate = validate or heat_checks
         self._schedule = threading.Lock()  # one scheduler: two stacks never take the same node
 
     def pause(self, phase: str) -> None:
@@ -100,7 +104,8 @@ class Director:
 
     # -- openstack overcloud deploy ----------------------------------------------------------
 
-    def deploy(self, s: Session, argv: list[str]) -> int:
+    def deploy(self, out: Session, argv: list[str]) -> int:
+        s = Client(out)
         try:
             ns = deploy_parser().parse_args(argv)
         except CommandError as exc:
@@ -123,6 +128,11 @@ class Director:
             self.stacks.save(stack)
         try:
             self._deploy(s, files, stack)
+        except ChannelGone:
+            with self.stacks.lock:  # tripleoclient's handler on its way out
+                stack.deployment = "DEPLOY_FAILED"
+                self.stacks.save(stack)
+            return 141
         except DeployFailed as exc:
             for line in exc.lines:
                 s.write(line)
@@ -141,7 +151,7 @@ class Director:
             raise
         return 0
 
-    def _deploy(self, s: Session, files: DeployFiles, stack: StackState) -> None:
+    def _deploy(self, s: Client, files: DeployFiles, stack: StackState) -> None:
         s.write("Waiting for messages on queue 'tripleo' with no timeout.")
         s.write(f"Uploading new plan files for {stack.name}")
         self.pause("plan")
@@ -158,6 +168,7 @@ class Director:
         env = files.merged()
         pd = env["parameter_defaults"]
         plans = self._plan(files.roles(), pd, stack)
+        s.check()  # the client sends the stack update: a dead one never does
         s.write(f"Deploying templates in the directory {files.templates}")
         action = "UPDATE" if stack.status else "CREATE"
         with self.stacks.lock:
@@ -198,6 +209,7 @@ class Director:
             self.stacks.save(stack)
         s.write(f"{_ts()} [{stack.name}]: {action}_COMPLETE  Stack {action} completed successfully")
         s.write(f" Stack {stack.name} {action}_COMPLETE ")
+        s.check()  # config-download is driven by the client
         self._config_download(s, stack, plans)
         with self.stacks.lock:
             stack.deployment = "DEPLOY_SUCCESS"
@@ -234,7 +246,7 @@ class Director:
 
     # -- Heat: members out and in ------------------------------------------------------------
 
-    def _remove(self, s: Session, stack: StackState, plan: RolePlan) -> None:
+    def _remove(self, s: Client, stack: StackState, plan: RolePlan) -> None:
         group = stack.roles.get(plan.name)
         if group is None or not plan.remove:
             return
@@ -254,7 +266,7 @@ class Director:
                 s.write(f"{_ts()} [{stack.name}.{plan.name}.{m.index}]: DELETE_COMPLETE  state changed")
             self.stacks.save(stack)
 
-    def _add(self, s: Session, stack: StackState, plan: RolePlan, hostmap: dict[str, Any],
+    def _add(self, s: Client, stack: StackState, plan: RolePlan, hostmap: dict[str, Any],
              domain: str) -> list[str]:
         """Schedule and deploy the new members; returns Heat's failure lines for those that failed."""
         if not plan.add:
@@ -326,7 +338,7 @@ class Director:
 
     # -- config-download ---------------------------------------------------------------------
 
-    def _config_download(self, s: Session, stack: StackState, plans: list[RolePlan]) -> None:
+    def _config_download(self, s: Client, stack: StackState, plans: list[RolePlan]) -> None:
         members = [(p, m) for p in plans for m in sorted(stack.roles[p.name].members.values(),
                                                          key=lambda m: m.index)]
         hosts = [m.hostname.split(".")[0] for _, m in members]
@@ -347,7 +359,7 @@ class Director:
 
     # -- openstack overcloud node delete ------------------------------------------------------
 
-    def _scale_down(self, s: Session, stack: StackState, m: Member) -> bool:
+    def _scale_down(self, s: Client, stack: StackState, m: Member) -> bool:
         """nova-compute's scale_tasks: stop it, delete its compute service (Nova refuses while
         the host still runs instances, and the node delete stops there)."""
         host = m.hostname.split(".")[0]
@@ -366,7 +378,8 @@ class Director:
         s.write(f"changed: [{host}]")
         return True
 
-    def node_delete(self, s: Session, argv: list[str]) -> int:
+    def node_delete(self, out: Session, argv: list[str]) -> int:
+        s: Any = Client(out)  # a Mistral workflow: it carries on without its client
         try:
             ns = node_delete_parser().parse_args(argv)
         except CommandError as exc:
@@ -435,13 +448,3 @@ class Director:
         s.write(f"Deleted {len(victims)} node(s) from stack {stack.name}")
         return 0
 
-
-def _heat_checks(files_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """THT's process-templates and Heat's validation, as lifecycle.tripleo runs them."""
-    from lifecycle.tripleo.validate import ValidationUnavailable, run_heat_checks
-
-    try:
-        return run_heat_checks(files_dir, manifest)
-    except ValidationUnavailable as exc:
-        return {"findings": [{"check": "heat", "file": "tripleo-heat-templates", "parameter": "",
-                              "message": str(exc)}]}

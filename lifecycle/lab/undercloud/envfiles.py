@@ -155,3 +155,14 @@ def deploy_files(ns: argparse.Namespace, root: Path) -> DeployFiles:
     networks = remote_path(ns.networks_file or f"{templates}/network_data.yaml")
     return DeployFiles(templates=templates, tree=tree, root=root, roles_file=roles, networks_file=networks,
                        environments=[remote_path(e) for e in ns.environments])
+
+
+def heat_checks(files_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """THT's process-templates and Heat's validation, as lifecycle.tripleo runs them."""
+    from lifecycle.tripleo.validate import ValidationUnavailable, run_heat_checks
+
+    try:
+        return run_heat_checks(files_dir, manifest)
+    except ValidationUnavailable as exc:
+        return {"findings": [{"check": "heat", "file": "tripleo-heat-templates", "parameter": "",
+                              "message": str(exc)}]}

@@ -2,8 +2,10 @@
 overclouds, an HTTP server for the ISO its deployed nodes boot, and its real Ironic.
 
 Everything lives in ``workdir``: ``ssh_host_ed25519_key``, ``fs/`` (what SFTP sees),
-``stacks/<stack>.json`` and ``history.jsonl``, one line per login, command, exit and SFTP write
-(commands carry no secrets; tests read it to prove what did, or did not, reach the undercloud).
+``stacks/<stack>.json`` and ``history.jsonl``, one line per login, command, exit, SFTP write and
+``openstack`` process (also those of detached jobs; commands carry no secrets; tests read it to
+prove what did, or did not, reach and run on the undercloud). ``fs/home/stack/stackrc`` holds
+the credentials ``openstack`` needs, as the undercloud install leaves them.
 
 Example (needs the lab's Ironic; listens on loopback ports)::
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +29,7 @@ import paramiko
 
 from lifecycle.lab.base import EmulatorServer, Response, Router
 from lifecycle.lab.base.faults import FaultPlan
+from lifecycle.lab.undercloud.bash import Processes
 from lifecycle.lab.undercloud.director import Director
 from lifecycle.lab.undercloud.keys import ensure_key
 from lifecycle.lab.undercloud.nodes import IronicNodes
@@ -38,6 +42,23 @@ from lifecycle.lab.undercloud.stack import StackStore
 ISO_BYTES = b"CD001 i2 twin overcloud-full placeholder\n".ljust(2048, b"\0")
 ISO_PATH = "/images/overcloud-full.iso"
 BOOT_TIMEOUT = 600.0
+# What the undercloud install leaves in the stack user's home (Train's, trimmed): the shell's
+# ``openstack`` has credentials only once it is sourced.
+STACKRC = """\
+# Clear any old environment that may conflict.
+for key in $( set | awk '{{FS="="}}  /^OS_/ {{print $1}}' ); do unset $key ; done
+export OS_AUTH_TYPE=password
+export OS_PASSWORD={password}
+export OS_AUTH_URL=https://192.168.24.2:13000
+export OS_USERNAME=admin
+export OS_PROJECT_NAME=admin
+export OS_PROJECT_DOMAIN_NAME=Default
+export OS_USER_DOMAIN_NAME=Default
+export OS_IDENTITY_API_VERSION=3
+export OS_CLOUD=undercloud
+export PS1=${{PS1:-""}}
+export PS1="(undercloud) $PS1"
+"""
 log = logging.getLogger("i2.lab.undercloud")
 
 
@@ -49,6 +70,11 @@ class UndercloudHost:
         self.dir = Path(workdir)
         self.fs = self.dir / "fs"
         (self.fs / "home" / "stack").mkdir(parents=True, exist_ok=True)
+        stackrc = self.fs / "home" / "stack" / "stackrc"
+        if not stackrc.exists():
+            stackrc.write_text(STACKRC.format(password=secrets.token_urlsafe(16)))
+            stackrc.chmod(0o600)
+        self.procs = Processes()  # the undercloud's processes: detached jobs outlive their exec
         self.host_key = ensure_key(self.dir / "ssh_host_ed25519_key", comment=f"root@{name}")
         self.stacks = StackStore(self.dir / "stacks")
         self.history = self.dir / "history.jsonl"
@@ -93,7 +119,7 @@ class UndercloudHost:
             why = self.boot_error or "still starting"
             session.write(f"ERROR: the undercloud's services are not up: {why}")
             return 1
-        return Shell(self.director)(session)
+        return Shell(self.director, self.procs, self.fs, record=self.record)(session)
 
     def boot(self, prepare: Callable[[], None]) -> threading.Thread:
         """Run ``prepare`` (seeding) in the background; commands wait until it has ended."""

@@ -1,4 +1,5 @@
-"""The undercloud's command line: what ``exec`` requests run.
+"""The undercloud's command line: what ``exec`` requests run, through the stack user's shell
+(:mod:`lifecycle.lab.undercloud.bash`; ``openstack`` needs ``source ~/stackrc`` first).
 
 Only ``openstack`` with the sub-commands i2 (and an operator checking on it) uses:
 ``overcloud deploy``, ``overcloud node delete``, ``overcloud status``, ``stack list``,
@@ -9,11 +10,12 @@ real shell or client would (exit 127, or 1 with the client's message).
 from __future__ import annotations
 
 import json
-import shlex
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from lifecycle.lab.undercloud.bash import Bash, Processes
 from lifecycle.lab.undercloud.director import Director
 from lifecycle.lab.undercloud.envfiles import CommandError, Parser
 from lifecycle.lab.undercloud.sshd import Session
@@ -42,22 +44,17 @@ def _parser(prog: str, *positional: str, default_format: str = "table") -> Parse
 
 
 class Shell:
-    def __init__(self, director: Director) -> None:
+    def __init__(self, director: Director, procs: Processes, root: Path, home: str = "/home/stack",
+                 record: Any = None) -> None:
         self.director = director
+        self.bash = Bash(root, home, procs, self._openstack, record)
 
     def __call__(self, s: Session) -> int:
+        return self.bash(s)
+
+    def _openstack(self, s: Session, args: list[str]) -> int:
         try:
-            argv = shlex.split(s.command)
-        except ValueError as exc:
-            s.write(f"bash: syntax error: {exc}")
-            return 2
-        if not argv:
-            return 0
-        if argv[0] != "openstack":
-            s.write(f"bash: {argv[0]}: command not found")
-            return 127
-        try:
-            return self.openstack(s, argv[1:])
+            return self.openstack(s, args)
         except CommandError as exc:
             s.write(str(exc))
             return 2

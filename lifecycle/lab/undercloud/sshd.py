@@ -2,9 +2,11 @@
 for one user, ``exec`` requests and the ``sftp`` subsystem. Nothing else (no shell, no pty, no
 forwarding), which is all i2 asks of an undercloud.
 
-A command runs in its own thread with a :class:`Session` to write to; when the client goes away
-mid-command (``kill -9`` of i2) the command carries on to its end, as ``openstack overcloud
-deploy`` does on a Train undercloud, where Heat and Mistral run the deployment server-side.
+A command runs in its own thread with a :class:`Session` to write to. When the client goes away
+mid-command (``kill -9`` of i2, a dropped connection) its next write raises :class:`ChannelGone`,
+as a real process gets EPIPE on its next write to a closed SSH channel: a command that must
+survive its channel runs detached with its output in a file (``setsid nohup ... > log &``, see
+:mod:`lifecycle.lab.undercloud.bash`).
 
 Example (listens on a loopback port)::
 
@@ -34,10 +36,14 @@ Event = Callable[[dict[str, Any]], None]
 CLOSE_DELAY = 0.5  # seconds between a command's exit status and closing its channel
 
 
+class ChannelGone(Exception):
+    """The SSH channel a command writes to is closed (the process's EPIPE)."""
+
+
 class Session:
     """One exec request: the command line, and where its output goes.
 
-    ``write`` never raises: once the client is gone, output is dropped and the command goes on.
+    ``write`` raises :class:`ChannelGone` once the client is gone.
     """
 
     def __init__(self, channel: paramiko.Channel, command: str, user: str) -> None:
@@ -51,12 +57,13 @@ class Session:
         if not text.endswith("\n"):
             text += "\n"
         with self._lock:
-            if self.gone:
-                return
-            try:
-                self.channel.sendall(text.encode())
-            except (OSError, EOFError, paramiko.SSHException):
-                self.gone = True
+            if not self.gone:
+                try:
+                    self.channel.sendall(text.encode())
+                    return
+                except (OSError, EOFError, paramiko.SSHException):
+                    self.gone = True
+        raise ChannelGone(self.command)
 
     def readline(self, timeout: float = 30.0) -> str | None:
         """A line the client sent on stdin, or None at EOF or after ``timeout``."""
@@ -88,6 +95,29 @@ class Session:
         timer = threading.Timer(CLOSE_DELAY, self.channel.close)
         timer.daemon = True
         timer.start()
+
+
+class Client:
+    """Where a command's output goes, as seen from the undercloud's services: once the client
+    is gone (EPIPE), output is dropped, and :meth:`check` ends a client-driven phase."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.dead = False
+
+    def write(self, text: str) -> None:
+        if not self.dead:
+            try:
+                self.out.write(text)
+            except ChannelGone:
+                self.dead = True
+
+    def readline(self, timeout: float = 30.0) -> str | None:
+        return None if self.dead else self.out.readline(timeout)
+
+    def check(self) -> None:
+        if self.dead:
+            raise ChannelGone("the client went away")
 
 
 class _Interface(paramiko.ServerInterface):
@@ -227,9 +257,14 @@ class SSHServer:
         self.event({"event": "exec", "user": session.user, "command": session.command})
         try:
             status = self.handler(session)
+        except ChannelGone:
+            status = 141  # 128 + SIGPIPE: nobody is left to read the error
         except Exception as exc:  # a bug in a command must not kill the connection
             log.exception("undercloud %s: %s failed", self.name, session.command)
-            session.write(f"ERROR: {type(exc).__name__}: {exc}")
             status = 1
+            try:
+                session.write(f"ERROR: {type(exc).__name__}: {exc}")
+            except ChannelGone:
+                status = 141
         self.event({"event": "exit", "command": session.command, "status": status})
         session.finish(status)

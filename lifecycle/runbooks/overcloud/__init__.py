@@ -32,6 +32,8 @@ from lifecycle.runbooks.overcloud.catalog import actions
 from lifecycle.runbooks.overcloud.nodes import tagged_nodes
 from lifecycle.runbooks.overcloud.plan import RUNBOOK, build_plan, overcloud_steps, render_params, work_dir
 
+# Steps at once per endpoint of each system kind (each Ironic, each undercloud, each switch...);
+# the endpoints file's limits override them (lifecycle.model.limits).
 LIMITS = {"undercloud": 2, "ironic": 8}
 
 __all__ = [

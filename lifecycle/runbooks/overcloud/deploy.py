@@ -1,16 +1,22 @@
 """The change itself: ``openstack overcloud deploy`` or ``node delete`` on the undercloud, and
 the proof that a new server serves its cloud.
 
-Resume: ``deploy`` and ``node-delete`` wait for a deployment still running on the undercloud (a
-killed i2 does not stop it), then observe the stack (its environment has i2's parameters, its
-deployment status is DEPLOY_SUCCESS) or the Ironic nodes (the deleted ones are undeployed)
-before doing anything again.
+Both commands run detached on the undercloud (:mod:`lifecycle.tripleo.jobs`), one job per run
+and step in ``<remote_dir>/jobs/``: a dropped SSH connection or a killed i2 does not end them.
+
+Resume (and a retry after a dropped connection): a step whose job is running or finished
+re-attaches to it (follows its log, reads its exit status) and never starts another. Then it
+waits for any other deployment still running on the undercloud, and observes the stack (its
+environment has i2's parameters, its deployment status is DEPLOY_SUCCESS) or the Ironic nodes
+(the deleted ones are undeployed) before doing anything again. A job whose failure i2 reported
+is retired (renamed), so that resuming after the fix runs the command again.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lifecycle.engine import (
     ActionContext,
@@ -22,9 +28,42 @@ from lifecycle.engine import (
     TransientError,
 )
 from lifecycle.runbooks.common import adapter_errors
-from lifecycle.runbooks.overcloud.base import OvercloudAction
+from lifecycle.runbooks.overcloud.base import OvercloudAction, RenderOutputs
+
+if TYPE_CHECKING:
+    from lifecycle.tripleo.jobs import Job
+    from lifecycle.tripleo.undercloud import Result, Undercloud
 
 DEPLOY_TIMEOUT = 6 * 3600.0  # a Train deploy of a few hundred nodes takes hours
+
+
+def job_dir(info: RenderOutputs, step: StepView) -> str:
+    """This run's and step's job directory on the undercloud."""
+    return f"{info.remote_dir}/jobs/{step.run_id}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', step.key)}"
+
+
+def attach(uc: Undercloud, job: Job, ctx: ActionContext, on_line: Any) -> Result:
+    """Follow a job this step started before (a dropped connection, a killed i2), from now on."""
+    from lifecycle.tripleo.jobs import follow
+
+    state = f"finished (exit {job.rc})" if job.rc is not None else "running"
+    ctx.log(f"re-attached to {job.name} on {uc.name}: pid {job.pid}, {state}; its whole log is "
+            f"{job.file('log')}", pid=job.pid, job=job.dir)
+    return follow(uc, job, on_line=on_line, from_start=False, cancelled=ctx.cancelled,
+                  timeout=ctx.remaining())
+
+
+def failed(uc: Undercloud, job: Job, res: Result, what: str) -> PermanentError:
+    """The job's failure, reported once: the job is retired so that a resume starts anew."""
+    from lifecycle.tripleo.deploy import failure_reason
+    from lifecycle.tripleo.jobs import retire
+
+    kept = retire(uc, job)
+    if res.lost:
+        return PermanentError(f"undercloud {uc.name}: {what} (pid {job.pid}) ended without an exit "
+                              f"status (undercloud rebooted?); its log: {kept}/{job.name}.log")
+    return PermanentError(f"undercloud {uc.name}: {what} failed (exit {res.status}): "
+                          f"{failure_reason(res.tail)}")
 
 
 class Deploy(OvercloudAction):
@@ -39,12 +78,21 @@ class Deploy(OvercloudAction):
         stack_status: str | None = None
         seconds: float | None = None
         lines: int | None = None  # output lines of the deploy
+        reattached: bool = False  # followed a deploy an earlier attempt started
+        pid: int | None = None  # of the deploy on the undercloud
 
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         from lifecycle.tripleo.deploy import environment_differs, stack_environment, wait_idle
+        from lifecycle.tripleo.jobs import state
 
         info = self.rendered(step)
         with adapter_errors(f"overcloud {step.params.cloud}"), self.undercloud(step) as uc:
+            job = state(uc, job_dir(info, step), "deploy")
+            ours = job.started
+            if ours:
+                res = attach(uc, job, ctx, self.stream(ctx, info.undercloud))
+                if not res.ok:
+                    return None  # apply reports it
             view = wait_idle(uc, info.stack, cancelled=ctx.cancelled, progress=ctx.progress)
             if view is None or view.deployment != "DEPLOY_SUCCESS":
                 return None
@@ -52,24 +100,33 @@ class Deploy(OvercloudAction):
         if differs:
             ctx.log("stack differs", parameters=differs[:20])
             return None
-        return self.Outputs(deployment=view.deployment, stack_status=view.status, ran=False)
+        return self.Outputs(deployment=view.deployment, stack_status=view.status, ran=ours, reattached=ours,
+                            pid=job.pid if ours else None)
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
-        from lifecycle.tripleo.deploy import deployment_status, failure_reason, wait_idle
+        from lifecycle.tripleo.deploy import deployment_status, wait_idle
+        from lifecycle.tripleo.jobs import follow, start, state
 
         info = self.rendered(step)
         name = info.undercloud
         with adapter_errors(f"overcloud {step.params.cloud}"), self.undercloud(step) as uc:
-            wait_idle(uc, info.stack, cancelled=ctx.cancelled, progress=ctx.progress)
-            res = uc.run(info.command, on_line=self.stream(ctx, name), cancelled=ctx.cancelled,
-                         timeout=ctx.remaining())
+            job = state(uc, job_dir(info, step), "deploy")
+            on_line = self.stream(ctx, name)
+            reattached = job.started
+            if reattached:  # never a second deploy for this step: follow the first
+                res = attach(uc, job, ctx, on_line)
+            else:
+                wait_idle(uc, info.stack, cancelled=ctx.cancelled, progress=ctx.progress)
+                job = start(uc, job.dir, "deploy", info.command)
+                ctx.log(f"deploy started on {name}: pid {job.pid}, log {job.file('log')}", pid=job.pid)
+                res = follow(uc, job, on_line=on_line, cancelled=ctx.cancelled, timeout=ctx.remaining())
             if not res.ok:
-                raise PermanentError(f"undercloud {name}: openstack overcloud deploy failed "
-                                     f"(exit {res.status}): {failure_reason(res.tail)}")
+                raise failed(uc, job, res, "openstack overcloud deploy")
             status = deployment_status(uc, info.stack)
         if status != "DEPLOY_SUCCESS":
             raise PermanentError(f"undercloud {name}: the deploy exited 0 but the deployment is {status!r}")
-        return self.Outputs(deployment=status, seconds=round(res.seconds, 1), lines=res.lines, ran=True)
+        return self.Outputs(deployment=status, seconds=round(res.seconds, 1), lines=res.lines, ran=True,
+                            reattached=reattached, pid=job.pid)
 
 
 class EnsureDeployed(Deploy):
@@ -97,36 +154,48 @@ class NodeDelete(OvercloudAction):
 
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         from lifecycle.tripleo.deploy import wait_idle
+        from lifecycle.tripleo.jobs import state
 
         info = self.rendered(step)
         with adapter_errors(f"overcloud {step.params.cloud}"):
             with self.undercloud(step) as uc:
+                job = state(uc, job_dir(info, step), "node-delete")
+                if job.started and not attach(uc, job, ctx, self.stream(ctx, info.undercloud)).ok:
+                    return None  # apply reports it
                 wait_idle(uc, info.stack, cancelled=ctx.cancelled, progress=ctx.progress)
             left = self._left(step)
-        return None if left else self.Outputs(deleted=info.target.delete, ran=False)
+        return None if left else self.Outputs(deleted=info.target.delete, ran=job.started)
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
-        from lifecycle.tripleo.deploy import failure_reason, wait_idle
+        from lifecycle.tripleo.deploy import wait_idle
+        from lifecycle.tripleo.jobs import follow, start, state
 
         info = self.rendered(step)
         name = info.undercloud
         with adapter_errors(f"overcloud {step.params.cloud}"), self.undercloud(step) as uc:
-            wait_idle(uc, info.stack, cancelled=ctx.cancelled, progress=ctx.progress)
-            left = self._left(step)
-            if not left:
-                return self.Outputs(deleted=info.target.delete, ran=False)
-            argv = ["openstack", "overcloud", "node", "delete", "--stack", info.stack, "-y",
-                    *[n.instance for n in left]]
-            res = uc.run(argv, on_line=self.stream(ctx, name), cancelled=ctx.cancelled,
-                         timeout=ctx.remaining())
+            job = state(uc, job_dir(info, step), "node-delete")
+            on_line = self.stream(ctx, name)
+            deleted = info.target.delete
+            if job.started:  # never a second node delete for this step: follow the first
+                res = attach(uc, job, ctx, on_line)
+            else:
+                wait_idle(uc, info.stack, cancelled=ctx.cancelled, progress=ctx.progress)
+                left = self._left(step)
+                if not left:
+                    return self.Outputs(deleted=deleted, ran=False)
+                deleted = [n.name for n in left]
+                argv = ["openstack", "overcloud", "node", "delete", "--stack", info.stack, "-y",
+                        *[n.instance for n in left]]
+                job = start(uc, job.dir, "node-delete", argv)
+                ctx.log(f"node delete started on {name}: pid {job.pid}, log {job.file('log')}", pid=job.pid)
+                res = follow(uc, job, on_line=on_line, cancelled=ctx.cancelled, timeout=ctx.remaining())
             if not res.ok:
-                raise PermanentError(f"undercloud {name}: openstack overcloud node delete failed "
-                                     f"(exit {res.status}): {failure_reason(res.tail)}")
+                raise failed(uc, job, res, "openstack overcloud node delete")
             still = [n.name for n in self._left(step)]
         if still:
             raise PermanentError(f"undercloud {name}: node delete exited 0 but {', '.join(still)} "
                                  "still deployed in Ironic")
-        return self.Outputs(deleted=[n.name for n in left], seconds=round(res.seconds, 1), ran=True)
+        return self.Outputs(deleted=deleted, seconds=round(res.seconds, 1), ran=True)
 
 
 class Prove(OvercloudAction):

@@ -26,8 +26,10 @@ def work_dir(label: str) -> Path:
 
 
 def overcloud_steps(cloud: str, *, render: RenderSpec | Mapping[str, Any], deps: Sequence[str] = (),
-                    batch: str | None = None, delete: bool = False, ensure: bool = False) -> list[StepSpec]:
-    """The render -> validate -> upload -> deploy|node-delete chain of one cloud.
+                    batch: str | None = None, delete: bool = False, ensure: bool = False,
+                    undercloud: str | None = None) -> list[StepSpec]:
+    """The render -> validate -> upload -> deploy|node-delete chain of one cloud; with
+    ``undercloud``, its steps count against that undercloud's limit (``undercloud:<name>``).
 
     >>> spec = render_params("ie1-new", work=Path("/tmp/i2-doc"), remove=["c02-s08"])
     >>> [(s.key, s.action) for s in overcloud_steps("ie1-new", render=spec, delete=True)]
@@ -44,7 +46,8 @@ def overcloud_steps(cloud: str, *, render: RenderSpec | Mapping[str, Any], deps:
 
     def step(kind: str, action: str, dep: list[str], desc: str, params: Refs = refs) -> StepSpec:
         return StepSpec(key=keys[kind], target=target, action=action, deps=dep, batch=batch,
-                        params=params, description=desc)
+                        params=params, description=desc,
+                        system=f"undercloud:{undercloud}" if undercloud else None)
 
     return [
         step("render", "tripleo.render", list(deps), f"Render {cloud}'s deploy files", files),
@@ -78,11 +81,54 @@ def build_plan(svc: Services, cloud_name: str, *, mode: str, render: RenderSpec 
     """The run of ``i2 overcloud <mode>``: ``render`` holds the change (see :func:`render_params`)."""
     cloud = svc.site.cloud(cloud_name)
     spec = RenderSpec.model_validate(render)
-    steps = overcloud_steps(cloud.name, render=spec, delete=delete)
+    steps = overcloud_steps(cloud.name, render=spec, delete=delete, undercloud=cloud.undercloud)
     ActionRegistry(actions(svc)).check(steps)
     return Plan(kind="overcloud", target=f"overcloud:{cloud.name}", site_digest=svc.site.digest,
                 runbook=RUNBOOK,
                 params={"site_dir": str(svc.site_dir.resolve()),
                         "endpoints_file": str(svc.endpoints_file.resolve()),
                         "cloud": cloud.name, "mode": mode, "work_dir": spec.work_dir},
-                steps=steps)
+                steps=steps, resources=resources_of(svc, steps))
+
+
+def keep_work_dirs(plan: Plan, old_steps: Sequence[Any]) -> Plan:
+    """A re-plan draws new work dirs: a step the run already has keeps its own (same files), so
+    only what the site changed shows as a changed step."""
+    old = {st.key: st.params or {} for st in old_steps}
+    for st in plan.steps:
+        prev = old.get(st.key, {})
+        if "work_dir" in st.params and "work_dir" in prev:
+            st.params = {**st.params, "work_dir": prev["work_dir"]}
+    return plan
+
+
+def replan(svc: Services, run_params: Mapping[str, Any], old_steps: Sequence[Any]) -> Plan:
+    """The plan of a stored ``i2 overcloud`` run on the site as it is now (``i2 runs resume
+    --replan``): the same cloud, mode and change, read back from the run's render step.
+
+    The steps carry the change, not the site: the files are rendered from the site when the render
+    step runs, so files rendered before a site change stay as they were (see docs/engine.md).
+    """
+    cloud = str(run_params["cloud"])
+    render = next(st.params for st in old_steps if st.key == f"overcloud/{cloud}/render")
+    spec = RenderSpec.model_validate({k: v for k, v in render.items() if k in RenderSpec.model_fields})
+    delete = any(st.key == f"overcloud/{cloud}/node-delete" for st in old_steps)
+    return build_plan(svc, cloud, mode=str(run_params["mode"]), render=spec, delete=delete)
+
+
+# Step targets naming one thing the run changes, locked as they are (Plan.resources).
+OWN_TARGETS = ("server:", "switch:", "app:", "project:")
+
+
+def resources_of(svc: Services, steps: Sequence[StepSpec]) -> list[str]:
+    """What a run of ``steps`` acts on, for the store to lock (issue 12, hazard 2): its servers,
+    switches, applications and projects, and for each overcloud it changes, the cloud's Heat
+    stack and its undercloud (one ``openstack overcloud deploy`` at a time there)."""
+    out: set[str] = set()
+    for st in steps:
+        kind, _, name = st.target.partition(":")
+        if kind == "overcloud":
+            out |= {f"stack:{name}", f"undercloud:{svc.site.cloud(name).undercloud}"}
+        elif st.target.startswith(OWN_TARGETS):
+            out.add(st.target)
+    return sorted(out)

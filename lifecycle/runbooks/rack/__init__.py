@@ -43,6 +43,8 @@ from lifecycle.runbooks.rack.plan import (
     train_clouds,
 )
 
+# Steps at once per endpoint of each system kind (each Ironic, each undercloud, each switch...);
+# the endpoints file's limits override them (lifecycle.model.limits).
 LIMITS = {"oneview": 8, "ironic": 32, "fabric": 4, "ztp": 1, "undercloud": 1}
 
 __all__ = [

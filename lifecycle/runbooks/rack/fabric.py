@@ -17,7 +17,7 @@ from lifecycle.engine import (
     StepView,
     TransientError,
 )
-from lifecycle.runbooks.common import Services, adapter_errors
+from lifecycle.runbooks.common import Services, adapter_errors, unreachable, why_not
 from lifecycle.runbooks.rack.base import RackAction, diff_lines
 
 
@@ -37,12 +37,20 @@ def ztp_files(svc: Services, rack: str, *, dry_run: bool) -> list[str]:
 
 
 def leaf_hostname(svc: Services, leaf: str) -> str | None:
-    """The leaf's hostname over eAPI with i2's credentials, or None while it is not up yet."""
+    """The leaf's hostname over eAPI with i2's credentials, or None while it is not up yet (no
+    address in the endpoints file, eAPI not answering). A switch that answers but refuses i2's
+    credentials, a TLS failure or a bug raise :class:`PermanentError` at once: no amount of
+    waiting for ZTP fixes those."""
+    ep = svc.endpoints if leaf in svc.endpoints.fabric.devices else svc.reload_endpoints()
+    if ep.fabric.device(leaf).host is None:
+        return None  # no address yet: it is added to the endpoints file once the leaf is racked
     try:
         node = svc.switch(leaf, timeout=5)
         return str(node.enable(["show hostname"])[0]["result"]["hostname"]).split(".")[0]
-    except Exception:  # in ZTP: no address yet, no eAPI user, connection refused
-        return None
+    except Exception as exc:
+        if unreachable(exc):  # in ZTP: eAPI not enabled yet, or the switch is reloading
+            return None
+        raise PermanentError(f"{leaf}: {why_not(exc)}") from exc
 
 
 class StageZtp(RackAction):

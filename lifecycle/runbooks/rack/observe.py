@@ -24,7 +24,7 @@ class Change:
 
     system: str  # ztp | fabric | oneview | ironic | tripleo
     object: str
-    action: str  # create | change | wait | none | blocked
+    action: str  # create | change | wait | none | blocked (unreachable) | error
     detail: str
 
     def as_dict(self) -> dict[str, str]:
@@ -32,9 +32,12 @@ class Change:
 
 
 def _rows(system: str, obj: str, fn: Callable[[], list[Change]]) -> list[Change]:
-    blocked: list[Change] = []
-    rows = safe_observe(fn, lambda why: blocked.append(Change(system, obj, "blocked", why)))
-    return blocked if rows is None else list(rows)
+    """``fn``'s rows; an unreachable system gives a "blocked" row, any other failure (refused
+    credentials, TLS, a bug) an "error" row with the real message: fix it, waiting will not."""
+    failed: list[Change] = []
+    rows = safe_observe(fn, lambda why: failed.append(Change(system, obj, "blocked", why)),
+                        lambda why: failed.append(Change(system, obj, "error", why)))
+    return failed if rows is None else list(rows)
 
 
 def observe(svc: Services, rack_name: str) -> list[Change]:

@@ -3,6 +3,9 @@ recommissioning reuses :func:`server_steps` and :func:`scale_out_steps`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from lifecycle.engine import Plan, StepSpec
 from lifecycle.model.schema import Rack, Server
 from lifecycle.runbooks import overcloud
@@ -96,7 +99,7 @@ def build_plan(svc: Services, rack_name: str, *, power: str = "off", ztp_timeout
         if ztp:
             steps.append(StepSpec(key=f"{leaf.name}/ztp", target=target, action=AwaitZtp.name,
                                   params=AwaitZtp.Params(leaf=leaf.name, ztp_timeout=ztp_timeout),
-                                  deps=["ztp/stage"], batch=batch,
+                                  deps=["ztp/stage"], batch=batch, system=f"fabric:{leaf.name}",
                                   description=f"Wait for {leaf.name} to finish ZTP"))
             deps = [f"{leaf.name}/ztp"]
         verify[leaf.name] = f"{leaf.name}/verify"
@@ -105,7 +108,7 @@ def build_plan(svc: Services, rack_name: str, *, power: str = "off", ztp_timeout
         peers = [f"{other.name}/ztp" for other in rack.leaves.leaves if ztp and other.name != leaf.name]
         steps.append(StepSpec(key=verify[leaf.name], target=target, action=VerifyLeaf.name,
                               params=VerifyLeaf.Params(leaf=leaf.name, rack=rack.name, index=i), deps=deps,
-                              after=peers, batch=batch,
+                              after=peers, batch=batch, system=f"fabric:{leaf.name}",
                               description=f"Verify {leaf.name}: config, MLAG, BGP, CVX, LLDP"))
     members = [s for s in site.servers_in(rack.name) if servers is None or s.name in servers]
     if servers is not None:
@@ -120,7 +123,7 @@ def build_plan(svc: Services, rack_name: str, *, power: str = "off", ztp_timeout
     return Plan(kind="rack", target=f"rack:{rack.name}", site_digest=site.digest, runbook=RUNBOOK,
                 params={"site_dir": str(svc.site_dir.resolve()),
                         "endpoints_file": str(svc.endpoints_file.resolve()), "rack": rack.name},
-                steps=steps)
+                steps=steps, resources=rack_resources(svc, rack, steps))
 
 
 def server_steps(svc: Services, members: list[Server], batch: str, *, power: str = "off",
@@ -143,9 +146,11 @@ def server_steps(svc: Services, members: list[Server], batch: str, *, power: str
         template = f"{key_prefix}template/{s.hardware_profile}"
 
         def add(key: str, action: str, deps: list[str], desc: str, params: ServerParams = base,
-                t: str = t, k: str = k) -> None:
+                t: str = t, k: str = k, uc: str = uc) -> None:
+            # Ironic steps count against their undercloud's Ironic (limits per endpoint)
             steps.append(StepSpec(key=f"{k}/{key}", target=t, action=action, batch=batch,
-                                  params=params, deps=deps, description=desc))
+                                  params=params, deps=deps, description=desc,
+                                  system=f"ironic:{uc}" if action.startswith("ironic.") else None))
 
         add("identify", "oneview.identify", list((first or {}).get(s.name, [])),
             f"Find {s.name} in OneView and check its identity")
@@ -173,11 +178,39 @@ def scale_out_steps(svc: Services, rack: str, members: list[Server], batch: str,
                                          scale_out=[s.name for s in servers])
         chain = overcloud.overcloud_steps(cloud, render=render,
                                           deps=[f"{key_prefix}{s.name}/provide" for s in servers],
-                                          batch=batch, ensure=True)
+                                          batch=batch, ensure=True,
+                                          undercloud=svc.site.cloud(cloud).undercloud)
         steps += chain
         for s in servers:
             steps.append(StepSpec(key=f"{key_prefix}{s.name}/hypervisor", target=f"server:{s.name}",
                                   action=Prove.name, deps=[chain[-1].key], batch=batch,
+                                  system=f"ironic:{svc.site.cloud(cloud).undercloud}",
                                   params=Prove.Params(server=s.name, cloud=cloud),
                                   description=f"Prove {s.name} is a hypervisor of {cloud}"))
     return steps
+
+
+def replan(svc: Services, run_params: Mapping[str, Any], old_steps: Sequence[Any]) -> Plan:
+    """The plan of a stored ``i2 rack apply`` run on the site as it is now (``i2 runs resume
+    --replan``): the same rack, power and ZTP timeout (read back from the run's steps) and the
+    same servers, less those the site no longer has in the rack (a server added to the rack
+    needs a new ``i2 rack apply`` once this run is done)."""
+    from lifecycle.runbooks.overcloud.plan import keep_work_dirs
+
+    rack = find_rack(svc, str(run_params["rack"]))
+    params = [st.params or {} for st in old_steps]
+    power = next((p["power"] for p in params if "power" in p), "off")
+    ztp_timeout = next((p["ztp_timeout"] for p in params if "ztp_timeout" in p), 900.0)
+    current = {s.name for s in svc.site.servers_in(rack.name)}
+    servers = sorted({st.target.split(":", 1)[1] for st in old_steps if st.target.startswith("server:")}
+                     & current)
+    plan = build_plan(svc, rack.name, power=power, ztp_timeout=ztp_timeout, servers=servers)
+    return keep_work_dirs(plan, old_steps)
+
+
+def rack_resources(svc: Services, rack: Rack, steps: list[StepSpec]) -> list[str]:
+    """The run's servers, every leaf of the rack (even when not re-verified) and each stack it
+    scales out, with its undercloud."""
+    from lifecycle.runbooks.overcloud.plan import resources_of
+
+    return sorted({*resources_of(svc, steps), *(f"switch:{leaf.name}" for leaf in rack.leaves.leaves)})

@@ -47,7 +47,7 @@ def recommission_steps(svc: Services, *, waves: list[str], after: dict[str, list
                          params=base, deps=[f"{k}/drain"],
                          description=f"Disable {s.name}'s nova-compute in {old.name}"),
                 StepSpec(key=f"{k}/undeploy", target=t, action=Undeploy.name, batch=batch,
-                         params=base, deps=[f"{k}/disable"],
+                         params=base, deps=[f"{k}/disable"], system=f"ironic:{old.undercloud}",
                          description=f"Undeploy {s.name} from {old.undercloud}'s Ironic, delete its "
                                      f"compute service in {old.name}"),
             ]

@@ -8,6 +8,8 @@ from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.upgrade.actions import actions
 
 RUNBOOK = "lifecycle.runbooks.upgrade:build"
+# Steps at once per endpoint of each system kind (each Ironic, each undercloud, each switch...);
+# the endpoints file's limits override them (lifecycle.model.limits).
 LIMITS = {"vsd": 4, "neutron": 4, "nova": 8, "cinder": 4, "files": 1, "probes": 2,
           "oneview": 8, "ironic": 32, "fabric": 4, "undercloud": 1}
 

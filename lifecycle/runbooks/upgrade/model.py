@@ -110,7 +110,8 @@ def unmirrored(m: Move, entries: list[Entry]) -> list[Entry]:
                 out.append(e)
         elif mirror_of(e, src, dst, "").external_id not in have:
             out.append(e)
-    return out
+    # by priority: mirrors made in this order take the same priorities on every run
+    return sorted(out, key=lambda e: (e.direction, e.priority))
 
 
 def upgrade_of(site: Site) -> Upgrade:

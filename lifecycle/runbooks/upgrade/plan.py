@@ -3,6 +3,7 @@ params are its action's typed model, checked here (a wrong key fails the plan, n
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lifecycle.engine import Plan, StepParams, StepSpec
@@ -145,7 +146,8 @@ def build_plan(svc: Services, *, wave: str | None = None, apps: list[str] | None
     registry(svc).check(steps)
     scope = f"wave {wave}" if wave else "all waves"
     return Plan(kind="upgrade", target=f"upgrade:{old.name}>{new.name}", site_digest=site.digest,
-                runbook=RUNBOOK, params=_run_params(svc, wave=wave, apps=apps, scope=scope), steps=steps)
+                runbook=RUNBOOK, params=_run_params(svc, wave=wave, apps=apps, scope=scope), steps=steps,
+                resources=move_resources(svc, steps, selected))
 
 
 def build_rollback_plan(svc: Services, app: str) -> Plan:
@@ -182,7 +184,8 @@ def build_rollback_plan(svc: Services, app: str) -> Plan:
                                key=f"endpoint/{m.project}/rollback", batch=f"rollback:{app}"))
     registry(svc).check(steps)
     return Plan(kind="upgrade-rollback", target=f"rollback:{app}", site_digest=site.digest,
-                runbook=RUNBOOK, params=_run_params(svc, app=app), steps=steps)
+                runbook=RUNBOOK, params=_run_params(svc, app=app), steps=steps,
+                resources=move_resources(svc, steps, moves(site, apps=[app], reverse=True)))
 
 
 def eta_seconds(plan: Plan, soak: float) -> float:
@@ -195,3 +198,24 @@ def eta_seconds(plan: Plan, soak: float) -> float:
 
 
 __all__ = ["STEP_SECONDS", "build_plan", "build_rollback_plan", "eta_seconds"]
+
+
+def replan(svc: Services, run_params: Mapping[str, Any], old_steps: Sequence[Any]) -> Plan:
+    """The plan of a stored upgrade (or rollback) run on the site as it is now (``i2 runs resume
+    --replan``): the same wave, applications or rolled-back application."""
+    from lifecycle.runbooks.overcloud.plan import keep_work_dirs
+    from lifecycle.runbooks.upgrade.factory import services
+
+    view = services(svc)
+    if "app" in run_params:
+        return build_rollback_plan(view, str(run_params["app"]))
+    plan = build_plan(view, wave=run_params.get("wave"), apps=run_params.get("apps"))
+    return keep_work_dirs(plan, old_steps)
+
+
+def move_resources(svc: Services, steps: list[StepSpec], selected: list[Move]) -> list[str]:
+    """The applications, projects, servers and stacks of the run (see ``resources_of``), and the
+    VSD zone of each move: its subnets and ACL entries change there."""
+    from lifecycle.runbooks.overcloud.plan import resources_of
+
+    return sorted({*resources_of(svc, steps), *(f"vsd-zone:{m.domain}/{m.zone}" for m in selected)})

@@ -37,8 +37,11 @@ class Finding:
 
 
 def _safe(out: list[Finding], wave: str, app: str, check: str, fn: Callable[[], R]) -> R | None:
-    """``fn()``; an unreachable system blocks that check (a blocking finding), not the report."""
-    return safe_observe(fn, lambda why: out.append(Finding(wave, app, check, "blocking", why)))
+    """``fn()``; an unreachable system blocks that check (a blocking finding), not the report.
+    Refused credentials, TLS failures and bugs block it too (a move must not start on a check
+    that could not run), but with the real message, not as "cannot observe"."""
+    return safe_observe(fn, lambda why: out.append(Finding(wave, app, check, "blocking", why)),
+                        lambda why: out.append(Finding(wave, app, check, "blocking", f"cannot check: {why}")))
 
 
 def readiness(svc: Services, *, wave: str | None = None, apps: list[str] | None = None) -> list[Finding]:

@@ -224,7 +224,7 @@ def test_acl_entries_ingress_and_egress(me: vsdk.NUMe) -> None:
     with pytest.raises(BambouHTTPError) as exc:  # one priority per policy
         egress.create_child(vsdk.NUEgressACLEntryTemplate(action="FORWARD", location_type="ANY",
                                                           ether_type="0x0800", dscp="*", priority=500))
-    assert vsd_error(exc)[1]["internalErrorCode"] == 2640
+    assert vsd_error(exc)[1]["internalErrorCode"] == 2591
     _, _, other_dom = build_domain(me, enterprise="other")
     with pytest.raises(BambouHTTPError) as exc:  # a zone of another domain cannot be named
         egress.create_child(vsdk.NUEgressACLEntryTemplate(

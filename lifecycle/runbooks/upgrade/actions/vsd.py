@@ -87,6 +87,7 @@ class Mirrored(StepOutputs):
     of: str
     rule: str
     id: str
+    priority: int | None = None  # where the mirror went (next to its original, never colliding)
 
 
 class AclMirror(MoveAction):
@@ -120,9 +121,10 @@ class AclMirror(MoveAction):
         with adapter_errors(m.key):
             _, dom, _ = self.where(m)
             for e in unmirrored(m, self.entries(m, dom)):
+                # the adapter picks the priority from what the template holds now (hazard 6)
                 mirror = self.vsd().create_entry(dom, mirror_of(e, m.ref(m.src), m.ref(m.dst), dst_subnet_id))
-                ctx.log("acl.mirror", of=e.id, rule=e.rule, mirror=mirror.id)
-                made.append(Mirrored(of=e.id, rule=e.rule, id=mirror.id))
+                ctx.log("acl.mirror", of=e.id, rule=e.rule, mirror=mirror.id, priority=mirror.priority)
+                made.append(Mirrored(of=e.id, rule=e.rule, id=mirror.id, priority=mirror.priority))
         return self.Outputs(mirrored=made)
 
 
