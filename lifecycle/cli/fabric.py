@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,16 @@ from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.output import console, emit, err_console, make_table
 from lifecycle.fabric import write_data_root
 from lifecycle.fabric.dhcp import FORMATS, render_dhcp
-from lifecycle.fabric.eapi import connect, diff, push, verify_leaf
+from lifecycle.fabric.eapi import (
+    Finding,
+    PushFailed,
+    connect,
+    diff,
+    health,
+    push,
+    verify_leaf,
+    verify_unchanged,
+)
 from lifecycle.fabric.intent import FabricConfigError, fabric_secret_hash, intended_configs
 from lifecycle.fabric.ztp import write_private
 from lifecycle.model.endpoints import SecretMissing, SecretStore
@@ -89,13 +99,32 @@ def diff_cmd(ctx: Ctx, target: str) -> None:
     raise SystemExit(1 if any(d.strip() for d in diffs.values()) else 0)
 
 
+def _checker(ctx: Ctx, target: str, name: str, node: Any) -> Callable[[], list[Finding]]:
+    """How ``name`` proves healthy after a push: a leaf against the site's intent (MLAG, BGP,
+    LLDP, CVX connected), a spine by losing none of the BGP sessions/LLDP neighbours it had."""
+    if target == "spines":
+        before = health(node)
+        return lambda: verify_unchanged(node, name, before)
+    index = _switches(ctx, target).index(name)
+    return lambda: verify_leaf(node, ctx.site(), target, index)
+
+
 @fabric_group.command("push")
 @click.argument("target")
 @click.option("--yes", is_flag=True, help="Do not ask before committing.")
 @click.option("--dry-run", is_flag=True, help="Show the diffs only.")
+@click.option("--confirm-within", type=click.IntRange(60, 3600), default=600, show_default=True,
+              help="Seconds the switch keeps an unconfirmed push before it rolls back by itself.")
+@click.option("--settle", type=click.FloatRange(0, 3000), default=180, show_default=True,
+              help="Seconds to wait for a pushed switch to verify healthy before rolling it back.")
 @pass_ctx
-def push_cmd(ctx: Ctx, target: str, yes: bool, dry_run: bool) -> None:
-    """Show the diffs, then commit them through config sessions and save (write memory)."""
+def push_cmd(ctx: Ctx, target: str, yes: bool, dry_run: bool, confirm_within: int,
+             settle: float) -> None:
+    """Show the diffs, then push one switch at a time under a commit timer: each is verified
+    (BGP, MLAG, LLDP, CVX connected) before its change is confirmed and saved; the first that
+    does not verify is rolled back and nothing after it is pushed."""
+    if settle >= confirm_within:
+        raise click.BadParameter("must be shorter than --confirm-within", param_hint="--settle")
     diffs, configs, ep, secrets = _diffs(ctx, target)
     _show_diffs(ctx, diffs)
     todo = [n for n, d in diffs.items() if d.strip()]
@@ -104,9 +133,16 @@ def push_cmd(ctx: Ctx, target: str, yes: bool, dry_run: bool) -> None:
         return
     if not yes and not click.confirm(f"commit changes on {', '.join(todo)}?", err=True):
         raise SystemExit(1)
-    for n in todo:
-        push(connect(ep, secrets, n), configs[n])
-        err_console.print(f"{n}: committed and saved")
+    for i, n in enumerate(todo):  # never two at once: MLAG peers and spines one by one
+        node = connect(ep, secrets, n)
+        try:
+            push(node, configs[n], check=_checker(ctx, target, n, node), device=n,
+                 confirm_within=confirm_within, settle=settle)
+        except PushFailed as exc:
+            err_console.print(f"{exc}\nnot pushed: {', '.join(todo[i + 1:]) or 'nothing else'}",
+                              markup=False, highlight=False)
+            raise SystemExit(1) from None
+        err_console.print(f"{n}: verified, confirmed and saved")
 
 
 @fabric_group.command("verify")

@@ -2,7 +2,13 @@
 
 What the catalog asserts comes from intent, not from the switches: LLDP neighbours from the
 cabling plan (FQDNs, as LLDP reports them), BGP peers from the /31 uplinks and the MLAG peer
-subnet, the interfaces that must be up, MLAG and CVX registration.
+subnet, the interfaces that must be up, MLAG and the CVX client being enabled.
+
+CVX *connection* is not in it: ANTA's stock ``VerifyManagementCVX`` reads only
+``clusterStatus.enabled`` and its only client-side connection test (``VerifyMcsClientMounts``)
+needs the MCS service, which this estate's CVX (``service openstack``) does not run. The
+connection state (``controllerStatus.<server>.connectionStatus``) is checked by
+``i2 fabric verify`` and by every ``i2 fabric push`` (:func:`lifecycle.fabric.eapi.cvx_finding`).
 
 >>> from pathlib import Path
 >>> import lifecycle
@@ -55,7 +61,7 @@ def nrfu_catalog(site: Site, rack: str, *, cvx: bool = True) -> dict[str, list[d
             **_on(leaf.name)}})
         cat["anta.tests.interfaces"].append({"VerifyInterfacesStatus": {
             "interfaces": [{"name": n, "status": "up"} for n in up], **_on(leaf.name)}})
-    if cvx:
+    if cvx:  # enabled only: see the module docstring for where the connection is checked
         cat["anta.tests.cvx"] = [{"VerifyManagementCVX": {
             "enabled": True, "filters": {"tags": [x.name for x in pair.leaves]}}}]
     return cat

@@ -2,7 +2,8 @@
 
 Configs are never overwritten blindly: a config session starts from a clean config
 (``rollback clean-config``), receives the whole intended config, shows its diff against the
-running one, and is committed only by :func:`push` (then saved with ``write memory``).
+running one, and is committed only by :func:`push`, under a commit timer, confirmed (then saved
+with ``write memory``) only once the device verifies healthy.
 
 Example (needs a reachable switch)::
 
@@ -21,10 +22,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import ssl
+import time
 import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pyeapi
 
@@ -88,23 +91,63 @@ def _lines(config: str) -> list[str]:
             if line.strip() and line.strip() != "!" and not line.startswith("end")]
 
 
-def _session(node: pyeapi.client.Node, config: str, finish: str) -> str:
+def _session(node: pyeapi.client.Node, config: str, finish: str) -> tuple[str, str]:
     name = f"{SESSION_PREFIX}{uuid.uuid4().hex[:12]}"
     cmds = [f"configure session {name}", "rollback clean-config", *_lines(config),
             "show session-config diffs", finish]
     out = node.run_commands(["enable", *cmds], encoding="text")
-    return out[len(cmds) - 1]["output"]
+    return name, out[len(cmds) - 1]["output"]
 
 
 def diff(node: pyeapi.client.Node, config: str) -> str:
     """Unified diff from the running config to ``config`` (empty when they agree)."""
-    return _session(node, config, "abort")
+    return _session(node, config, "abort")[1]
 
 
-def push(node: pyeapi.client.Node, config: str) -> str:
-    """Replace the running config by ``config`` through a session, save it; return the diff."""
-    changes = _session(node, config, "commit")
-    node.enable(["write memory"])
+class PushFailed(Exception):
+    """A pushed config left the device unhealthy: it was rolled back, nothing else was pushed."""
+
+    transient = False  # retrying pushes the same config: a person must look first
+
+    def __init__(self, device: str, findings: list[Finding], undone: str = "rolled back"):
+        self.device, self.subject, self.findings = device, device, findings
+        bad = "; ".join(f"{f.check}: {f.detail}" for f in findings if not f.ok)
+        super().__init__(f"{device}: unhealthy after the push, {undone} ({bad})")
+
+
+def push(node: pyeapi.client.Node, config: str, *, check: Callable[[], list[Finding]],
+         device: str, confirm_within: int = 300, settle: float = 120.0,
+         poll: float = 2.0) -> str:
+    """Replace the running config by ``config`` with a safety net; return the diff.
+
+    The session is committed with ``commit timer``: EOS reverts to the previous config by itself
+    unless ``configure session NAME commit`` confirms it in ``confirm_within`` seconds, so a push
+    that cuts i2 off (or an i2 that dies) undoes itself. i2 confirms (and saves) only once
+    ``check`` has passed, polling up to ``settle`` seconds for BGP/MLAG to converge; otherwise it
+    aborts the session (immediate rollback) and raises :class:`PushFailed`.
+    """
+    if settle >= confirm_within:
+        raise ValueError("settle must be shorter than confirm_within: the timer would "
+                         "roll back a healthy device before i2 confirms it")
+    h, rest = divmod(int(confirm_within), 3600)
+    name, changes = _session(node, config, f"commit timer {h:02d}:{rest // 60:02d}:{rest % 60:02d}")
+    deadline = time.monotonic() + settle
+    while True:
+        try:
+            findings = check()
+        except (pyeapi.eapilib.EapiError, OSError) as exc:  # lost contact counts as unhealthy
+            findings = [Finding(device, "eapi", False, str(exc)[:200])]
+        if all(f.ok for f in findings):
+            break
+        if time.monotonic() >= deadline:
+            try:
+                node.run_commands(["enable", f"configure session {name} abort"])
+            except (pyeapi.eapilib.EapiError, OSError):
+                raise PushFailed(device, findings, f"not confirmed: its commit timer rolls it "
+                                 f"back within {confirm_within}s") from None
+            raise PushFailed(device, findings)
+        time.sleep(poll)
+    node.run_commands(["enable", f"configure session {name} commit", "write memory"])
     return changes
 
 
@@ -114,6 +157,20 @@ class Finding:
     check: str
     ok: bool
     detail: str
+
+
+def cvx_finding(device: str, cvx: dict[str, Any]) -> Finding:
+    """CVX client connected: enabled *and* a controller's ``connectionStatus`` is ``connected``
+    (``enabled`` alone only says the client is configured to try)."""
+    status = cvx.get("clusterStatus", {}) if isinstance(cvx, dict) else {}
+    ctrl = status.get("controllerStatus") or {}
+    up = [ip for ip, c in ctrl.items() if c.get("connectionStatus") == "connected"]
+    if not status.get("enabled"):
+        return Finding(device, "cvx", False, "management cvx is not enabled")
+    if not up:
+        seen = ", ".join(f"{ip} {c.get('connectionStatus')}" for ip, c in ctrl.items())
+        return Finding(device, "cvx", False, f"enabled, not connected ({seen or 'no server'})")
+    return Finding(device, "cvx", True, f"connected to {', '.join(up)}")
 
 
 def verify_leaf(node: pyeapi.client.Node, site: Site, rack: str, index: int) -> list[Finding]:
@@ -129,9 +186,7 @@ def verify_leaf(node: pyeapi.client.Node, site: Site, rack: str, index: int) -> 
     for ip in want:
         state = peers.get(ip, {}).get("peerState", "absent")
         out.append(Finding(leaf.name, f"bgp {ip}", state == "Established", state))
-    status = cvx.get("clusterStatus", {}) if isinstance(cvx, dict) else {}
-    out.append(Finding(leaf.name, "cvx", bool(status.get("enabled", cvx.get("enabled"))),
-                       str(status or cvx)[:120]))
+    out.append(cvx_finding(leaf.name, cvx))
     seen = {n["port"]: (n["neighborDevice"].split(".")[0], n["neighborPort"])
             for n in lldp.get("lldpNeighbors", [])}
     for port in [u.port for u in leaf.uplinks] + list(r.leaves.peer_link):
@@ -143,4 +198,23 @@ def verify_leaf(node: pyeapi.client.Node, site: Site, rack: str, index: int) -> 
         out.append(Finding(leaf.name, f"lldp {port}", got == expected,
                            f"expected {expected[0]}:{expected[1]}, "
                            f"saw {got[0] + ':' + got[1] if got else 'nothing'}"))
+    return out
+
+
+def health(node: pyeapi.client.Node) -> dict[str, Any]:
+    """What a spine's push must not lose: its established BGP peers and its LLDP neighbours."""
+    bgp, lldp = (x["result"] for x in node.enable(["show ip bgp summary", "show lldp neighbors"]))
+    peers = bgp.get("vrfs", {}).get("default", {}).get("peers", {})
+    return {"bgp": {ip for ip, p in peers.items() if p.get("peerState") == "Established"},
+            "lldp": {(n["port"], n["neighborDevice"]) for n in lldp.get("lldpNeighbors", [])}}
+
+
+def verify_unchanged(node: pyeapi.client.Node, device: str, before: dict[str, Any]) -> list[Finding]:
+    """Every BGP session and LLDP neighbour ``before`` (:func:`health`) is still there."""
+    now = health(node)
+    out = [Finding(device, f"bgp {ip}", ip in now["bgp"], "Established" if ip in now["bgp"]
+                   else "no longer Established") for ip in sorted(before["bgp"])]
+    lost = sorted(before["lldp"] - now["lldp"])
+    out.append(Finding(device, "lldp", not lost, "lost " + ", ".join(f"{p}:{d}" for p, d in lost)
+                       if lost else f"{len(now['lldp'])} neighbour(s)"))
     return out

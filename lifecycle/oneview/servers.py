@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,9 +93,11 @@ def ilo_addresses(hardware: dict[str, Any]) -> list[str]:
 class OneViewServers:
     """One OneView appliance, as the rack runbook drives it."""
 
-    def __init__(self, client: Any, *, poll_interval: float = 1.0):
+    def __init__(self, client: Any, *, poll_interval: float = 1.0, graceful_timeout: float = 300.0):
         self.ov = client
         self.poll_interval = poll_interval
+        # how long a server's OS gets to shut down after a momentary press, before press-and-hold
+        self.graceful_timeout = graceful_timeout
         self._lock = threading.Lock()
         self._cache: dict[str, Any] = {}
 
@@ -269,24 +272,42 @@ class OneViewServers:
             return "iLO not answering (power state Unknown)"
         return "ok"
 
-    def _power(self, hw: dict[str, Any], state: str, subject: str = "") -> None:
-        with errors(subject or hw.get("name", "server")):
+    def _power(self, hw: dict[str, Any], state: str, subject: str = "",
+               log: Callable[[str], None] | None = None) -> None:
+        """Power on, or off gracefully: a momentary press (the OS shuts down), then press-and-hold
+        only when the server is still on ``graceful_timeout`` seconds later, said through ``log``."""
+        name = subject or str(hw.get("name", "server"))
+        with errors(name):
             sh = self.ov.server_hardware.get_by_uri(hw["uri"])
             if sh.data.get("powerState") == state:
                 return
-            control = "PressAndHold" if state == "Off" else "MomentaryPress"
-            sh.update_power_state({"powerState": state, "powerControl": control})
+            sh.update_power_state({"powerState": state, "powerControl": "MomentaryPress"})
+            if state != "Off":
+                return
+            say = log or (lambda _msg: None)
+            say(f"{name}: momentary press sent; waiting up to {self.graceful_timeout:.0f} s for its OS "
+                f"to power off before press-and-hold")
+            deadline = time.monotonic() + self.graceful_timeout
+            while self._power_state(hw, name) != "Off":
+                if time.monotonic() >= deadline:
+                    say(f"{name}: still on {self.graceful_timeout:.0f} s after the momentary press: "
+                        f"press-and-hold")
+                    self.ov.server_hardware.get_by_uri(hw["uri"]).update_power_state(
+                        {"powerState": "Off", "powerControl": "PressAndHold"})
+                    return
+                time.sleep(self.poll_interval)
 
     def _power_state(self, hw: dict[str, Any], subject: str = "") -> str:
         with errors(subject or hw.get("name", "server")):
             return str(self.ov.server_hardware.get_by_uri(hw["uri"]).data.get("powerState"))
 
-    def apply_profile(self, server: Server, template_uri: str, *, power: str = "keep") -> ProfileResult:
+    def apply_profile(self, server: Server, template_uri: str, *, power: str = "keep",
+                      log: Callable[[str], None] | None = None) -> ProfileResult:
         """Give ``server`` its profile (named after the server) from the template.
 
         Powers the server off first only when OneView needs it (BIOS, storage, connections or
         firmware to apply, or an offline compliance update); ``power``: ``on``, ``off`` or
-        ``keep`` (as it was before) afterwards.
+        ``keep`` (as it was before) afterwards. Powering off is graceful first (see :meth:`_power`).
         """
         hw = self.hardware(server)
         before = self._power_state(hw, server.name)
@@ -300,7 +321,7 @@ class OneViewServers:
                 tpl = self.ov.server_profile_templates.get_by_uri(template_uri)
                 body = dict(tpl.get_new_profile(), name=server.name, serverHardwareUri=hw["uri"])
                 if self._needs_offline(body) and before == "On":
-                    self._power(hw, "Off", server.name)
+                    self._power(hw, "Off", server.name, log)
                     powered_off = True
                 prof = self.ov.server_profiles.create(body)
                 action = "created"
@@ -314,7 +335,7 @@ class OneViewServers:
                     body = dict(tpl.get_new_profile(), name=server.name, serverHardwareUri=hw["uri"],
                                 eTag=data.get("eTag"))
                     if self._needs_offline(body) and self._power_state(hw, server.name) == "On":
-                        self._power(hw, "Off", server.name)
+                        self._power(hw, "Off", server.name, log)
                         powered_off = True
                     prof.update(body)
                     action = "updated"
@@ -322,14 +343,14 @@ class OneViewServers:
                     preview = prof.get_compliance_preview()
                     offline = not preview.get("isOnlineUpdate", False)
                     if offline and self._power_state(hw, server.name) == "On":
-                        self._power(hw, "Off", server.name)
+                        self._power(hw, "Off", server.name, log)
                         powered_off = True
                     prof.patch("replace", "/templateCompliance", "Compliant")
                     action = "updated"
             compliance = str((prof.data or {}).get("templateCompliance") or "Unknown")
         want = {"on": "On", "off": "Off", "keep": before}.get(power, before)
         if want in ("On", "Off") and self._power_state(hw, server.name) != want:
-            self._power(hw, want, server.name)
+            self._power(hw, want, server.name, log)
         return ProfileResult(server.name, action, compliance, powered_off, want)
 
     @staticmethod

@@ -46,11 +46,12 @@ def test_diff_then_push_then_nothing_left(built, endpoints):
     assert "-   description c01-s03" in d and "+   description c01-s02:nic1 (bond a)" in d
     assert "description c01-s02:nic1 (bond a)" not in running(node)  # diff changed nothing
     body = lambda text: text.split("\n", 2)[2]  # noqa: E731 - headers name the session
-    assert body(push(node, changed)) == body(d)
+    check = lambda: verify_leaf(node, site, "c01", 0)  # noqa: E731
+    assert body(push(node, changed, device="c01-leaf1", check=check, settle=5)) == body(d)
     assert "description c01-s02:nic1 (bond a)" in running(node)
     assert "description c01-s02:nic1 (bond a)" in startup(node)  # saved
     assert diff(node, changed).strip() == ""
-    push(node, intended)  # put it back for the other tests
+    push(node, intended, device="c01-leaf1", check=check, settle=5)  # back for the other tests
     assert diff(node, intended).strip() == ""
 
 

@@ -22,7 +22,7 @@ class Offline(Services):
     """The example site; an Ironic without tagged nodes (node indices start at 0)."""
 
     def baremetal(self, undercloud: str) -> Any:
-        return NS(used_indices=lambda prefix: {})
+        return NS(used_indices=lambda prefix: {}, node=lambda name: None)
 
 
 @pytest.fixture

@@ -232,3 +232,35 @@ def test_hazard6_unmirrored_entries_come_in_priority_order(site):
     move = next(x for x in moves(site, apps=["billing"]) if x.env == "prd")
     es = [ledger("443", 1001, "e443"), ledger("80", 1000, "e80")]
     assert [e.id for e in _unmirrored(move, es)] == ["e80", "e443"]
+
+
+class OfflineIronic(Services):
+    """An Ironic without tagged nodes: planning the recommission's rack steps reads indices."""
+
+    def baremetal(self, undercloud: str) -> object:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(used_indices=lambda prefix: {})
+
+
+def test_hazard7_recommission_deletes_through_the_old_director_before_the_old_ironic(svc, site):
+    """Issue 12, hazard 7: the emptied old computes leave the old overcloud's stack through its
+    director (``openstack overcloud node delete``) before the old Ironic forgets them."""
+    svc = OfflineIronic(site_dir=svc.site_dir, endpoints_file=svc.endpoints_file, site=site,
+                        endpoints=svc.endpoints)
+    plan = build_plan(svc)
+    steps = {s.key: s for s in plan.steps}
+    assert site.upgrade is not None
+    old = site.cloud(site.upgrade.from_cloud)
+    deletes = [s for s in steps.values() if s.action == "upgrade.rec_node_delete"]
+    assert deletes, "no node delete on the old director"
+    moving = {n for e in site.upgrade.recommission for n in e.servers}
+    assert sorted(n for d in deletes for n in d.params["servers"]) == sorted(moving)
+    for d in deletes:
+        assert d.target == f"overcloud:{old.name}" and d.params["cloud"] == old.name
+        assert d.system == f"undercloud:{old.undercloud}"
+        # once each server is drained and disabled, and before its node leaves the old Ironic
+        assert sorted(d.deps) == sorted(f"rec/{n}/disable" for n in d.params["servers"])
+        for n in d.params["servers"]:
+            assert d.key in steps[f"rec/{n}/undeploy"].deps
+    assert f"stack:{old.name}" in plan.resources and f"undercloud:{old.undercloud}" in plan.resources

@@ -375,3 +375,29 @@ def test_6_the_campaign_ends_with_the_old_computes_serving_the_new_cloud(estate:
         "select outputs from steps where run_id = ? and action = 'ironic.tag'", (again["run"],))]
     assert all(t["changes"] == [] for t in tags), tags
     assert (estate.vsd_subnets(), estate.servers(NEW), estate.mirrors()) == before
+
+
+def test_hazard7_recommission_shrinks_the_old_overcloud_stack(estate: Estate) -> None:
+    """Issue 12, hazard 7: the recommissioned computes left the old overcloud through its
+    director (``openstack overcloud node delete`` on uc-old), so the old stack no longer counts
+    them; deleted from the old Ironic behind the director's back, the stack would still hold 6."""
+    moved = {f"c01-s0{i}" for i in range(1, 7)}
+    state = json.loads((estate.dir / "underclouds" / "uc-old" / "stacks" / "overcloud.json").read_text())
+    compute = state["roles"]["Compute"]
+    assert compute["count"] == 0 and not compute["members"], compute
+    assert state["parameter_defaults"]["ComputeCount"] == 0
+    assert sorted(int(i) for i in compute["blacklist"]) == list(range(6))  # Heat's removal policies
+    assert state["status"] == "UPDATE_COMPLETE", state["status"]
+    history = (estate.dir / "underclouds" / "uc-old" / "history.jsonl").read_text().splitlines()
+    deletes = [e["command"] for e in map(json.loads, history)
+               if e["event"] == "process" and "overcloud node delete" in e["command"]]
+    assert len(deletes) == 1 and "--stack overcloud" in deletes[0], deletes  # one stack update
+    # then, and only then, the old Ironic forgot them (the new undercloud enrolled them, test 6)
+    import openstack
+
+    from lifecycle.model.endpoints import load_endpoints
+
+    url = load_endpoints(estate.dir / "endpoints.yaml").ironic["uc-old"].url
+    old_ironic = openstack.connect(auth_type="none", baremetal_endpoint_override=url,
+                                   baremetal_api_version="1.115", load_yaml_config=False, load_envvars=False)
+    assert not moved & {n.name for n in old_ironic.baremetal.nodes()}

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from lifecycle.lab.eos import show
 from lifecycle.lab.eos.config import CliError, Config, Editor, commands_of, invalid
+from lifecycle.lab.eos.sessions import commit_timer, end_pending, parse_timer
 from lifecycle.lab.eos.tokens import Template, tokenize
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ _EXEC: list[tuple[Template, str]] = [
         ("terminal (length|width) <int:n>", "noop"),
         ("terminal dont-ask", "noop"),
         ("configure [terminal]", "configure"),
+        ("configure session <word:name> (commit|abort):what", "session_end"),
         ("configure session [<word:name>]", "configure_session"),
         ("configure replace <word:src> [force]", "configure_replace"),
         ("copy running-config startup-config", "write"),
@@ -68,6 +70,7 @@ _IN_CONFIG = {"write", "noop", "copy_to_startup", "copy_running_to", "boot_image
 _SESSION: list[tuple[Template, str]] = [
     (Template(spec), name)
     for spec, name in [
+        ("commit timer <word:hms>", "commit_timer"),
         ("commit", "commit"),
         ("abort", "abort"),
         # Start the candidate from an empty config: a full intended config applied after it
@@ -118,8 +121,9 @@ class CliSession:
                 return {}
             if self.session_name:
                 for tpl, name in _SESSION:
-                    if tpl.match(toks, abbrev=self.abbrev):
-                        return getattr(self, f"_{name}")({})
+                    sm = tpl.match(toks, abbrev=self.abbrev)
+                    if sm is not None:
+                        return getattr(self, f"_{name}")(sm.values)
         for tpl, name in _EXEC:
             m = tpl.match(toks, abbrev=self.abbrev)
             if m is not None and (self.editor is None or name in _IN_CONFIG):
@@ -157,6 +161,27 @@ class CliSession:
         assert self.session_name
         self.switch.commit_session(self.session_name)
         self._leave_config()
+        return {}
+
+    def _commit_timer(self, values: dict[str, str]) -> dict[str, Any]:
+        assert self.session_name
+        commit_timer(self.switch, self.session_name, parse_timer(values["hms"]))
+        self._leave_config()
+        return {}
+
+    def _session_end(self, values: dict[str, str]) -> dict[str, Any]:
+        """``configure session NAME commit|abort`` from exec: confirms or rolls back a pending
+        commit timer, or finishes a pending session as ``commit``/``abort`` inside it would."""
+        name, confirm = values["name"], values["what"] == "commit"
+        if end_pending(self.switch, name, confirm=confirm):
+            return {}
+        sess = self.switch.sessions.get(name)
+        if sess is None or sess.state != "pending":
+            raise CliError(f"Cannot {values['what']} session {name}", 1000)
+        if confirm:
+            self.switch.commit_session(name)
+        else:
+            self.switch.sessions.abort(name)
         return {}
 
     def _abort(self, values: dict[str, str]) -> dict[str, Any]:

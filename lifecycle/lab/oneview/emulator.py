@@ -186,6 +186,13 @@ class OneViewEmulator:
             added.append(spec.name)
         return added
 
+    def ignore_power_button(self, name: str, ignore: bool = True) -> None:
+        """Make the server's OS ignore (or honour) a graceful MomentaryPress power-off."""
+        with self.lock:
+            for hw in self.hardware.values():
+                if name in (hw.spec.name, hw.spec.oneview_name, hw.spec.uuid, hw.id):
+                    hw.ignores_button = ignore
+
     def power_changed(self, name: str, state: str | None = None) -> None:
         """Refresh the appliance's view of a server's power (e.g. from a BMC notification)."""
         for hw in list(self.hardware.values()):

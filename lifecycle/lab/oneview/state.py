@@ -54,6 +54,9 @@ class Hardware:
     sht_uri: str
     power: str  # last known "On" / "Off"
     power_pending: str | None = None  # "PoweringOn" / "PoweringOff" / "Resetting" while a task runs
+    # The OS ignores the power button (a hung or busy host): a MomentaryPress "Off" is delivered and
+    # its task completes, but the server stays on; only PressAndHold forces it off.
+    ignores_button: bool = False
     state: str = "NoProfileApplied"
     profile_uri: str | None = None
     created: str = field(default_factory=now_iso)

@@ -11,6 +11,7 @@ from lifecycle.runbooks.common import Services, safe_observe
 from lifecycle.runbooks.overcloud import tagged_nodes
 from lifecycle.runbooks.rack.base import diff_lines
 from lifecycle.runbooks.rack.fabric import leaf_hostname, ztp_files
+from lifecycle.runbooks.rack.oneview import serving_reason
 from lifecycle.runbooks.rack.plan import allocate_indices, find_rack, train_clouds, undercloud_of
 
 
@@ -93,6 +94,11 @@ def observe(svc: Services, rack_name: str) -> list[Change]:
             action = "none" if state == "ok" else ("blocked" if state.startswith(("missing", "mismatch"))
                                                    else "create" if state in ("no profile", "no template yet")
                                                    else "change")
+            changes = action in ("create", "change")
+            why = serving_reason(svc, s.name, undercloud_of(svc, s)) if changes else None
+            if why:  # hazard 1: apply refuses to re-profile (and power off) a serving server
+                action, state = "blocked", (f"{state}; refused: {s.name} is serving ({why}): drain it "
+                                            f"first through the upgrade's recommission")
             rows.append(Change("oneview", s.name, action, state))
         return rows
 

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from lifecycle.engine import ActionContext, StepOutputs, StepParams, StepView
-from lifecycle.runbooks.common import adapter_errors
+from lifecycle.engine import ActionContext, PermanentError, StepOutputs, StepParams, StepView
+from lifecycle.runbooks.common import Services, adapter_errors
 from lifecycle.runbooks.rack.base import RackAction, ServerParams
+
+# Ironic states of a deployed (or deploying) node: its OS serves the cloud (hypervisor, controller)
+SERVING = frozenset({"active", "deploying", "wait call-back", "deploy failed", "rescue", "rescuing"})
+
+
+def serving_reason(svc: Services, server: str, undercloud: str) -> str | None:
+    """Why ``server`` is serving (its Ironic node is deployed), or None."""
+    node = svc.baremetal(undercloud).node(server)
+    state = getattr(node, "provision_state", None) if node is not None else None
+    if state in SERVING:
+        return f"its Ironic node in {undercloud} is {state!r} (deployed: a hypervisor or controller)"
+    return None
 
 
 class SyncTemplate(RackAction):
@@ -67,6 +79,9 @@ class ApplyProfile(RackAction):
     class Params(ServerParams):
         template_step: str
         power: str = "off"  # on | off | keep
+        # The step of this plan that drained and undeployed the server (the upgrade's recommission);
+        # it must be a done hard dependency of this step. Never an operator option.
+        drained_by: str | None = None
 
     class Outputs(StepOutputs):
         action: str  # created | updated | unchanged
@@ -81,9 +96,27 @@ class ApplyProfile(RackAction):
             state = self.svc.oneview().observe_server(server, self._template_uri(step))
         return self.Outputs(action="unchanged", compliance="Compliant") if state == "ok" else None
 
+    def refuse_if_serving(self, step: StepView, ctx: ActionContext) -> None:
+        """Hazard 1: never re-profile (nor power off) a serving server unless this plan drained it."""
+        server = self.server(step)
+        if step.params.drained_by:
+            if step.params.drained_by not in step.dep_outputs:  # hard deps are done before a step runs
+                raise PermanentError(f"{server.name}: drained_by {step.params.drained_by!r} is not a done "
+                                     f"dependency of {step.key}: refused, nothing was touched")
+            ctx.log(f"{server.name} was drained by {step.params.drained_by}")
+            return
+        with adapter_errors(server.name):
+            why = serving_reason(self.svc, server.name, step.params.undercloud)
+        if why:
+            raise PermanentError(f"refused: {server.name} is serving ({why}); its OneView profile needs a "
+                                 f"change that would power it off. Drain it first through the upgrade's "
+                                 f"recommission; nothing was touched")
+
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         server = self.server(step)
+        self.refuse_if_serving(step, ctx)
         with adapter_errors(server.name):
-            res = self.svc.oneview().apply_profile(server, self._template_uri(step), power=step.params.power)
+            res = self.svc.oneview().apply_profile(server, self._template_uri(step), power=step.params.power,
+                                                   log=ctx.log)
         return self.Outputs(action=res.action, compliance=res.compliance)
 

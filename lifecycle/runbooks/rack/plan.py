@@ -15,7 +15,7 @@ from lifecycle.runbooks.rack.base import ServerParams
 from lifecycle.runbooks.rack.catalog import registry
 from lifecycle.runbooks.rack.fabric import AwaitZtp, StageZtp, VerifyLeaf
 from lifecycle.runbooks.rack.ironic import Tag
-from lifecycle.runbooks.rack.oneview import ApplyProfile, SyncTemplate
+from lifecycle.runbooks.rack.oneview import ApplyProfile, SyncTemplate, serving_reason
 
 RUNBOOK = "lifecycle.runbooks.rack:build"
 
@@ -115,6 +115,7 @@ def build_plan(svc: Services, rack_name: str, *, power: str = "off", ztp_timeout
         unknown = sorted(set(servers) - {s.name for s in members})
         if unknown:
             raise ValueError(f"not servers of rack {rack.name}: {', '.join(unknown)}")
+    refuse_serving(svc, members)
     steps += server_steps(svc, members, batch, power=power,
                           inspect_after={s.name: [verify[x] for x in leaves_of(svc, s) if x in verify]
                                          for s in members})
@@ -124,6 +125,25 @@ def build_plan(svc: Services, rack_name: str, *, power: str = "off", ztp_timeout
                 params={"site_dir": str(svc.site_dir.resolve()),
                         "endpoints_file": str(svc.endpoints_file.resolve()), "rack": rack.name},
                 steps=steps, resources=rack_resources(svc, rack, steps))
+
+
+def refuse_serving(svc: Services, members: list[Server]) -> None:
+    """Hazard 1: a ValueError naming each serving server (deployed in Ironic) whose OneView profile
+    the run would change (and so power off): only the upgrade's recommission, which drains it first,
+    may. Asked before the run exists, so nothing is touched."""
+    refused = []
+    for s in members:
+        why = serving_reason(svc, s.name, undercloud_of(svc, s))
+        if why is None:
+            continue
+        ov = svc.oneview()
+        tpl = ov.observe_template(svc.site.hardware_profiles[s.hardware_profile])
+        state = ov.observe_server(s, tpl.uri) if tpl.action == "unchanged" else f"template {tpl.action}"
+        if state != "ok":
+            refused.append(f"{s.name}: {why}; its profile would change ({state}) and power it off")
+    if refused:
+        raise ValueError("refused: serving servers, drain them first through the upgrade's recommission "
+                         "(nothing was touched):\n  " + "\n  ".join(refused))
 
 
 def server_steps(svc: Services, members: list[Server], batch: str, *, power: str = "off",
@@ -154,8 +174,11 @@ def server_steps(svc: Services, members: list[Server], batch: str, *, power: str
 
         add("identify", "oneview.identify", list((first or {}).get(s.name, [])),
             f"Find {s.name} in OneView and check its identity")
-        add("profile", ApplyProfile.name, [f"{k}/identify", template], f"Apply server profile to {s.name}",
-            ApplyProfile.Params(**base.model_dump(), template_step=template, power=power))
+        # the recommission's undeploy step drained the server: a hard dependency the profile step checks
+        drained = ((first or {}).get(s.name) or [None])[0]
+        add("profile", ApplyProfile.name, [f"{k}/identify", template, *([drained] if drained else [])],
+            f"Apply server profile to {s.name}",
+            ApplyProfile.Params(**base.model_dump(), template_step=template, power=power, drained_by=drained))
         add("enroll", "ironic.enroll", [f"{k}/profile", f"{k}/identify"], f"Enroll {s.name} in {uc}")
         add("manage", "ironic.manage", [f"{k}/enroll"], f"Manage {s.name}")
         add("inspect", "ironic.inspect", [f"{k}/manage", *(inspect_after or {}).get(s.name, [])],

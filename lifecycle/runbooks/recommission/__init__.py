@@ -1,10 +1,13 @@
 """Recommissioning: the old cloud's emptied computes become hypervisors of the new cloud.
 
 For each ``recommission`` entry of the upgrade (servers, role, after_wave), once that wave's
-applications have left the old cloud::
+applications have left the old cloud (the node delete, one per entry, is the old director's
+``openstack overcloud node delete``: the old stack stops counting the servers before the old
+Ironic forgets them)::
 
-    rec/<s>/drain ─> disable ─> undeploy ─┬─> rec/<rack>/fabric ────────────────────┐
-                                          └─> rec/<s>/identify ─> profile ─> enroll ─> manage ─> inspect
+    rec/<s>/drain ─> disable ─> rec/<old>/<wave>/node-delete ─> rec/<s>/undeploy
+    undeploy ─┬─> rec/<rack>/fabric ────────────────────┐
+              └─> rec/<s>/identify ─> profile ─> enroll ─> manage ─> inspect
     inspect ─> check ─> tag ─> provide ─> overcloud/<new>/render ─> validate ─> upload ─> deploy
     deploy ─> rec/<s>/hypervisor
 
@@ -29,13 +32,20 @@ from __future__ import annotations
 from lifecycle.engine import Action
 from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.recommission.fabric import Fabric
-from lifecycle.runbooks.recommission.old_cloud import Disable, Drain, OldCloudParams, Undeploy
+from lifecycle.runbooks.recommission.old_cloud import (
+    Disable,
+    Drain,
+    OldCloudParams,
+    OldNodeDelete,
+    OldStackParams,
+    Undeploy,
+)
 from lifecycle.runbooks.recommission.plan import recommission_steps, recommissioned
 
-__all__ = ["Disable", "Drain", "Fabric", "OldCloudParams", "Undeploy", "actions", "recommission_steps",
-           "recommissioned"]
+__all__ = ["Disable", "Drain", "Fabric", "OldCloudParams", "OldNodeDelete", "OldStackParams", "Undeploy",
+           "actions", "recommission_steps", "recommissioned"]
 
 
 def actions(svc: Services) -> list[Action]:
     """The recommissioning's own actions (the rack's and the overcloud's are registered apart)."""
-    return [k(svc) for k in (Drain, Disable, Undeploy, Fabric)]
+    return [k(svc) for k in (Drain, Disable, OldNodeDelete, Undeploy, Fabric)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from lifecycle.engine import ActionContext, StepOutputs, StepParams, StepView
 from lifecycle.runbooks.common import adapter_errors
 from lifecycle.runbooks.rack.base import RackAction, diff_lines
@@ -35,12 +37,14 @@ class Fabric(RackAction):
         return self.Outputs(changed={})
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
-        from lifecycle.fabric.eapi import push
+        from lifecycle.fabric.eapi import push, verify_leaf
 
         changed: dict[str, int] = {}
-        for leaf in self._leaves(step):
+        for i, leaf in enumerate(self._leaves(step)):  # one at a time, each verified (hazard 8)
+            node = self.svc.switch(leaf)
             with adapter_errors(leaf):
-                text = push(self.svc.switch(leaf), self.svc.intended_configs()[leaf])
+                text = push(node, self.svc.intended_configs()[leaf], device=leaf,
+                            check=partial(verify_leaf, node, self.svc.site, step.params.rack, i))
             changed[leaf] = n = diff_lines(text)
             ctx.log("fabric.pushed", leaf=leaf, lines=n)
         return self.Outputs(changed=changed)

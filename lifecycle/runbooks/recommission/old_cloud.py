@@ -1,5 +1,7 @@
-"""The server leaves the old cloud: no VM left on it, its nova-compute disabled, its node
-undeployed and deleted from the old undercloud's Ironic, its compute service deleted."""
+"""The server leaves the old cloud: no VM left on it, its nova-compute disabled, the old
+director's ``openstack overcloud node delete`` takes it out of the old overcloud's Heat stack
+(issue 12, hazard 7), then its node is deleted from the old undercloud's Ironic and its compute
+service from the old cloud's Nova (OSP 10's node delete leaves that to the operator)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from lifecycle.engine import (
     TransientError,
 )
 from lifecycle.runbooks.common import Services, adapter_errors
+from lifecycle.runbooks.overcloud.base import RenderOutputs, TargetOut
+from lifecycle.runbooks.overcloud.deploy import NodeDelete
 
 
 class OldCloudParams(StepParams):
@@ -93,9 +97,35 @@ class Disable(OldCloudAction):
         return self.Outputs(disabled=True, service=svc.host)
 
 
+class OldStackParams(StepParams):
+    """The old cloud, and the recommissioned servers its director deletes from its stack."""
+
+    cloud: str
+    servers: list[str]
+
+
+class OldNodeDelete(NodeDelete):
+    """``openstack overcloud node delete --stack <stack> <instance...>`` on the old undercloud:
+    its director shrinks the stack (count, removal policies) and undeploys the nodes, so a later
+    stack update of the old cloud never redeploys them. i2 never deploys the old cloud
+    (``managed: false``): nothing is rendered, the director's plan is the one it last deployed."""
+
+    name = "upgrade.rec_node_delete"
+    Params = OldStackParams
+    observe_first = True  # a second apply: the nodes are out of the stack already
+
+    def rendered(self, step: StepView) -> RenderOutputs:
+        cloud = self.cloud(step)
+        return RenderOutputs(dir="", undercloud=cloud.undercloud, stack=cloud.stack,
+                             remote_dir=f"/home/stack/i2/{cloud.name}", command=[], files=[],
+                             target=TargetOut(before={}, counts={}, removed={},
+                                              delete=list(step.params.servers)))
+
+
 class Undeploy(OldCloudAction):
-    """The node leaves the old undercloud's Ironic (undeployed, then deleted) and its compute
-    service the old cloud's Nova: one Ironic at a time drives a BMC."""
+    """The node leaves the old undercloud's Ironic and its compute service the old cloud's Nova:
+    one Ironic at a time drives a BMC. Never a node the old stack still holds: deleting it
+    behind the director's back leaves the stack counting it (hazard 7)."""
 
     name, system = "upgrade.rec_undeploy", "ironic"
     observe_first = True
@@ -120,6 +150,11 @@ class Undeploy(OldCloudAction):
         with adapter_errors(server):
             node = bm.node(server)
             state = node.provision_state if node is not None else None
+            if node is not None and (node.instance_id or state in ("active", "deploying", "wait call-back")):
+                raise PermanentError(
+                    f"{server}: still deployed in {step.params.old_cloud}'s stack (Ironic: {state}, "
+                    f"instance {node.instance_id or 'none'}); the old director's `openstack overcloud "
+                    f"node delete` removes it first (re-plan the run: `i2 runs resume --replan`)")
             if node is not None:
                 left = ctx.remaining()
                 bm.undeploy(server, cancelled=ctx.cancelled, **({"timeout": left} if left else {}))

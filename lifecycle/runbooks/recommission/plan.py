@@ -8,7 +8,14 @@ from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.rack import actions as rack_actions
 from lifecycle.runbooks.rack import scale_out_steps, server_steps
 from lifecycle.runbooks.recommission.fabric import Fabric
-from lifecycle.runbooks.recommission.old_cloud import Disable, Drain, OldCloudParams, Undeploy
+from lifecycle.runbooks.recommission.old_cloud import (
+    Disable,
+    Drain,
+    OldCloudParams,
+    OldNodeDelete,
+    OldStackParams,
+    Undeploy,
+)
 
 
 def recommissioned(site: Site) -> Site:
@@ -36,6 +43,16 @@ def recommission_steps(svc: Services, *, waves: list[str], after: dict[str, list
         batch = f"recommission:{entry.after_wave}"
         members = [s for s in site.servers if s.name in entry.servers]
         undeployed: dict[str, list[str]] = {}
+        # One node delete on the old director for the entry's servers, once each is disabled: the
+        # old stack shrinks before the old Ironic forgets them (hazard 7).
+        delete = f"rec/{old.name}/{entry.after_wave}/node-delete"
+        steps.append(StepSpec(key=delete, target=f"overcloud:{old.name}", action=OldNodeDelete.name,
+                              batch=batch, deps=[f"rec/{s.name}/disable" for s in members],
+                              params=OldStackParams(cloud=old.name, servers=[s.name for s in members]),
+                              system=f"undercloud:{old.undercloud}",
+                              description=f"Delete {', '.join(s.name for s in members)} from "
+                                          f"{old.name}'s stack {old.stack} (openstack overcloud node "
+                                          f"delete on {old.undercloud})"))
         for s in members:
             k, t = f"rec/{s.name}", f"server:{s.name}"
             base = OldCloudParams(server=s.name, old_cloud=old.name, old_undercloud=old.undercloud)
@@ -47,9 +64,9 @@ def recommission_steps(svc: Services, *, waves: list[str], after: dict[str, list
                          params=base, deps=[f"{k}/drain"],
                          description=f"Disable {s.name}'s nova-compute in {old.name}"),
                 StepSpec(key=f"{k}/undeploy", target=t, action=Undeploy.name, batch=batch,
-                         params=base, deps=[f"{k}/disable"], system=f"ironic:{old.undercloud}",
-                         description=f"Undeploy {s.name} from {old.undercloud}'s Ironic, delete its "
-                                     f"compute service in {old.name}"),
+                         params=base, deps=[f"{k}/disable", delete], system=f"ironic:{old.undercloud}",
+                         description=f"Delete {s.name} from {old.undercloud}'s Ironic once out of the "
+                                     f"stack, and its compute service in {old.name}"),
             ]
             undeployed.setdefault(s.rack, []).append(f"{k}/undeploy")
         fabric: dict[str, str] = {}
@@ -63,5 +80,6 @@ def recommission_steps(svc: Services, *, waves: list[str], after: dict[str, list
                               first={s.name: [f"rec/{s.name}/undeploy"] for s in members},
                               inspect_after={s.name: [fabric[s.rack]] for s in members})
         steps += scale_out_steps(svc, f"recommission-{entry.after_wave}", members, batch, key_prefix="rec/")
-    ActionRegistry([*rack_actions(svc), Drain(svc), Disable(svc), Undeploy(svc), Fabric(svc)]).check(steps)
+    ActionRegistry([*rack_actions(svc), Drain(svc), Disable(svc), OldNodeDelete(svc), Undeploy(svc),
+                    Fabric(svc)]).check(steps)
     return steps

@@ -159,6 +159,11 @@ def register(router: Router, emu: OneViewEmulator) -> None:
 
         def work(task: Task) -> Iterator[float]:
             yield 0.9
+            if state == "Off" and control == "MomentaryPress" and hw.ignores_button:
+                with emu.lock:  # the press reached the OS, which did not shut down
+                    hw.power_pending = None
+                    task.note(f"Momentary press sent to {hw.spec.oneview_name}.")
+                return
             try:
                 task.check_fault()
                 try:
