@@ -111,6 +111,22 @@ def list_cmd(ctx: Ctx, rack: str) -> None:
     sys.exit(1 if any(d["problems"] for d in data) else 0)
 
 
+def _serving_refusals(ctx: Ctx, servers: list[Server]) -> list[str]:
+    """Hazard 1, the rule `i2 rack apply` applies: each serving server (its Ironic node in its cloud's
+    undercloud deployed) whose profile would change, with why. Observes only; a system that cannot
+    answer refuses the command (serving or not is unknown)."""
+    from lifecycle.baremetal import BaremetalError
+    from lifecycle.cli.rack import site_services
+    from lifecycle.oneview import OneViewError
+    from lifecycle.runbooks.rack.plan import serving_refusals
+
+    try:
+        return serving_refusals(site_services(ctx), servers)
+    except (BaremetalError, OneViewError) as exc:
+        raise click.ClickException(f"cannot tell whether the servers are serving, so nothing was touched: "
+                                   f"{exc}") from None
+
+
 @servers_group.command("apply")
 @click.argument("rack")
 @click.option("--server", "only", multiple=True, help="Only these servers (repeatable).")
@@ -122,12 +138,19 @@ def list_cmd(ctx: Ctx, rack: str) -> None:
 def apply_cmd(ctx: Ctx, rack: str, only: tuple[str, ...], power: str, dry_run: bool, yes: bool) -> None:
     """Sync the templates RACK uses, then give each server its profile from its template.
 
-    Servers are powered off first only when OneView must apply BIOS, storage, connections or
-    firmware. For a resumable run across OneView and Ironic use `i2 rack apply`."""
+    Servers are powered off first (gracefully) only when OneView must apply BIOS, storage,
+    connections or firmware. A serving server (its Ironic node deployed) whose profile would
+    change is refused before anything is touched: drain it through the upgrade's recommission
+    first (docs/safety.md, hazard 1). For a resumable run across OneView and Ironic use
+    `i2 rack apply`."""
     from lifecycle.oneview import OneViewError
 
     site = ctx.site()
     servers = _servers(ctx, rack, only)
+    refused = _serving_refusals(ctx, servers)
+    if refused and not dry_run:
+        raise click.ClickException("refused: serving servers, drain them first through the upgrade's "
+                                   "recommission (nothing was touched):\n  " + "\n  ".join(refused))
     ov = _ov(ctx)
     uris: dict[str, str | None] = {}
     for p in sorted({s.hardware_profile for s in servers}):
@@ -137,10 +160,12 @@ def apply_cmd(ctx: Ctx, rack: str, only: tuple[str, ...], power: str, dry_run: b
             raise click.ClickException(str(exc)) from None
         uris[p] = ch.uri
     if dry_run:
-        data = [{"server": s.name, "state": ov.observe_server(s, uris[s.hardware_profile])} for s in servers]
+        why = {line.split(":", 1)[0]: line for line in refused}
+        data = [{"server": s.name, "state": f"refused: {why[s.name]}" if s.name in why else
+                 ov.observe_server(s, uris[s.hardware_profile])} for s in servers]
         emit(data, ctx.output, table=make_table(f"rack {rack}: profiles (dry run)", ["server", "would"],
                                                 [(d["server"], d["state"]) for d in data]))
-        return
+        sys.exit(1 if refused else 0)
     if not yes and not click.confirm(f"apply server profiles to {len(servers)} server(s) of {rack}?",
                                      err=True):
         sys.exit(1)

@@ -2,13 +2,16 @@
 
 What the catalog asserts comes from intent, not from the switches: LLDP neighbours from the
 cabling plan (FQDNs, as LLDP reports them), BGP peers from the /31 uplinks and the MLAG peer
-subnet, the interfaces that must be up, MLAG and the CVX client being enabled.
+subnet, the interfaces that must be up, MLAG, and CVX.
 
-CVX *connection* is not in it: ANTA's stock ``VerifyManagementCVX`` reads only
-``clusterStatus.enabled`` and its only client-side connection test (``VerifyMcsClientMounts``)
-needs the MCS service, which this estate's CVX (``service openstack``) does not run. The
-connection state (``controllerStatus.<server>.connectionStatus``) is checked by
-``i2 fabric verify`` and by every ``i2 fabric push`` (:func:`lifecycle.fabric.eapi.cvx_finding`).
+CVX: each leaf's client must be enabled (``VerifyManagementCVX``) and the CVX server must hold an
+active connection from every switch that should be connected (``VerifyActiveCVXConnections`` on
+the inventory host named ``cvx_server``, counting ``show cvx connections brief`` entries with
+``oobConnectionActive``). ``enabled`` alone is not enough: a client can be enabled and never
+connect. ANTA's client-side connection test (``VerifyMcsClientMounts``) needs the MCS service,
+which this estate's CVX (``service openstack``) does not run, so the server-side count is the
+stock check that reads connection state; it does not name the missing switch, which
+``i2 fabric verify`` does (:func:`lifecycle.fabric.eapi.cvx_finding`).
 
 >>> from pathlib import Path
 >>> import lifecycle
@@ -17,6 +20,8 @@ connection state (``controllerStatus.<server>.connectionStatus``) is checked by
 >>> cat = nrfu_catalog(site, "c02")
 >>> sorted(cat)
 ['anta.tests.connectivity', 'anta.tests.cvx', 'anta.tests.interfaces', 'anta.tests.mlag', ...]
+>>> cat["anta.tests.cvx"][1]
+{'VerifyActiveCVXConnections': {'connections_count': 8, 'filters': {'tags': ['cvx']}}}
 """
 
 from __future__ import annotations
@@ -31,8 +36,17 @@ def _on(name: str) -> dict[str, Any]:
     return {"filters": {"tags": [name]}}
 
 
-def nrfu_catalog(site: Site, rack: str, *, cvx: bool = True) -> dict[str, list[dict[str, Any]]]:
-    """ANTA catalog (as ``AntaCatalog.from_dict`` takes it) for ``rack``'s two leaves."""
+def cvx_clients(site: Site, rack: str) -> list[str]:
+    """The switches that should be connected to CVX while ``rack`` is verified: every spine, the
+    leaves of the in-service racks and ``rack``'s own (i2 renders ``management cvx`` into all)."""
+    racks = [r for r in site.racks if r.state == "in-service" or r.name == rack]
+    return [s.name for s in site.spines] + [leaf.name for r in racks for leaf in r.leaves.leaves]
+
+
+def nrfu_catalog(site: Site, rack: str, *, cvx: bool = True,
+                 cvx_server: str = "cvx") -> dict[str, list[dict[str, Any]]]:
+    """ANTA catalog (as ``AntaCatalog.from_dict`` takes it) for ``rack``'s two leaves and, with
+    ``cvx``, the CVX server (the inventory host named and tagged ``cvx_server``)."""
     r = site.rack(rack)
     pair = r.leaves
     peer_ips = ends(pair.peer_subnet)
@@ -61,9 +75,11 @@ def nrfu_catalog(site: Site, rack: str, *, cvx: bool = True) -> dict[str, list[d
             **_on(leaf.name)}})
         cat["anta.tests.interfaces"].append({"VerifyInterfacesStatus": {
             "interfaces": [{"name": n, "status": "up"} for n in up], **_on(leaf.name)}})
-    if cvx:  # enabled only: see the module docstring for where the connection is checked
-        cat["anta.tests.cvx"] = [{"VerifyManagementCVX": {
-            "enabled": True, "filters": {"tags": [x.name for x in pair.leaves]}}}]
+    if cvx:  # the connection state is read on the server: see the module docstring
+        cat["anta.tests.cvx"] = [
+            {"VerifyManagementCVX": {"enabled": True, "filters": {"tags": [x.name for x in pair.leaves]}}},
+            {"VerifyActiveCVXConnections": {"connections_count": len(cvx_clients(site, rack)),
+                                            **_on(cvx_server)}}]
     return cat
 
 

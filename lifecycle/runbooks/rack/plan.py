@@ -127,10 +127,10 @@ def build_plan(svc: Services, rack_name: str, *, power: str = "off", ztp_timeout
                 steps=steps, resources=rack_resources(svc, rack, steps))
 
 
-def refuse_serving(svc: Services, members: list[Server]) -> None:
-    """Hazard 1: a ValueError naming each serving server (deployed in Ironic) whose OneView profile
-    the run would change (and so power off): only the upgrade's recommission, which drains it first,
-    may. Asked before the run exists, so nothing is touched."""
+def serving_refusals(svc: Services, members: list[Server]) -> list[str]:
+    """Hazard 1: one line per serving server (deployed in Ironic) whose OneView profile would change
+    (and so power it off), naming it and why. Observes only: ``i2 rack apply`` and ``i2 servers
+    apply`` ask it before touching anything."""
     refused = []
     for s in members:
         why = serving_reason(svc, s.name, undercloud_of(svc, s))
@@ -141,6 +141,13 @@ def refuse_serving(svc: Services, members: list[Server]) -> None:
         state = ov.observe_server(s, tpl.uri) if tpl.action == "unchanged" else f"template {tpl.action}"
         if state != "ok":
             refused.append(f"{s.name}: {why}; its profile would change ({state}) and power it off")
+    return refused
+
+
+def refuse_serving(svc: Services, members: list[Server]) -> None:
+    """A ValueError naming each of :func:`serving_refusals`: only the upgrade's recommission, which
+    drains a server first, may re-profile it. Asked before the run exists, so nothing is touched."""
+    refused = serving_refusals(svc, members)
     if refused:
         raise ValueError("refused: serving servers, drain them first through the upgrade's recommission "
                          "(nothing was touched):\n  " + "\n  ".join(refused))
