@@ -1,0 +1,238 @@
+"""NITRO v1 config API: ``/nitro/v1/config/<type>[/<name>]`` with GET, POST (add, bulk add,
+``?action=enable|disable``), PUT (update, bind), DELETE (``?args=`` for bindings).
+
+Query options as in the NITRO reference: ``filter=k:v,k2:v2`` (a value ``/re/`` is a regex),
+``attrs=a,b``, ``count=yes`` (``{"<type>": [{"__count": N}]}``), ``args=k:v`` (GET/DELETE). Names
+in the path are URL-decoded twice: the Ansible collection double-encodes them, other clients
+encode once (a name containing ``%`` is the one case this cannot tell apart).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from lifecycle.lab.base import Request, Router
+from lifecycle.lab.netscaler import members as mb
+from lifecycle.lab.netscaler.errors import (
+    ARG_MISSING,
+    BULK_FAILED,
+    DONE,
+    INVALID_ACTION,
+    NO_SUCH_RESOURCE,
+    NitroError,
+    envelope,
+)
+from lifecycle.lab.netscaler.runtime import MonitorRun
+from lifecycle.lab.netscaler.store import BINDINGS, TYPES
+
+if TYPE_CHECKING:
+    from lifecycle.lab.netscaler.emulator import NetScalerEmulator
+
+PATH = r"/nitro/v1/config/(?P<type>[A-Za-z_0-9]+)(?:/(?P<name>[^/]+))?"
+AGGREGATES = {"lbvserver_binding": ("lbvserver", "name", ("lbvserver_servicegroup_binding",
+                                                          "lbvserver_service_binding")),
+              "servicegroup_binding": ("servicegroup", "servicegroupname",
+                                       (mb.MEMBER_BINDING, "servicegroup_lbmonitor_binding"))}
+_SPLIT = re.compile(r",(?=[A-Za-z_0-9]+:)")
+
+
+def pairs(text: str | None) -> dict[str, str]:
+    """``ip:10.0.0.1,port:80`` -> {"ip": "10.0.0.1", "port": "80"} (values may hold commas)."""
+    out: dict[str, str] = {}
+    for item in _SPLIT.split(text or ""):
+        key, sep, value = item.partition(":")
+        if key and sep:
+            out[key.strip()] = value
+    return out
+
+
+def _matches(row: dict[str, Any], filters: dict[str, str]) -> bool:
+    for key, want in filters.items():
+        have = "" if row.get(key) is None else str(row.get(key))
+        if len(want) > 1 and want.startswith("/") and want.endswith("/"):
+            if not re.search(want[1:-1], have):
+                return False
+        elif have != want:
+            return False
+    return True
+
+
+def register(router: Router, emu: NetScalerEmulator) -> None:
+    def name_of(req: Request) -> str | None:
+        raw = req.params.get("name")
+        return None if raw is None else unquote(unquote(raw))
+
+    def kind_of(req: Request) -> str:
+        kind = req.params["type"]
+        if kind not in TYPES and kind not in BINDINGS and kind not in AGGREGATES \
+                and kind != mb.MEMBER_BINDING:
+            raise NitroError(NO_SUCH_RESOURCE, f"resource type, {kind}")
+        return kind
+
+    @router.route("GET", PATH)
+    def get(req: Request) -> Any:
+        kind, name = kind_of(req), name_of(req)
+        with emu.lock:
+            rows = _rows(emu, kind, name)
+        rows = [r for r in rows if _matches(r, pairs(req.arg("args")) | pairs(req.arg("filter")))]
+        if req.arg("count") == "yes":
+            return {**DONE, kind: [{"__count": len(rows)}]}
+        attrs = [a for a in (req.arg("attrs") or "").split(",") if a]
+        if attrs:
+            rows = [{k: r[k] for k in attrs if k in r} for r in rows]
+        return {**DONE, kind: rows} if rows else dict(DONE)
+
+    @router.route("POST", PATH)
+    def post(req: Request) -> Any:
+        kind, action = kind_of(req), req.arg("action")
+        if action not in (None, "enable", "disable"):
+            raise NitroError(INVALID_ACTION, str(action))
+        payload = _payload(req, kind)
+        if action:
+            for item in payload if isinstance(payload, list) else [payload]:
+                emu.mutate(lambda item=item: mb.set_state(emu.runtime, kind, item, action == "enable"))
+            return 200, dict(DONE)
+        return _apply(req, emu, payload, lambda item: _add(emu, kind, item), 201)
+
+    @router.route("PUT", PATH)
+    def put(req: Request) -> Any:
+        kind = kind_of(req)
+        payload = _payload(req, kind)
+        return _apply(req, emu, payload, lambda item: _update(emu, kind, item), 200)
+
+    @router.route("DELETE", PATH)
+    def delete(req: Request) -> Any:
+        kind, name = kind_of(req), name_of(req)
+        if name is None:
+            raise NitroError(ARG_MISSING, TYPES[kind].key if kind in TYPES else "name")
+        emu.mutate(lambda: _delete(emu, kind, name, pairs(req.arg("args"))))
+        return 200, dict(DONE)
+
+
+def _payload(req: Request, kind: str) -> Any:
+    body = req.json()
+    if not isinstance(body, dict) or not isinstance(body.get(kind), (dict, list)):
+        raise NitroError(ARG_MISSING, kind)
+    return body[kind]
+
+
+def _apply(req: Request, emu: NetScalerEmulator, payload: Any, one: Any, status: int) -> Any:
+    """One object, or a bulk list answered 207 with per-item results when any of them fails."""
+    if isinstance(payload, dict):
+        emu.mutate(lambda: one(payload))
+        return status, dict(DONE)
+    onerror = (req.header("X-NITRO-ONERROR") or req.arg("onerror") or "exit").lower()
+    results: list[dict[str, Any]] = []
+    for item in payload:
+        try:
+            emu.mutate(lambda item=item: one(item))
+            results.append(dict(DONE))
+        except NitroError as err:
+            results.append(envelope(err.code) | {"message": err.body["message"]})
+            if onerror != "continue":
+                break
+    if all(r["errorcode"] == 0 for r in results):
+        return status, dict(DONE)
+    return 207, {**envelope(BULK_FAILED), "response": results}
+
+
+def _add(emu: NetScalerEmulator, kind: str, item: dict[str, Any]) -> None:
+    rt = emu.runtime
+    if kind == mb.MEMBER_BINDING:
+        mb.bind_member(rt, item)
+    elif kind == "service":
+        mb.add_service(rt, item)
+    elif kind in BINDINGS:
+        rt.store.bind(kind, item)
+    elif kind in TYPES:
+        rt.store.add(kind, item)
+    else:
+        raise NitroError(INVALID_ACTION, kind)
+
+
+def _update(emu: NetScalerEmulator, kind: str, item: dict[str, Any]) -> None:
+    if kind == mb.MEMBER_BINDING or kind in BINDINGS:  # binds by PUT, as the Ansible collection does
+        _add(emu, kind, item)
+    elif kind in TYPES:
+        obj = emu.runtime.store.update(kind, item)
+        if kind == "server" and "ipaddress" in item:
+            for m in emu.runtime.members.values():
+                if m.servername == obj["name"]:
+                    m.ip = obj["ipaddress"]
+    else:
+        raise NitroError(INVALID_ACTION, kind)
+
+
+def _delete(emu: NetScalerEmulator, kind: str, name: str, args: dict[str, str]) -> None:
+    rt = emu.runtime
+    if kind == mb.MEMBER_BINDING:
+        rt.remove(mb.find_member(rt, name, args))
+    elif kind in BINDINGS:
+        rt.store.unbind(kind, name, args)
+    elif kind in TYPES:
+        if kind == "lbmonitor" and "type" not in args:
+            raise NitroError(ARG_MISSING, "type")
+        rt.store.delete(kind, name)
+        gone = [m for m in rt.members.values()
+                if (m.kind == kind and m.group == name) or (kind == "server" and m.servername == name)]
+        for m in gone:
+            rt.remove(m)
+    else:
+        raise NitroError(INVALID_ACTION, kind)
+
+
+def _rows(emu: NetScalerEmulator, kind: str, name: str | None) -> list[dict[str, Any]]:
+    rt = emu.runtime
+    if kind in AGGREGATES:
+        parent_type, key, parts = AGGREGATES[kind]
+        if name is None:
+            raise NitroError(ARG_MISSING, key)
+        rt.store.get(parent_type, name)
+        row: dict[str, Any] = {key: name}
+        for part in parts:
+            if found := _rows(emu, part, name):
+                row[part] = found
+        return [row]
+    if kind == mb.MEMBER_BINDING:
+        if name is not None:
+            rt.store.get("servicegroup", name)
+        return [mb.member_row(rt, m) for m in mb.members_of(rt, "servicegroup", name)]
+    if kind in BINDINGS:
+        spec = BINDINGS[kind]
+        if name is not None:
+            rt.store.get(spec.parent_type, name)
+        rows = [dict(r) for r in rt.store.find(kind, name, {})]
+        if kind == "service_lbmonitor_binding":
+            for r in rows:
+                m = next(iter(mb.members_of(rt, "service", r["name"])), None)
+                run = m.runs.get(r["monitor_name"], MonitorRun()) if m else MonitorRun()
+                r.update({"monitor_state": run.state, "lastresponse": run.lastresponse,
+                          "totalprobes": run.probes, "totalfailedprobes": run.failed})
+        return rows
+    objs = rt.store.objects[kind]
+    chosen = [rt.store.get(kind, name)] if name is not None else list(objs.values())
+    return [_render(emu, kind, o) for o in chosen]
+
+
+def _render(emu: NetScalerEmulator, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+    rt, out = emu.runtime, dict(obj)
+    if kind == "lbvserver":
+        ms = rt.of_vserver(obj["name"])
+        up = [m for m in ms if m.svrstate == "UP"]
+        state = rt.vserver_state(obj["name"], obj)
+        out.update({"curstate": state, "effectivestate": state, "type": "ADDRESS",
+                    "totalservices": len(ms), "activeservices": len(up),
+                    "health": int(100 * len(up) / len(ms)) if ms else 0})
+    elif kind == "servicegroup":
+        ms = mb.members_of(rt, "servicegroup", obj["servicegroupname"])
+        up = sum(m.svrstate == "UP" for m in ms)
+        out["servicegroupeffectivestate"] = ("UP" if ms and up == len(ms) else
+                                             "PARTIAL-UP" if up else "DOWN")
+        out["numofconnections"] = sum(len(m.connections) for m in ms)
+    elif kind == "service":
+        m = next(iter(mb.members_of(rt, "service", obj["name"])), None)
+        out["svrstate"] = m.svrstate if m else "DOWN"
+    return out
+
