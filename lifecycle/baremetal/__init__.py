@@ -6,7 +6,8 @@ Example (needs a reachable Ironic)::
     bm = Baremetal.connect(endpoints, "uc-new")
 """
 
-from lifecycle.baremetal.client import BaremetalError, connect, ironic_endpoint
+from lifecycle.baremetal.client import Api, connect, ironic_endpoint, open_ironic
+from lifecycle.baremetal.errors import BaremetalError
 from lifecycle.baremetal.export import baremetal_deployment, instackenv
 from lifecycle.baremetal.inspection import cabling_findings, hardware_findings, inventory_findings
 from lifecycle.baremetal.nodes import Baremetal
@@ -14,7 +15,7 @@ from lifecycle.baremetal.spec import NodeSpec, PortSpec, node_spec, parse_capabi
 from lifecycle.baremetal.watch import NodeWatcher
 
 __all__ = [
-    "Baremetal", "BaremetalError", "NodeSpec", "NodeWatcher", "PortSpec", "baremetal_deployment",
+    "Api", "Baremetal", "BaremetalError", "NodeSpec", "NodeWatcher", "PortSpec", "baremetal_deployment",
     "cabling_findings", "connect", "hardware_findings", "instackenv", "inventory_findings",
-    "ironic_endpoint", "node_spec", "parse_capabilities", "role_capability",
+    "ironic_endpoint", "node_spec", "open_ironic", "parse_capabilities", "role_capability",
 ]

@@ -130,8 +130,10 @@ def node_spec(site: Site, server: Server, *, redfish_address: str, redfish_syste
             **profile.ironic.capabilities}
     return NodeSpec(
         name=server.name, driver="redfish", driver_info=driver_info,
-        interfaces={"boot_interface": "redfish-virtual-media", "inspect_interface": "agent",
-                    "management_interface": "redfish", "power_interface": "redfish"},
+        # inspect_interface is the undercloud's inspection path, set by the adapter
+        # (Baremetal.interfaces): agent where Ironic inspects, the default where inspector does
+        interfaces={"boot_interface": "redfish-virtual-media", "management_interface": "redfish",
+                    "power_interface": "redfish"},
         properties={"cpu_arch": profile.inventory.cpu_arch},
         resource_class=profile.ironic.resource_class, ports=ports, capabilities=caps,
         root_device=root_device_hint(profile), automated_clean=automated_clean,

@@ -61,8 +61,11 @@ class NodeWatcher:
     """One background poller shared by every waiter of one Ironic.
 
     ``calls`` counts list calls made (the bench reports API calls per node). The thread runs
-    only while someone waits.
+    only while someone waits. Subclasses list something else by overriding :meth:`list_nodes`
+    (ironic-inspector's introspections: lifecycle.baremetal.introspection).
     """
+
+    missing = "node disappeared from Ironic"  # a waited-for record absent from a list
 
     def __init__(self, conn: Any, *, interval: float = 0.5):
         self.conn = conn
@@ -124,7 +127,7 @@ class NodeWatcher:
                 for w in waiters:
                     snap = nodes.get(w.uuid)
                     if snap is None:
-                        w.error, w.last = "node disappeared from Ironic", {}
+                        w.error, w.last = self.missing, {}
                         w.event.set()
                         continue
                     w.last = snap

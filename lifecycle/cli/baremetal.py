@@ -10,7 +10,7 @@ import click
 from rich.text import Text
 
 from lifecycle.cli.context import Ctx, pass_ctx
-from lifecycle.cli.output import emit, err_console, make_table
+from lifecycle.cli.output import console, emit, err_console, make_table
 from lifecycle.model.schema import Server
 
 
@@ -69,19 +69,64 @@ def list_cmd(ctx: Ctx, rack: str) -> None:
     sys.exit(0 if all(d["state"] in ("available", "active") for d in data) else 1)
 
 
+def _undercloud_rows(ctx: Ctx, names: list[str], cache: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What each undercloud's Ironic offers and what i2 will use of it (or why not)."""
+    from lifecycle.baremetal import Baremetal, BaremetalError
+
+    out: dict[str, dict[str, Any]] = {}
+    for uc in names:
+        try:
+            if uc not in cache:
+                cache[uc] = Baremetal.connect(ctx.endpoints(), uc)
+            info = cache[uc].info
+            out[uc] = info.as_dict() if info is not None else {"undercloud": uc}
+        except BaremetalError as exc:
+            out[uc] = {"undercloud": uc, "error": exc.message}
+    return out
+
+
+def _undercloud_table(data: dict[str, dict[str, Any]]) -> Any:
+    rows = []
+    for uc, d in data.items():
+        if "error" in d:
+            rows.append((uc, "", "", "", "", "", Text(d["error"], style="red")))
+            continue
+        path = d["inspection"] + (f" ({d['inspector']})" if d.get("inspector") else "")
+        release = d["release"] or Text("not recorded", style="yellow")
+        rows.append((uc, release, f"{d['server_min']}-{d['server_max']}",
+                     d["version"] + (f" (cap {d['cap']})" if d.get("cap") else ""), d["auth"], path, ""))
+    return make_table("underclouds: Ironic API and inspection path",
+                      ["undercloud", "release", "server offers", "i2 uses", "auth", "inspection", "error"],
+                      rows)
+
+
 @baremetal_group.command("check")
-@click.argument("rack")
+@click.argument("rack", required=False)
 @pass_ctx
-def check_cmd(ctx: Ctx, rack: str) -> None:
-    """Compare each node's inspection data with its hardware profile and the cabling plan."""
+def check_cmd(ctx: Ctx, rack: str | None) -> None:
+    """Each undercloud's Ironic: its release, the API versions it offers and i2 uses, the auth and
+    the inspection path; with RACK, also each node's inspection data against its hardware
+    profile and the cabling plan. Exit 1 on a refused undercloud or a mismatch."""
     from lifecycle.baremetal import inventory_findings
     from lifecycle.baremetal.spec import PortSpec, expected_cabling
 
     site = ctx.site()
     cache: dict[str, Any] = {}
+    servers = _servers(ctx, rack) if rack else []
+    names = sorted({site.cloud(s.cloud).undercloud for s in servers} if rack
+                   else {c.undercloud for c in site.clouds})
+    ucs = _undercloud_rows(ctx, names, cache)
     out: dict[str, list[str]] = {}
-    for s in _servers(ctx, rack):
-        inventory, plugin = _bm(ctx, s, cache).inventory(s.name)
+    for s in servers:
+        uc = site.cloud(s.cloud).undercloud
+        if "error" in ucs[uc]:
+            out[s.name] = [f"undercloud {uc}: {ucs[uc]['error']}"]
+            continue
+        try:
+            inventory, plugin = cache[uc].inventory(s.name)
+        except Exception as exc:  # a refused feature, an unreachable inspector: name it per server
+            out[s.name] = [str(exc)]
+            continue
         if not inventory:
             out[s.name] = ["no inspection data"]
             continue
@@ -91,11 +136,16 @@ def check_cmd(ctx: Ctx, rack: str) -> None:
         ports = [PortSpec(n.name, n.mac.lower(), n.name in pxe, *(cab.get(n.name) or (None, None)))
                  for n in s.nics]
         out[s.name] = inventory_findings(s.name, profile, ports, inventory, plugin)
+    data: dict[str, Any] = {"underclouds": ucs}
+    if rack:
+        data["servers"] = out
+    if ctx.output == "table":
+        console.print(_undercloud_table(ucs))
     rows = [(name, Text("ok", style="green") if not f else Text("mismatch", style="red"), "\n".join(f))
             for name, f in out.items()]
-    emit(out, ctx.output, table=make_table(f"rack {rack}: inspection vs profile and cabling",
-                                           ["server", "result", "findings"], rows))
-    sys.exit(1 if any(out.values()) else 0)
+    emit(data, ctx.output, table=make_table(f"rack {rack}: inspection vs profile and cabling",
+                                            ["server", "result", "findings"], rows) if rack else None)
+    sys.exit(1 if any(out.values()) or any("error" in d for d in ucs.values()) else 0)
 
 
 @baremetal_group.command("export")

@@ -71,9 +71,15 @@ def lab_group() -> None:
 @click.option("--faults", default="", help="Fault spec, e.g. oneview.http5xx=0.05,bmc.dead=c02-s03")
 @click.option("--seed", default=0, show_default=True, help="Seed for faults and latency.")
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for health.")
+@click.option("--undercloud-release", "plays", multiple=True, metavar="UC=RELEASE",
+              help="Make an undercloud play another release than its site cloud's, e.g. "
+                   "uc-new=current (the real Ironic's own API range, agent inspection).")
+@click.option("--token-lifetime", type=click.IntRange(min=1), default=3600, show_default=True,
+              metavar="S", help="Seconds a token of an undercloud's Keystone lives ([token] "
+              "expiration); an expired one gets 401 at the undercloud's Ironic.")
 @pass_ctx
 def up(ctx: Ctx, site_opt: Path | None, labdir_opt: Path | None, latency: str, faults: str,
-       seed: int, timeout: float) -> None:
+       seed: int, timeout: float, plays: tuple[str, ...], token_lifetime: int) -> None:
     """Start the twin of a site in the background (bound to 127.0.0.1 only)."""
     site_dir = (site_opt or ctx.require_site_dir()).resolve()
     _, problems = validate_site(site_dir)
@@ -84,6 +90,7 @@ def up(ctx: Ctx, site_opt: Path | None, labdir_opt: Path | None, latency: str, f
         parse_faults(faults, seed)
     except FaultSpecError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from None
+    releases = _undercloud_releases(plays)
     labdir = _labdir(labdir_opt)
     state = LabState.load(labdir) if labdir.exists() else None
     if state and alive(state.daemon_pid):
@@ -93,7 +100,8 @@ def up(ctx: Ctx, site_opt: Path | None, labdir_opt: Path | None, latency: str, f
     os.chmod(labdir, 0o700)
     (labdir / "state.json").unlink(missing_ok=True)
     (labdir / "logs").mkdir(exist_ok=True)
-    LabConfig(str(site_dir), latency, faults, seed).save(labdir)
+    LabConfig(str(site_dir), latency, faults, seed, undercloud_releases=releases,
+              token_lifetime=token_lifetime).save(labdir)
     started = time.monotonic()
     with open(labdir / "logs" / "daemon.log", "ab") as logf:
         proc = subprocess.Popen([sys.executable, "-m", "lifecycle.lab.daemon", str(labdir)],
@@ -116,6 +124,22 @@ def up(ctx: Ctx, site_opt: Path | None, labdir_opt: Path | None, latency: str, f
     elapsed = time.monotonic() - started
     _show(ctx, labdir, state, f"twin up in {elapsed:.1f}s: use --endpoints "
                               f"{labdir / 'endpoints.yaml'}")
+
+
+def _undercloud_releases(plays: tuple[str, ...]) -> dict[str, str]:
+    from lifecycle.lab.ironic.releases import ironic_release
+
+    out: dict[str, str] = {}
+    for item in plays:
+        name, eq, release = item.partition("=")
+        if not eq or not name or not release:
+            raise click.BadParameter(f"expected UC=RELEASE, got {item!r}", param_hint="--undercloud-release")
+        try:
+            ironic_release(release)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--undercloud-release") from None
+        out[name] = release
+    return out
 
 
 def _show(ctx: Ctx, labdir: Path, state: LabState, message: str) -> None:

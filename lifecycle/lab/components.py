@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from lifecycle.lab.config import Component
+from lifecycle.lab.config import Component, ensure_secret
+from lifecycle.lab.ironic import gateway
+from lifecycle.lab.ironic.identity import UndercloudIdentity, write_undercloud_clouds
+from lifecycle.lab.ironic.releases import fmt, ironic_release
 
 if TYPE_CHECKING:
     from lifecycle.lab.daemon import Lab
@@ -74,35 +77,97 @@ def _bmc_endpoints(lab: Lab, sushy: object) -> None:
 
 
 def start_ironic(lab: Lab) -> None:
-    """One real Ironic per undercloud named in the site (each cloud's OSP Director)."""
-    from lifecycle.lab.ironic import IronicService
+    """Per undercloud named in the site (each cloud's OSP Director): one real Ironic (the
+    backend), for Train the real ironic-inspector, a Keystone and the release gateway that makes
+    them play the release of the site cloud the undercloud serves (docs/twin.md, "Underclouds:
+    the releases they play"). i2 reaches the gateway; the lab's own parts the backends."""
+    from lifecycle.lab.ironic import InspectorService, IronicService
+    from lifecycle.lab.ironic.agent import undercloud_lookup
 
-    names = sorted({c.undercloud for c in lab.site.clouds})
-    services = {n: IronicService(lab.dir / "ironic" / n) for n in names}
+    plays = undercloud_releases(lab)
+    if lab.agent is not None:
+        lab.agent.undercloud_of = undercloud_lookup(lab.site)
+    names = sorted(plays)
+    services = {n: IronicService(lab.dir / "ironic" / n, extra_conf=gateway.BACKEND_CONF) for n in names}
+    inspectors: dict[str, Any] = {}
+
+    def start(name: str) -> None:
+        services[name].start()
+        if ironic_release(plays[name]).inspector_max:
+            inspectors[name] = InspectorService(lab.dir / "ironic" / name / "inspector",
+                                               ironic_url=services[name].url).start()
+
     # Each is a process of its own that takes seconds to answer: started side by side.
     with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
-        started = {n: pool.submit(svc.start) for n, svc in services.items()}
+        started = {n: pool.submit(start, n) for n in names}
     for name in names:
         try:
-            ironic = started[name].result()
+            started[name].result()
         except Exception:
-            for svc in services.values():
+            for svc in [*services.values(), *inspectors.values()]:
                 svc.stop()
             raise
-        lab.add(Component(f"ironic-{name}", "process", ironic.url,
-                          int(ironic.url.rsplit(":", 1)[1]), ironic.pid or 0, f"{ironic.url}/v1"),
-                ironic.stop)
-        agent = lab.agent
-        entry: dict[str, object] = {"url": ironic.url, "api_version": "1.115", "auth": "none",
-                                    # no agent can clean the twin's servers (see docs/twin.md)
-                                    "automated_clean": False,
-                                    # one GIL-bound process on sqlite: more requests at once
-                                    # only add contention (production's default is 8)
-                                    "requests_at_once": 2}
-        if agent is not None:
-            agent.ironic_urls[name] = ironic.url
-            entry["deploy_iso"] = agent.iso_url(name)
-        lab.endpoints.setdefault("ironic", {})[name] = entry
+    identities = {}
+    for name in names:
+        identities[name] = _start_undercloud(lab, name, plays[name], services[name], inspectors.get(name))
+    lab.undercloud_identities = identities
+    write_undercloud_clouds(lab.dir / "undercloud-clouds.yaml", identities)
+
+
+def undercloud_releases(lab: Lab) -> dict[str, str]:
+    """undercloud -> the release it plays: its site cloud's, or the lab's override."""
+    plays: dict[str, str] = {}
+    for cloud in lab.site.clouds:
+        if plays.setdefault(cloud.undercloud, cloud.release) != cloud.release:
+            raise ValueError(f"undercloud {cloud.undercloud} serves clouds of two releases "
+                             f"({plays[cloud.undercloud]}, {cloud.release}): it can play only one")
+    for name, release in lab.config.undercloud_releases.items():
+        if name not in plays:
+            raise ValueError(f"lab.yaml undercloud_releases: no undercloud {name!r} in the site "
+                             f"(known: {', '.join(sorted(plays))})")
+        ironic_release(release)  # a clear error for a release the twin cannot play
+        plays[name] = release
+    return plays
+
+
+def _start_undercloud(lab: Lab, name: str, release_name: str, ironic: Any, inspector: Any) -> Any:
+    release = ironic_release(release_name)
+    password = ensure_secret(lab.dir, lab.secrets, f"undercloud-{name}")
+    ident = UndercloudIdentity(name, release.identity, tls=lab.tls, admin_password=password,
+                               latency=lab.latency, faults=lab.faults,
+                               token_lifetime=lab.config.token_lifetime).start()
+    gw = gateway.ReleaseGateway(name, release, ironic_url=ironic.url, tls=lab.tls, check_token=ident.check,
+                                keystone_url=ident.url,
+                                log_path=lab.dir / "ironic" / name / "api-versions.jsonl",
+                                inspector_url=inspector.url if inspector else None).start()
+    ident.set_catalog(baremetal=gw.url, introspection=gw.inspector_public_url)
+    lab.add(Component(f"ironic-{name}", "process", ironic.url, int(ironic.url.rsplit(":", 1)[1]),
+                      ironic.pid or 0, f"{ironic.url}/v1"), ironic.stop)
+    lab.ironic_backends[name] = ironic.url
+    if inspector is not None:
+        lab.add(Component(f"ironic-inspector-{name}", "process", inspector.url, inspector.port,
+                          inspector.pid or 0, f"{inspector.url}/"), inspector.stop)
+        lab.inspector_backends[name] = inspector.url
+        if lab.agent is not None:
+            lab.agent.inspector_urls[name] = inspector.url
+    lab.add(Component(f"keystone-{name}", "emulator", ident.url, ident.keystone.svc.server.port,
+                      os.getpid(), f"{ident.url}/v3"), ident.stop)
+    lab.add(Component(f"gateway-{name}", "emulator", gw.url, gw.ironic.port, os.getpid(), f"{gw.url}/v1",
+                      detail={"release": gw.release.name, "api_max": fmt(gw.release.api_max),
+                              "inspector": gw.inspector_public_url or ""}), gw.stop)
+    entry: dict[str, object] = {
+        "url": gw.url, "ca_file": str(lab.tls.ca), "release": release.name, "auth": "keystone",
+        "keystone": ident.auth(password_ref={"secret": f"undercloud-{name}"}),
+        # no agent can clean the twin's servers (see docs/twin.md)
+        "automated_clean": False,
+        # one GIL-bound process on sqlite: more requests at once only add contention
+        # (production's default is 8)
+        "requests_at_once": 2}
+    if lab.agent is not None:
+        lab.agent.ironic_urls[name] = ironic.url
+        entry = {**entry, "deploy_iso": lab.agent.iso_url(name)}
+    lab.endpoints.setdefault("ironic", {})[name] = entry
+    return ident
 
 
 CVX_MGMT = "10.0.0.5"  # the twin's CVX; the site model does not carry one yet
@@ -198,5 +263,54 @@ def start_underclouds(lab: Lab) -> None:
     start(lab)
 
 
+def start_netscaler(lab: Lab) -> None:
+    """After the estate (:data:`AFTER_ESTATE`): the proxy to the VMs' writer hooks and, per
+    load balancer device of the site, a NetScaler seeded as the platform team built it (side A's
+    VMs bound and UP, lifecycle.lab.netscaler.wiring); the workload probes then go through the VIPs."""
+    from lifecycle.lab.netscaler import NetScalerEmulator
+    from lifecycle.lab.netscaler.wiring import monitor_probe, seed, snips_of, vips, wait_up
+    from lifecycle.lab.vmhooks import HookProxy, VmCa, VmDirectory
+
+    if not lab.clouds:
+        return
+    vms = VmDirectory(lab.site, list(lab.clouds.values()), lab.faults)
+    proxy = HookProxy(vms, VmCa(lab.dir / "tls")).start()
+    lab.add(Component("vm-hooks", "emulator", proxy.url, proxy.port, os.getpid(),
+                      f"tcp://127.0.0.1:{proxy.port}"), proxy.stop)
+    lab.endpoints["vm_access"] = {"http_proxy": proxy.url, "ca_file": str(proxy.ca.ca_file)}
+    if lab.site.loadbalancer is None or lab.vsd is None:
+        if lab.probes is not None:
+            lab.probes.engine.use_lb({}, vms)
+        return
+    password = ensure_secret(lab.dir, lab.secrets, "netscaler")
+    # side A on the old cloud; a lab restarted after a move finds a VM on the other one
+    old = lab.site.upgrade.from_cloud if lab.site.upgrade else next(iter(lab.clouds))
+    addresses: dict[str, str] = {}
+    for cloud in sorted(lab.clouds, key=lambda c: c != old):
+        for s in lab.clouds[cloud].servers():
+            if s.addresses and s.status == "ACTIVE":
+                addresses.setdefault(s.name, s.addresses[0][2])
+    emus: dict[str, Any] = {}
+    for dev in lab.site.loadbalancer.devices:
+        emu = NetScalerEmulator(tls=lab.tls, password=password, latency=lab.latency, faults=lab.faults)
+        emu.set_probe(monitor_probe(vms, lab.vsd.store, snips_of(emu)))
+        emu.start()
+        emus[dev.name] = emu
+        lab.add(Component(f"netscaler-{dev.name}", "emulator", emu.url, emu.server.port, os.getpid(),
+                          f"tcp://127.0.0.1:{emu.server.port}"), emu.stop)
+        lab.endpoints.setdefault("netscaler", {})[dev.name] = {
+            "url": emu.url, "username": "nsroot", "password": {"secret": "netscaler"},
+            "ca_file": str(lab.tls.ca)}
+        members = seed(emu, lab.site, dev.name, addresses)
+        # an application the faults keep down cannot pass its monitor: nothing to wait for
+        wait_up(emu, [m for m in members if not any(
+            vms.down(n) for n, ip in addresses.items() if f"/{ip}:" in m)], timeout=60)
+    if lab.probes is not None:
+        lab.probes.engine.use_lb({key: (emus[dev], vip, vport, sgport)
+                                  for key, (dev, vip, vport, sgport) in vips(lab.site).items()}, vms)
+
+
 STARTERS: list[Callable[[Lab], None]] = [start_bmcs, start_ironic, start_oneview, start_fabric,
                                          start_ztp, start_underclouds]
+# After lifecycle.lab.sdn.LATE: they act on the estate it seeds.
+AFTER_ESTATE: list[Callable[[Lab], None]] = [start_netscaler]

@@ -23,6 +23,16 @@ class LabConfig:
     latency: str = "none"
     faults: str = ""
     seed: int = 0
+    # undercloud -> the release it plays instead of its site cloud's ("current": Ironic 39's own)
+    undercloud_releases: dict[str, str] = field(default_factory=dict)
+    # seconds a token of an undercloud's Keystone lives (keystone.conf [token] expiration)
+    token_lifetime: int = 3600
+
+    def __post_init__(self) -> None:
+        if isinstance(self.token_lifetime, bool) or not isinstance(self.token_lifetime, int) \
+                or self.token_lifetime < 1:
+            raise ValueError(f"lab.yaml token_lifetime: expected whole seconds >= 1, "
+                             f"got {self.token_lifetime!r}")
 
     @classmethod
     def load(cls, labdir: Path) -> LabConfig:
@@ -86,3 +96,12 @@ def lab_secrets(labdir: Path) -> dict[str, str]:
               for name in ("oneview", "eapi", "cvx", "bmc", "vsd", "keystone", "pure")}
     write_private(path, yaml.safe_dump(values))
     return values
+
+
+def ensure_secret(labdir: Path, secrets: dict[str, str], name: str) -> str:
+    """The lab secret ``name``, generated and added to ``secrets.yaml`` (0600) when missing
+    (e.g. ``undercloud-uc-new``, each undercloud's Keystone admin password)."""
+    if name not in secrets:
+        secrets[name] = pysecrets.token_urlsafe(12)
+        write_private(labdir / "secrets.yaml", yaml.safe_dump(secrets))
+    return secrets[name]

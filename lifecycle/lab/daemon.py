@@ -47,6 +47,11 @@ class Lab:
         self.fabric: Any = None  # the EOS emulators (lifecycle.lab.eos.Fabric)
         self.ztp_agents: dict[str, Any] = {}
         self.agent: Any = None  # the servers' IPA ramdisk (lifecycle.lab.ironic.RamdiskAgent)
+        # undercloud -> its backend Ironic / ironic-inspector URL (plain HTTP, no auth): what the
+        # lab's own parts use (they *are* the undercloud); i2 goes through the release gateway.
+        self.ironic_backends: dict[str, str] = {}
+        self.inspector_backends: dict[str, str] = {}
+        self.undercloud_identities: dict[str, Any] = {}  # undercloud -> its Keystone
         self.vsd: Any = None  # the Nuage VSD emulator (lifecycle.lab.nuage)
         self.clouds: dict[str, Any] = {}  # site cloud name -> OpenStack emulator
         self.array: Any = None  # the Pure-like array both clouds' Cinder use
@@ -122,7 +127,7 @@ class Lab:
 
         self.start_control()
         self.faults.hold()  # the estate is seeded as it is; faults hit what operators do
-        for starter in [*sdn.EARLY, *components.STARTERS, *sdn.LATE]:
+        for starter in [*sdn.EARLY, *components.STARTERS, *sdn.LATE, *components.AFTER_ESTATE]:
             t0 = time.monotonic()
             starter(self)
             log.info("%s: %.1f s", starter.__name__, time.monotonic() - t0)

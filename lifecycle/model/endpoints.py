@@ -16,72 +16,21 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PositiveInt, ValidationError, model_validator
+from pydantic import Field, PositiveInt, ValidationError, field_validator, model_validator
 
+from lifecycle.model.endpoint_base import (  # noqa: F401 (re-exported)
+    INSECURE_REASON_MIN,
+    STEPS_AT_ONCE,
+    Kind,
+    SecretRef,
+    Tls,
+)
+from lifecycle.model.endpoints_lb import NetScaler
+from lifecycle.model.endpoints_vm import VmAccess
 from lifecycle.model.loader import Origin, validation_problems
 from lifecycle.model.schema import Name, Strict
 from lifecycle.model.yamlsrc import Problem, YamlError, load_file
 from lifecycle.redact import add_secret
-
-
-class SecretRef(Strict):
-    """Where a secret is found. Exactly one of env, file, secret."""
-
-    env: str | None = None
-    file: str | None = None
-    secret: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_inline(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            raise ValueError(
-                "inline secrets are not allowed: use {env: VAR}, {file: PATH} or {secret: KEY}"
-            )
-        return value
-
-    @model_validator(mode="after")
-    def _one(self) -> SecretRef:
-        if sum(v is not None for v in (self.env, self.file, self.secret)) != 1:
-            raise ValueError("a secret reference needs exactly one of env, file, secret")
-        return self
-
-    def describe(self) -> str:
-        """A printable name for the reference (never the value)."""
-        if self.env:
-            return f"env:{self.env}"
-        if self.file:
-            return f"file:{self.file}"
-        return f"secret:{self.secret}"
-
-
-STEPS_AT_ONCE = "steps run at once on this endpoint (default: limits.<kind>, else the runbook's)"
-# the engine's step systems an endpoint serves (lifecycle.model.limits)
-Kind = Literal["oneview", "ironic", "undercloud", "fabric", "ztp", "vsd", "nova", "neutron", "cinder",
-               "files", "probes"]
-
-
-class Tls(Strict):
-    """TLS to a system: certificate and hostname always verified (system CA store unless
-    ``ca_file``). Turning that off takes two keys together, so it is never an accident:
-    ``verify: false`` and ``insecure_acknowledged: "<why>"``; every run then warns."""
-
-    verify: bool = Field(True, description="verify the server certificate and hostname (default on)")
-    ca_file: str | None = Field(None, description="CA bundle for a private CA (default: system store)")
-    insecure_acknowledged: str | None = Field(
-        None, description="required with verify: false: why it is acceptable (recorded in every run)")
-
-    @model_validator(mode="after")
-    def _insecure_is_acknowledged(self) -> Tls:
-        if not self.verify and len((self.insecure_acknowledged or "").strip()) < INSECURE_REASON_MIN:
-            raise ValueError(
-                "verify: false turns off TLS certificate and hostname checks; say why next to it "
-                f"with insecure_acknowledged: \"<reason, {INSECURE_REASON_MIN}+ characters>\" "
-                "or give ca_file for a private CA instead")
-        return self
-
-
-INSECURE_REASON_MIN = 10  # a reason, not "yes"/"ok"
 
 
 class OneView(Tls):
@@ -151,11 +100,34 @@ class Bmc(Tls):
         return f"{self.scheme}://{ilo}", self.system_id
 
 
+class KeystoneAuth(Strict):
+    """Keystone v3 password credentials, as an undercloud's ``stackrc`` holds them."""
+
+    auth_url: str = Field(description="identity v3 URL, e.g. https://uc-new:13000/v3")
+    username: str
+    password: SecretRef
+    project_name: str
+    user_domain_name: str = "Default"
+    project_domain_name: str = "Default"
+    region_name: str | None = None
+
+
 class Ironic(Tls):
+    """One undercloud's Ironic. ``auth: keystone`` takes either ``cloud`` (a clouds.yaml entry,
+    ``clouds_yaml`` its file) or an inline ``keystone`` block; ``auth: none`` is a standalone
+    Ironic configured without authentication."""
+
     url: str
-    api_version: str = "1.81"
-    auth: str = Field("none", pattern="^(none|keystone)$")
+    release: str | None = Field(
+        None, description="OpenStack release of the undercloud (train, newton, ...): bounds the API "
+        "versions i2 uses (lifecycle/baremetal/releases.py)")
+    api_version: str | None = Field(
+        None, pattern=r"^(1\.\d+|latest)$",
+        description="optional cap on the negotiated Bare Metal API version (default: negotiate)")
+    auth: Literal["none", "keystone"] = "none"
     cloud: str | None = Field(None, description="clouds.yaml entry when auth is keystone")
+    clouds_yaml: str | None = Field(None, description="path to that clouds.yaml (default: standard)")
+    keystone: KeystoneAuth | None = Field(None, description="inline credentials when auth is keystone")
     deploy_iso: str | None = Field(
         None, description="IPA ramdisk ISO URL the BMCs boot for inspection (driver_info deploy_iso)")
     automated_clean: bool | None = Field(
@@ -163,6 +135,36 @@ class Ironic(Tls):
     steps_at_once: int | None = Field(None, ge=1, description=STEPS_AT_ONCE)
     requests_at_once: int = Field(8, ge=1, description="HTTP requests in flight to this Ironic "
                                   "at once, however many steps wait on it (docs/endpoints.md)")
+
+    @field_validator("release")
+    @classmethod
+    def _known_release(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # the product's own table; imported here, when the file is read, not when the model loads
+        from lifecycle.baremetal.releases import release
+
+        try:
+            release(value)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        return value.strip().lower()
+
+    @model_validator(mode="after")
+    def _credentials(self) -> Ironic:
+        if self.auth == "keystone" and (self.cloud is None) == (self.keystone is None):
+            raise ValueError("auth: keystone needs exactly one of cloud (a clouds.yaml entry) or "
+                             "keystone (auth_url, username, password, project_name, ...)")
+        if self.auth == "none" and (self.cloud or self.keystone):
+            raise ValueError("auth: none takes no cloud or keystone credentials (say auth: keystone)")
+        if self.clouds_yaml and not self.cloud:
+            raise ValueError("clouds_yaml needs cloud (the entry to use)")
+        return self
+
+    @property
+    def cap(self) -> str | None:
+        """The operator's cap on the API version (None: negotiate freely)."""
+        return None if self.api_version in (None, "latest") else self.api_version
 
 
 class Undercloud(Strict):
@@ -216,6 +218,8 @@ class Endpoints(Strict):
     pure: Pure | None = None
     teams: Teams | None = None
     probes: Probes | None = None
+    netscaler: dict[Name, NetScaler] = Field({}, description="load balancer device -> its NITRO endpoint")
+    vm_access: VmAccess | None = Field(None, description="how i2 reaches VMs' writer hooks")
     limits: dict[Kind, PositiveInt] = Field(
         {}, description="steps at once per endpoint of a kind, over the runbook's defaults")
     base_dir: Path = Field(Path("."), exclude=True)

@@ -1,4 +1,5 @@
-# Make sure .venv-ironic exists with the pinned real Ironic and sushy-tools the twin runs.
+# Make sure .venv-ironic exists with the pinned real Ironic, ironic-inspector and sushy-tools the
+# twin runs.
 # Sourced or run (scripts/test, `i2 lab up`). Kept apart from .venv: Ironic's oslo stack pins its
 # own SQLAlchemy & co., and it only ever runs as separate processes.
 # Re-installs only when the pin list (or the Python version) changed; quiet otherwise.
@@ -19,7 +20,7 @@ if [ ! -f "$_ir_stamp" ] || [ "$(cat "$_ir_stamp")" != "$_ir_want" ] || [ ! -x "
   # A fresh venv each time the pins change: nothing stale from an older Ironic lingers.
   echo "ironic-venv: creating virtualenv $_ir_venv" >&2
   "$_ir_py" -m venv --clear "$_ir_venv"
-  echo "ironic-venv: installing Ironic 39 and sushy-tools 2.2 into $_ir_venv (pins changed or first run)" >&2
+  echo "ironic-venv: installing Ironic 39, ironic-inspector 12.5 and sushy-tools 2.2 into $_ir_venv (pins changed or first run)" >&2
   _ir_t0=$SECONDS
   "$_ir_venv/bin/python" -m pip install -qq --disable-pip-version-check -r "$_ir_reqs" >&2
   echo "$_ir_want" > "$_ir_stamp"

@@ -74,7 +74,8 @@ def test_enroll_is_idempotent_and_creates_ports(stack: Stack, bm: Baremetal) -> 
     first = bm.enroll(spec_for(stack, s))
     assert first["created"] and sorted(first["ports_created"]) == sorted(n.mac.lower() for n in s.nics)
     again = bm.enroll(spec_for(stack, s))
-    assert again == {"uuid": first["uuid"], "created": False, "updated": [], "ports_created": []}
+    assert again == {"uuid": first["uuid"], "created": False, "updated": [], "ports_created": [],
+                     "skipped": []}
     ports = {p.address: p.is_pxe_enabled for p in bm.ports(first["uuid"])}
     assert ports == {s.nics[0].mac.lower(): True, s.nics[1].mac.lower(): False}
     node = bm.require(s.name)
@@ -138,3 +139,71 @@ def test_manage_failure_names_the_error(stack: Stack, bm: Baremetal) -> None:
     assert "bm-wrong-password: manage failed (still enroll)" in str(exc.value), exc.value
     assert "wrong" not in str(exc.value).replace("bm-wrong-password", "")
     assert not exc.value.transient
+
+
+# -- negotiation: what i2 sends is what it negotiated, on every request ------------------------------
+
+def capped(stack: Stack, cap: str) -> tuple[Baremetal, list[str]]:
+    """``Baremetal.connect`` as the runbooks do, to this Ironic 39 as a current release capped at
+    ``cap``; the list gets the version header of every request it sends from then on (a
+    ``requests`` response hook on its session: nothing of the SDK is replaced)."""
+    from lifecycle.model.endpoints import parse_endpoints
+
+    ep = parse_endpoints({"ironic": {"uc": {"url": stack.ironic.url, "release": "current",
+                                            "api_version": cap}}}, "endpoints.yaml")
+    bm = Baremetal.connect(ep, "uc", interval=0.3)
+    sent: list[str] = []
+    def seen(resp: object, *args: object, **kwargs: object) -> None:
+        req = resp.request  # type: ignore[attr-defined]
+        sent.append(f'{req.method} {req.path_url} {req.headers.get("X-OpenStack-Ironic-API-Version")}')
+
+    bm.conn.session.session.hooks["response"].append(seen)
+    return bm, sent
+
+
+def versions(sent: list[str]) -> set[str]:
+    """The versions asked for, each request but the (unversioned) version documents."""
+    docs = [r for r in sent if r.split(" ")[1] in ("/", "/v1", "/v1/")]
+    assert all(r.endswith(" None") for r in docs), docs
+    return {r.rsplit(" ", 1)[1] for r in sent if r not in docs}
+
+
+def test_every_request_carries_the_negotiated_version(stack: Stack) -> None:
+    bm, sent = capped(stack, "1.58")
+    assert bm.info is not None and (bm.info.version, bm.info.server_max) == ("1.58", "1.115")
+    assert bm.inspection == "none"  # 1.58 has no agent inspection, and no inspector without Keystone
+    s = stack.servers[2]
+    spec = spec_for(stack, s, name="bm-train-cap", ports=[PortSpec("nic1", "52:54:00:00:58:01", True)])
+    out = bm.enroll(spec)
+    assert out["created"] and out["skipped"] == []
+    assert bm.manage(spec.name, timeout=120)["provision_state"] == "manageable"
+    assert bm.tag(spec, node_index="capped-0")
+    assert bm.used_indices("capped") == {0: spec.name}
+    with pytest.raises(BaremetalError, match=r"in-band inspection by Ironic itself .* needs API 1\.84"):
+        bm.inspect(spec.name)
+    with pytest.raises(BaremetalError, match=r"needs API 1\.84"):
+        bm.inventory(spec.name)
+    assert bm.delete(spec.name)
+    assert len(sent) >= 8 and versions(sent) == {"1.58"}, sent
+
+
+def test_a_release_without_automated_clean_leaves_it_to_the_undercloud(stack: Stack) -> None:
+    bm, sent = capped(stack, "1.46")
+    spec = spec_for(stack, stack.servers[2], name="bm-rocky-cap", ports=[], automated_clean=False)
+    out = bm.enroll(spec)
+    assert out["skipped"] == ["automated_clean"]
+    assert bm.enroll(spec)["updated"] == []  # and is not patched in either
+    assert bm.delete(spec.name)
+    assert versions(sent) == {"1.46"}, sent
+
+
+def test_newton_refuses_what_it_lacks_naming_release_and_feature(stack: Stack) -> None:
+    bm, sent = capped(stack, "1.22")
+    assert bm.node("bm-nowhere") is None  # by name: 1.5
+    with pytest.raises(BaremetalError) as exc:
+        bm.enroll(spec_for(stack, stack.servers[2], name="bm-newton-cap", ports=[]))
+    assert exc.value.message.startswith(
+        "uc runs current (Ironic API 1.22, the endpoints file's api_version cap): node hardware interfaces")
+    assert "needs API 1.31" in exc.value.message and not exc.value.transient
+    assert bm.node("bm-newton-cap") is None  # refused before anything was created
+    assert versions(sent) == {"1.22"}, sent

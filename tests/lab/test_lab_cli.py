@@ -14,6 +14,7 @@ from hpOneView.oneview_client import OneViewClient
 from lifecycle.lab.config import LabState
 from lifecycle.lab.process import alive
 from lifecycle.model.endpoints import SecretStore, load_endpoints
+from tests.runbooks.twin import undercloud_ironic
 
 pytestmark = pytest.mark.slow(145)  # started first by the suite (tests/conftest.py)
 
@@ -98,15 +99,12 @@ def test_ironic_redfish_node_shares_power_with_oneview(lab):
     Ironic powers it on over Redfish and OneView sees the same server powered on."""
     import time
 
-    import openstack
-
     labdir, _, _ = lab
     assert i2("lab", "rack", "c02", "--dir", str(labdir)).returncode == 0
     ep = load_endpoints(labdir / "endpoints.yaml")
     secrets = SecretStore(ep)
     address, system_id = ep.bmc.redfish("c02-s02", "10.1.3.12")
-    conn = openstack.connect(auth_type="none", baremetal_endpoint_override=ep.ironic["uc-new"].url,
-                             baremetal_api_version="1.81")
+    conn = undercloud_ironic(labdir)  # through the undercloud's Keystone, at Train's 1.58
     node = conn.baremetal.create_node(
         name="c02-s02", driver="redfish",
         driver_info={"redfish_address": address, "redfish_system_id": system_id,

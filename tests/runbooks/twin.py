@@ -59,10 +59,17 @@ def i2_json(labdir: Path, *args: str, ok: tuple[int, ...] = (0,), timeout: float
 
 @contextmanager
 def lab(labdir: Path, *, faults: str = "", rack: str | None = "c02", site: Path = SITE,
-        latency: str = "none") -> Iterator[Path]:
+        latency: str = "none", undercloud_releases: dict[str, str] | None = None,
+        token_lifetime: int | None = None) -> Iterator[Path]:
+    """``undercloud_releases``: e.g. ``{"uc-new": "current"}`` (the release an undercloud plays
+    instead of its site cloud's); ``token_lifetime``: seconds the underclouds' tokens live."""
     up = ["lab", "up", "--site", str(site), "--dir", str(labdir), "--latency", latency]
+    if token_lifetime is not None:
+        up += ["--token-lifetime", str(token_lifetime)]
     if faults:
         up += ["--faults", faults]
+    for uc, release in (undercloud_releases or {}).items():
+        up += ["--undercloud-release", f"{uc}={release}"]
     res = i2(labdir, *up, timeout=300, site=site)
     assert res.returncode == 0, res.stdout + res.stderr
     try:
@@ -104,9 +111,64 @@ def ironic_nodes(labdir: Path) -> list[dict[str, Any]]:
     return i2_json(labdir, "baremetal", "list", "c02", ok=(0, 1))
 
 
+def undercloud_ironic(labdir: Path, undercloud: str = "uc-new", version: str = "1.58") -> Any:
+    """An openstacksdk connection to an undercloud's Ironic as its ``stackrc`` would make it: the
+    twin's Keystone, from the ``undercloud-clouds.yaml`` the lab writes, at the release's cap."""
+    from openstack.config import OpenStackConfig
+    from openstack.connection import Connection
+
+    config = OpenStackConfig(config_files=[str(labdir / "undercloud-clouds.yaml")], load_envvars=False)
+    return Connection(config=config.get_one(undercloud, baremetal_api_version=version))
+
+
 def hypervisors(labdir: Path) -> set[str]:
     """ie1-new's hypervisors, as its Nova lists them (openstacksdk on the lab's clouds.yaml)."""
     from lifecycle.clouds import Cloud
     from lifecycle.model.endpoints import load_endpoints
 
     return {h.name for h in Cloud.connect(load_endpoints(labdir / "endpoints.yaml"), "ie1-new").hypervisors()}
+
+
+def rack_outcome(labdir: Path, run_id: str) -> dict[str, dict[str, Any]]:
+    """Per server of the rack run: the state its provide step ended in, its check step's outputs
+    (CPUs, memory, disks, LLDP per NIC) and the capabilities i2 sets from the hardware profile,
+    as Ironic has them now (``node`` apart: its index is the planner's)."""
+    import sqlite3
+
+    from lifecycle.baremetal import Baremetal
+    from lifecycle.model.endpoints import load_endpoints
+
+    db = sqlite3.connect(labdir / "runs.db")
+    rows = db.execute("select key, outputs from steps where run_id=? and (key like '%/check' or "
+                      "key like '%/provide')", (run_id,)).fetchall()
+    db.close()
+    out: dict[str, dict[str, Any]] = {}
+    for key, outputs in rows:
+        server, _, step = key.rpartition("/")
+        data = json.loads(outputs)
+        out.setdefault(server, {})[step] = data["provision_state"] if step == "provide" else data
+    bm = Baremetal.connect(load_endpoints(endpoints(labdir)), "uc-new")
+    mine = {k for item in c02_outcome().values() for k in item["capabilities"]}
+    for server, item in out.items():
+        # inspection adds its own (inspector's capabilities hook: cpu_aes, ...): not i2's to judge
+        item["capabilities"] = {k: v for k, v in bm.capabilities(server).items() if k in mine}
+    return out
+
+
+def c02_outcome() -> dict[str, dict[str, Any]]:
+    """What ``rack_outcome`` must say for c02, from the site: the hardware profile's figures and
+    capabilities, the cabling plan's LLDP neighbours, every node provided."""
+    from lifecycle.model import load_site
+
+    site = load_site(SITE)
+    out = {}
+    for s in site.servers_in("c02"):
+        p = site.hardware_profiles[s.hardware_profile]
+        out[s.name] = {
+            "provide": "available",
+            "check": {"cpus": p.inventory.cpus, "memory_mb": p.inventory.memory_mb,
+                      "disks": len(p.inventory.disks),
+                      "lldp": {n.name: site.peer_of(f"{s.name}:{n.name}") for n in s.nics}},
+            "capabilities": {"boot_mode": p.ironic.boot_mode, "profile": p.ironic.profile,
+                             **p.ironic.capabilities}}
+    return out

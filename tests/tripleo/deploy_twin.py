@@ -38,13 +38,9 @@ def hypervisors(labdir: Path, cloud: str = "ie1-new") -> set[str]:
 
 
 def ironic(labdir: Path) -> Any:
-    import openstack
+    from tests.runbooks.twin import undercloud_ironic
 
-    from lifecycle.model.endpoints import load_endpoints
-
-    ep = load_endpoints(labdir / "endpoints.yaml")
-    return openstack.connect(auth_type="none", baremetal_endpoint_override=ep.ironic["uc-new"].url,
-                             baremetal_api_version="1.115", load_yaml_config=False, load_envvars=False)
+    return undercloud_ironic(labdir)
 
 
 def nodes(labdir: Path) -> dict[str, Any]:

@@ -35,7 +35,7 @@ import pytest
 import requests
 import yaml
 
-from tests.runbooks.twin import ROOT, SITE, env, i2, i2_json, lab, wait_until
+from tests.runbooks.twin import ROOT, SITE, env, i2, i2_json, lab, undercloud_ironic, wait_until
 
 pytestmark = [pytest.mark.needs_root("the twin's ZTP mount namespaces need root"),
               pytest.mark.slow(540)]
@@ -154,6 +154,12 @@ class Estate:
         return Counter(e.external_id for d in vsd.all(ent.domains) for e in vsd.entries(d, ent)
                        if e.external_id.startswith("i2-mirror:"))
 
+    def serving(self, app_env: str) -> list[str]:
+        """The sides serving through the application environment's VIP, as ``i2 lb status`` says."""
+        app, env = app_env.split("/")
+        res = self.i2("-o", "json", "lb", "status", app, "--env", env)
+        return list(json.loads(res.stdout)[0]["serving_sides"])
+
     def servers(self, cloud: str) -> Counter[str]:
         return Counter(s.name for s in self.cloud(cloud).servers())
 
@@ -224,11 +230,9 @@ def test_2_kill_during_the_soak_then_roll_back(estate: Estate) -> None:
     wait_until(lambda: estate.steps().get("orders/prd/soak") == "running", 120, "orders/prd soaking")
     kill(proc)
     run = estate.last_run()
-    # both sides serve: B in service, A not yet retired (and its writes stay with B's volume)
-    old = {s.name: s for s in estate.cloud(OLD).servers(names=["orders-prd-1"])}
-    new = {s.name: s for s in estate.cloud(NEW).servers(names=["orders-prd-1"])}
-    assert old["orders-prd-1"].metadata["i2.in_service"] == "true"
-    assert new["orders-prd-1"].metadata["i2.in_service"] == "true"
+    # both sides serve through the VIP: B bound and UP, A not yet drained (its writes stay with
+    # B's volume)
+    assert estate.serving("orders/prd") == ["a", "b"]
     assert estate.volume_owner("orders-prd-db") == NEW
     estate.check_nothing_doubled()
 
@@ -246,9 +250,9 @@ def test_2_kill_during_the_soak_then_roll_back(estate: Estate) -> None:
     estate.check_no_downtime("orders")
 
 
-KINDS = ["vsd-subnet", "acl-mirror", "network", "boot", "freeze", "detach", "unmanage", "manage",
-         "attach", "healthy", "in-service", "soak", "retire", "delete-a-vms", "delete-a-network",
-         "delete-vsd-a", "evidence"]
+KINDS = ["vsd-subnet", "acl-mirror", "lb-ensure", "network", "boot", "freeze", "detach", "unmanage",
+         "manage", "attach", "healthy", "in-service", "soak", "retire", "unbind-a", "delete-a-vms",
+         "delete-a-network", "delete-vsd-a", "evidence"]
 
 
 def test_3_kill_9_after_every_step_kind_resumes_without_doubling(estate: Estate) -> None:
@@ -303,8 +307,7 @@ def test_4_a_missing_mirror_refuses_retiring_a_and_resume_remirrors(estate: Esta
     assert rows["billing/prd"]["state"] == "retire failed", rows["billing/prd"]
     assert "reporting-to-ledger" in rows["billing/prd"]["error"]
     assert "without a mirror for billing-prd-b" in rows["billing/prd"]["error"]
-    a = estate.cloud(OLD).servers(names=["billing-prd-1"])[0]
-    assert a.metadata["i2.in_service"] == "true"  # A kept serving: reporting never lost billing
+    assert "a" in estate.serving("billing/prd")  # A kept serving: reporting never lost billing
     estate.check_no_downtime("billing")
 
     res = estate.i2("-o", "json", "runs", "resume", estate.last_run())
@@ -392,12 +395,22 @@ def test_hazard7_recommission_shrinks_the_old_overcloud_stack(estate: Estate) ->
     deletes = [e["command"] for e in map(json.loads, history)
                if e["event"] == "process" and "overcloud node delete" in e["command"]]
     assert len(deletes) == 1 and "--stack overcloud" in deletes[0], deletes  # one stack update
-    # then, and only then, the old Ironic forgot them (the new undercloud enrolled them, test 6)
-    import openstack
-
-    from lifecycle.model.endpoints import load_endpoints
-
-    url = load_endpoints(estate.dir / "endpoints.yaml").ironic["uc-old"].url
-    old_ironic = openstack.connect(auth_type="none", baremetal_endpoint_override=url,
-                                   baremetal_api_version="1.115", load_yaml_config=False, load_envvars=False)
+    # then, and only then, the old Ironic forgot them (the new undercloud enrolled them, test 6);
+    # read as the old undercloud's stackrc would: its Keystone, Newton's 1.22
+    old_ironic = undercloud_ironic(estate.dir, "uc-old", "1.22")
     assert not moved & {n.name for n in old_ironic.baremetal.nodes()}
+
+
+def test_recommission_went_through_newton_s_ironic_at_1_22(estate: Estate) -> None:
+    """Issue 13: everything i2 asked the old undercloud (Newton) stayed within Ironic API 1.22,
+    through its Keystone, and the six moved nodes left it by i2's deletes."""
+    from lifecycle.baremetal.releases import newer
+
+    log = [json.loads(line) for line in
+           (estate.dir / "ironic" / "uc-old" / "api-versions.jsonl").read_text().splitlines() if line]
+    versions = {str(r["version"]) for r in log if r["version"] is not None}
+    assert versions and not [v for v in versions if newer(v, "1.22")], versions
+    assert {r["service"] for r in log} == {"ironic"}  # Newton: no inspector in front of it
+    assert not [r for r in log if r["status"] in (401, 406)]
+    deleted = [r for r in log if r["method"] == "DELETE" and str(r["path"]).startswith("/v1/nodes/")]
+    assert len({r["path"] for r in deleted}) == 6 and {r["status"] for r in deleted} == {204}, deleted

@@ -1,11 +1,12 @@
-"""Real Ironic 39 (standalone) and real sushy-tools 2.2 (Redfish BMCs) for the twin.
+"""Real Ironic 39 (standalone), ironic-inspector 12.5 and sushy-tools 2.2 (Redfish BMCs) for the twin.
 
-Both run from their own virtualenv, ``.venv-ironic`` (scripts/lib/ironic-venv.sh), as separate
+All run from their own virtualenv, ``.venv-ironic`` (scripts/lib/ironic-venv.sh), as separate
 processes; i2 talks to them over HTTP with its unmodified clients, exactly as in production.
 """
 
 from lifecycle.lab.ironic.agent import RamdiskAgent
 from lifecycle.lab.ironic.blackhole import Blackhole
+from lifecycle.lab.ironic.inspector_service import InspectorService
 from lifecycle.lab.ironic.ironic_service import TWIN_DEVIATIONS, IronicService, RedfishTiming
 from lifecycle.lab.ironic.process import ManagedProcess, ProcessError, free_port, http_ok, rss_bytes
 from lifecycle.lab.ironic.redfish_power import RedfishPower
@@ -16,6 +17,7 @@ __all__ = [
     "INSTALL_SCRIPT",
     "TWIN_DEVIATIONS",
     "Blackhole",
+    "InspectorService",
     "IronicService",
     "ManagedProcess",
     "ProcessError",

@@ -12,6 +12,15 @@ agent POSTs that server's inventory, built from the world (the server's spec and
 port each NIC is *actually* cabled to, so a miswire shows), in IPA's format. Everything after
 that is Ironic's own: lookup by MAC, hooks, stored inventory, power off.
 
+Train underclouds inspect through ironic-inspector instead: it sets the boot device to PXE
+and reboots the server; the undercloud's dnsmasq would PXE-boot the inspection ramdisk, whose
+collectors POST to inspector's ``/v1/continue``. Twin: a system powered on booting from PXE
+(sushy-tools' ``Pxe``) whose undercloud (:attr:`RamdiskAgent.undercloud_of`) has an inspector
+(:attr:`RamdiskAgent.inspector_urls`) gets its inventory POSTed there in the inspector
+collectors' format (:mod:`lifecycle.lab.ironic.ramdisk_data`). With the noop PXE filter a
+server PXE-booting outside an introspection is answered by inspector with a lookup error, as
+a real ramdisk would be; the agent counts those in :attr:`RamdiskAgent.rejected`.
+
 Example (listens on a loopback port)::
 
     agent = RamdiskAgent(world, {"uc-new": "http://127.0.0.1:6385"}).start()
@@ -24,6 +33,8 @@ A system boots an undercloud's IPA when it is on, booting from CD, with that ISO
 ...           "boot_image": {"Cd": ["http://127.0.0.1:41234/ipa/ipa-uc-new.iso", True, True]}}
 >>> RamdiskAgent.booted_iso(system), RamdiskAgent.booted_iso({**system, "boot_device": "Hdd"})
 ('uc-new', None)
+>>> RamdiskAgent.booted_pxe({**system, "boot_device": "Pxe"}), RamdiskAgent.booted_pxe(system)
+(True, False)
 """
 
 from __future__ import annotations
@@ -35,93 +46,38 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from lifecycle.lab.base import EmulatorServer, Request, Response, Router
 from lifecycle.lab.base.latency import LatencyProfile
+from lifecycle.lab.ironic.ramdisk_data import inspector_payload, inventory
 from lifecycle.lab.world import ServerSpec, World
+from lifecycle.model.schema import Site
+
+__all__ = ["RamdiskAgent", "inventory", "undercloud_lookup"]
 
 log = logging.getLogger(__name__)
 
-GiB = 1024**3
 ISO_RE = re.compile(r"ipa-(?P<uc>[A-Za-z0-9._-]+)\.iso$")
 # A placeholder ISO: sushy-tools downloads it on insert; nothing boots it.
 ISO_BYTES = b"CD001 i2 twin ironic-python-agent placeholder\n".ljust(2048, b"\0")
-
-# LLDP TLV types and subtypes (IEEE 802.1AB) that Ironic's parse-lldp hook reads.
-TLV_CHASSIS_ID, TLV_PORT_ID, TLV_PORT_DESC, TLV_SYS_NAME = 1, 2, 4, 5
-CHASSIS_MAC, PORT_IFNAME = 4, 5
-
-
-def lldp_tlvs(switch: str, system_mac: str, port: str, description: str) -> list[list[Any]]:
-    """The TLVs an Arista port sends, as IPA reports them: ``[[type, hex value], ...]``."""
-    mac = bytes(int(x, 16) for x in system_mac.split(":"))
-    return [
-        [TLV_CHASSIS_ID, (bytes([CHASSIS_MAC]) + mac).hex()],
-        [TLV_PORT_ID, (bytes([PORT_IFNAME]) + port.encode()).hex()],
-        [TLV_PORT_DESC, description.encode().hex()],
-        [TLV_SYS_NAME, switch.encode().hex()],
-    ]
-
-
-def inventory(world: World, spec: ServerSpec) -> dict[str, Any]:
-    """What IPA would POST for ``spec``: ``{"inventory": ..., "lldp_raw": ...}`` (plugin data)."""
-    peers: dict[str, tuple[str, str]] = {}
-    for link in world.links:
-        for (dev, port), (peer, peer_port) in (link.ends(), link.ends()[::-1]):
-            if dev == spec.name:
-                peers[port] = (peer, peer_port)
-    ifaces, lldp_raw = [], {}
-    for i, nic in enumerate(spec.nics):
-        name = f"eno{i + 1}"
-        iface: dict[str, Any] = {
-            "name": name, "mac_address": nic.mac.lower(), "ipv4_address": None, "ipv6_address": None,
-            "has_carrier": True, "speed_mbps": 25000, "vendor": "0x14e4", "product": "0x16d7",
-            "pxe_enabled": i == 0, "driver": "bnxt_en", "biosdevname": nic.port_id,
-        }
-        if nic.name in peers:
-            sw, port = peers[nic.name]
-            try:
-                mac = world.switch(sw).system_mac
-            except StopIteration:
-                mac = "00:00:00:00:00:00"
-            tlvs = lldp_tlvs(sw, mac, port, f"{spec.name}:{nic.name}")
-            iface["lldp"] = tlvs
-            lldp_raw[name] = tlvs
-        ifaces.append(iface)
-    disks = [{"name": f"/dev/sd{chr(97 + i)}", "model": "LOGICAL VOLUME", "vendor": "HP",
-              "size": gb * GiB, "rotational": False, "serial": f"{spec.serial}-LD{i}",
-              "wwn": f"0x600508b1001c{i:04x}{zlib.crc32(spec.serial.encode()) & 0xffff:04x}",
-              "hctl": f"0:1:0:{i}", "by_path": f"/dev/disk/by-path/pci-0000:03:00.0-scsi-0:1:0:{i}"}
-             for i, gb in enumerate(spec.disks_gb)]
-    inv = {
-        "interfaces": ifaces,
-        "cpu": {"model_name": "Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz", "frequency": "2400.000",
-                "count": spec.cpus, "architecture": "x86_64", "socket_count": 2,
-                "flags": ["fpu", "vmx", "ssse3", "sse4_1", "sse4_2", "aes", "avx", "avx2", "pdpe1gb"]},
-        "memory": {"total": spec.memory_mb * 1024 * 1024 * 97 // 100, "physical_mb": spec.memory_mb},
-        "disks": disks,
-        "bmc_address": spec.ilo,
-        "bmc_v6address": "::/0",
-        "system_vendor": {"product_name": f"ProLiant {spec.model.rsplit(' ', 1)[0]}",
-                          "serial_number": spec.serial, "manufacturer": "HPE"},
-        "boot": {"current_boot_mode": "uefi", "pxe_interface": spec.nics[0].mac.lower()},
-        "hostname": "localhost.localdomain",
-    }
-    return {"inventory": inv, "lldp_raw": lldp_raw,
-            "root_disk": disks[0] if disks else None, "boot_interface": spec.nics[0].mac.lower()}
-
 
 class RamdiskAgent:
     """Serves the IPA ISOs and receives sushy-tools' notifications; posts inventories."""
 
     def __init__(self, world: World, ironic_urls: dict[str, str], *,
+                 inspector_urls: dict[str, str] | None = None,
+                 undercloud_of: Callable[[str], str | None] | None = None,
                  latency: LatencyProfile | None = None, host: str = "127.0.0.1",
                  workers: int = 4, lookup_timeout: float = 120.0):
         self.world = world
         self.ironic_urls = dict(ironic_urls)
+        # undercloud -> its backend ironic-inspector URL (Train underclouds only)
+        self.inspector_urls: dict[str, str] = dict(inspector_urls or {})
+        # server name -> the undercloud whose provisioning network it PXE-boots from
+        self.undercloud_of: Callable[[str], str | None] = undercloud_of or (lambda _name: None)
         self.latency = latency or LatencyProfile("none")
         self.lookup_timeout = lookup_timeout
         router = Router()
@@ -133,6 +89,7 @@ class RamdiskAgent:
         self._lock = threading.Lock()
         self._booted: set[str] = set()  # systems running the ramdisk since their last power-on
         self.posted: dict[str, int] = {}  # system uuid -> inspections reported (for tests/status)
+        self.rejected: list[str] = []  # PXE boots inspector did not expect (lookup error)
         self.errors: list[str] = []
 
     # -- addresses -------------------------------------------------------------------------
@@ -190,27 +147,51 @@ class RamdiskAgent:
                 return m.group("uc")
         return None
 
+    @staticmethod
+    def booted_pxe(system: dict[str, Any]) -> bool:
+        """True when this system is on and boots from the network (what inspector asks for)."""
+        return (system.get("power_state") == "On" and not system.get("pending_power")
+                and str(system.get("boot_device", "")).lower() == "pxe")
+
     def observe(self, system: dict[str, Any]) -> None:
         uuid = str(system.get("uuid", ""))
         uc = self.booted_iso(system)
+        pxe = uc is None and self.booted_pxe(system)
         with self._lock:
             if system.get("power_state") == "Off" and not system.get("pending_power"):
                 self._booted.discard(uuid)  # powered off: the next boot is a new one
-            if uc is None or uuid in self._booted:
+            if (uc is None and not pxe) or uuid in self._booted:
                 return
             self._booted.add(uuid)
         spec = next((s for s in self.world.servers if s.uuid == uuid), None)
+        if pxe:
+            if spec is None or not self.inspector_urls:
+                return  # no inspection ramdisk on any network: it boots nothing we play
+            # The undercloud of the server's site cloud first; then any other inspector (a
+            # recommissioned server is introspected by the undercloud that took it over; the
+            # others answer "look up error", as with a noop PXE filter).
+            first = self.undercloud_of(spec.name)
+            urls = [f"{u}/v1/continue" for uc, u in sorted(self.inspector_urls.items(),
+                                                           key=lambda kv: kv[0] != first)]
+            body = json.dumps(inspector_payload(self.world, spec)).encode()
+            self._pool.submit(self._report_any, spec, urls, body)
+            return
         if spec is None or uc not in self.ironic_urls:
             log.warning("ipa agent: %s boots IPA for %s, which the twin does not know", uuid, uc)
             return
-        self._pool.submit(self._report, spec, uc)
+        body = json.dumps(inventory(self.world, spec)).encode()
+        self._pool.submit(self._report, spec, f"{self.ironic_urls[uc]}/v1/continue_inspection", body)
 
-    def _report(self, spec: ServerSpec, undercloud: str) -> None:
+    def _report_any(self, spec: ServerSpec, urls: list[str], body: bytes) -> None:
+        for url in urls:
+            if self._report(spec, url, body):
+                return
+
+    def _report(self, spec: ServerSpec, url: str, body: bytes) -> bool:
+        """POST until accepted (True); False when refused for good."""
         # IPA boots, collects for a while, then calls back; Ironic may still be finishing the
         # inspection start (INSPECTING -> INSPECTWAIT), so lookups are retried as IPA does.
         time.sleep(max(self.latency.task_duration("ipa_boot"), 1.0))
-        body = json.dumps(inventory(self.world, spec)).encode()
-        url = f"{self.ironic_urls[undercloud]}/v1/continue_inspection"
         deadline = time.monotonic() + self.lookup_timeout
         while True:
             req = urllib.request.Request(url, data=body, method="POST",
@@ -220,15 +201,31 @@ class RamdiskAgent:
                     pass
                 with self._lock:
                     self.posted[spec.uuid] = self.posted.get(spec.uuid, 0) + 1
-                return
+                return True
             except urllib.error.HTTPError as exc:
                 status = exc.code
                 detail = exc.read()[:300].decode(errors="replace")
             except OSError as exc:
                 status, detail = 0, str(exc)
+            if url.endswith("/v1/continue") and status in (400, 404) and "look up" in detail.lower():
+                # inspector has no introspection running for it (noop PXE filter): not a fault
+                with self._lock:
+                    self.rejected.append(f"{spec.name}: {detail}")
+                return False
             if time.monotonic() > deadline or status in (400, 403):
-                msg = f"continue_inspection for {spec.name} -> {status} {detail}"
+                msg = f"{url.rsplit('/', 1)[-1]} for {spec.name} -> {status} {detail}"
                 log.error("ipa agent: %s", msg)
                 self.errors.append(msg)
-                return
+                return False
             time.sleep(2)
+
+
+def undercloud_lookup(site: Site) -> Callable[[str], str | None]:
+    """``server name -> undercloud`` from the site: the server's cloud's undercloud.
+
+    For :attr:`RamdiskAgent.undercloud_of`: a server PXE-boots from the provisioning network of
+    the undercloud that manages its cloud.
+    """
+    clouds = {c.name: c.undercloud for c in site.clouds}
+    by_server = {s.name: clouds.get(s.cloud) for s in site.servers}
+    return by_server.get

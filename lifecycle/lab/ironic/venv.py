@@ -15,6 +15,7 @@ def ironic_venv() -> Path:
 
 
 def venv_ready(venv: Path | None = None) -> bool:
-    """True when the venv has both programs the twin runs."""
+    """True when the venv has every program the twin runs."""
     bindir = (venv or ironic_venv()) / "bin"
-    return all((bindir / prog).exists() for prog in ("ironic", "ironic-dbsync", "sushy-emulator"))
+    progs = ("ironic", "ironic-dbsync", "sushy-emulator", "ironic-inspector")
+    return all((bindir / prog).exists() for prog in progs)

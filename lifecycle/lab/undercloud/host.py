@@ -65,14 +65,15 @@ log = logging.getLogger("i2.lab.undercloud")
 class UndercloudHost:
     def __init__(self, name: str, workdir: Path, *, ironic_url: str, sink: HypervisorSink,
                  clouds: dict[str, str], authorized: Sequence[paramiko.PKey],
-                 faults: FaultPlan | None = None, latency: str = "none", port: int = 0) -> None:
+                 faults: FaultPlan | None = None, latency: str = "none", port: int = 0,
+                 stackrc_text: str | None = None) -> None:
         self.name = name
         self.dir = Path(workdir)
         self.fs = self.dir / "fs"
         (self.fs / "home" / "stack").mkdir(parents=True, exist_ok=True)
         stackrc = self.fs / "home" / "stack" / "stackrc"
-        if not stackrc.exists():
-            stackrc.write_text(STACKRC.format(password=secrets.token_urlsafe(16)))
+        if stackrc_text is not None or not stackrc.exists():  # the twin's Keystone, when it has one
+            stackrc.write_text(stackrc_text or STACKRC.format(password=secrets.token_urlsafe(16)))
             stackrc.chmod(0o600)
         self.procs = Processes()  # the undercloud's processes: detached jobs outlive their exec
         self.host_key = ensure_key(self.dir / "ssh_host_ed25519_key", comment=f"root@{name}")

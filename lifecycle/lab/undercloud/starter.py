@@ -37,9 +37,13 @@ def start_underclouds(lab: Lab) -> None:
     entries: dict[str, object] = {}
     for name in sorted({c.undercloud for c in lab.site.clouds}):
         clouds = {c.stack: c.name for c in lab.site.clouds if c.undercloud == name}
-        host = UndercloudHost(name, base / name, ironic_url=lab.endpoints["ironic"][name]["url"], sink=sink,
+        # The director acts on the backend Ironic (it is the undercloud); its stackrc names the
+        # undercloud's Keystone, as the undercloud install leaves it.
+        ident = lab.undercloud_identities.get(name)
+        host = UndercloudHost(name, base / name, ironic_url=lab.ironic_backends[name], sink=sink,
                               clouds=clouds, authorized=[client_key], faults=lab.faults,
-                              latency=lab.config.latency).start()
+                              latency=lab.config.latency,
+                              stackrc_text=ident.stackrc() if ident is not None else None).start()
         lab.add(Component(f"undercloud-{name}", "emulator", f"ssh://stack@127.0.0.1:{host.port}", host.port,
                           os.getpid(), f"tcp://127.0.0.1:{host.port}"), host.stop)
         host.boot(lambda host=host, name=name: _seed(lab, host, name))

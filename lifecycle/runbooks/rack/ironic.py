@@ -52,6 +52,7 @@ class Enroll(IronicAction):
         created: bool
         updated: list[str] = []  # fields brought in line
         ports_created: list[str] = []  # MACs
+        skipped: list[str] = []  # fields the undercloud's release lacks (baremetal.features.FALLBACKS)
 
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         spec = self.spec(step)

@@ -9,7 +9,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.lab.base import HttpError, Request, Response, json_response
-from lifecycle.lab.openstack.api import empty, hex_id, iso, keystone_fault
+from lifecycle.lab.openstack.api import empty, hex_id, iso, keystone_fault, now
 from lifecycle.lab.openstack.keystone.assignments import roles_of
 from lifecycle.lab.openstack.keystone.catalog import catalog_for
 from lifecycle.lab.openstack.keystone.common import V3
@@ -92,6 +92,7 @@ def authenticate(keystone: Keystone, body: dict[str, Any]) -> Token:
             tok_user,
             [],
             methods=list(dict.fromkeys((base.methods if base else []) + methods)),
+            expires=base.expires if base else now() + keystone.token_ttl,
         )
         if isinstance(scope, dict) and "project" in scope:
             pref = scope["project"] or {}

@@ -10,7 +10,7 @@ from lifecycle.lab.base import Request, Response, json_response
 from lifecycle.lab.openstack.api import Service, hex_id, keystone_fault, now, unauthorized
 from lifecycle.lab.openstack.keystone import assignments, auth, catalog, identity
 from lifecycle.lab.openstack.keystone.common import DEFAULT_DOMAIN, V3
-from lifecycle.lab.openstack.keystone.tokens import Token
+from lifecycle.lab.openstack.keystone.tokens import TOKEN_TTL, Token
 
 if TYPE_CHECKING:
     from lifecycle.lab.openstack.cloud import OpenStackCloud
@@ -31,6 +31,7 @@ class Keystone:
         # (role_id, user_id, project_id or None, domain_id or None)
         self.assignments: set[tuple[str, str, str | None, str | None]] = set()
         self.tokens: dict[str, Token] = {}
+        self.token_ttl = TOKEN_TTL  # [token] expiration: its owner may set another
         self.domains[DEFAULT_DOMAIN] = {
             "id": DEFAULT_DOMAIN,
             "name": "Default",

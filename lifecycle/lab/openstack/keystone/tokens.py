@@ -1,6 +1,12 @@
 """Keystone tokens as the services see them: who (user, roles) and where (project or domain),
 until when; and the project a service call acts for.
 
+A token lives :data:`TOKEN_TTL` (keystone.conf ``[token] expiration``, 3600 s by default) unless
+its Keystone is given another lifetime (``Keystone.token_ttl``; the lab's ``token_lifetime`` for
+the underclouds'). Expired, it is no token: Keystone's own validation says 404 and every service
+behind keystonemiddleware 401. A token got with the ``token`` method (rescoping) keeps the
+expiry of the one it came from, as Keystone's token plugin does.
+
 >>> tok = Token("t1", {"id": "u1", "name": "admin"}, [{"id": "r1", "name": "admin"}],
 ...             project={"id": "p1", "name": "admin"})
 >>> "admin" in tok, tok.user_id, tok.project_id, tok.role_names
@@ -26,7 +32,7 @@ from lifecycle.lab.openstack.api import keystone_fault, now
 if TYPE_CHECKING:
     from lifecycle.lab.openstack.api import Ctx
 
-TOKEN_TTL = dt.timedelta(hours=1)
+TOKEN_TTL = dt.timedelta(seconds=3600)
 
 
 @dataclass
