@@ -19,6 +19,7 @@ from lifecycle import __version__
 from lifecycle.cli.baremetal import baremetal_group
 from lifecycle.cli.context import Ctx
 from lifecycle.cli.fabric import fabric_group
+from lifecycle.cli.lb import lb_group
 from lifecycle.cli.output import FORMATS
 from lifecycle.cli.overcloud import overcloud_group
 from lifecycle.cli.rack import rack_group
@@ -138,6 +139,7 @@ cli.add_command(servers_group)
 cli.add_command(baremetal_group)
 cli.add_command(upgrade_group)
 cli.add_command(overcloud_group)
+cli.add_command(lb_group)
 
 
 def main() -> None:

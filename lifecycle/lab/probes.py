@@ -4,17 +4,28 @@ A probe is (consumer -> application/environment, protocol, port), derived from t
 ``talks_to`` (the consuming application's VMs), ``exposed_to`` (an external client, or an
 address of a network macro), explicit ``rules`` from another application, and the common
 rules from a network macro to ``any`` (monitoring scrapes every application). Every interval
-(50 ms by default) each probe is evaluated from what the clouds and the VSD say *now*:
+(50 ms by default) each probe is evaluated from what the clouds, the VSD and the load balancer
+say *now*:
 
-- the application's **serving** VMs are its ACTIVE VMs, in service (``i2.in_service=true``),
-  in either cloud, at an address VSD knows;
+- an application environment behind the twin's NetScaler (``lb`` in the site, and the lab runs
+  one): its **serving** VMs are those holding the address of a member of its vserver that is
+  UP and enabled (the NetScaler's own view: monitors passed, not disabled);
+  a probe on the vserver's port or the members' port goes **through the VIP**: each interval
+  it opens a request (:meth:`NetScalerEmulator.connect`) that lasts ``request_seconds``; the
+  probe is red while the VIP serves nobody, and for the interval in which a request in flight
+  was cut (its member went OUT OF SERVICE or DOWN, or was unbound, before the request ended:
+  a graceful drain with a delay lets requests finish). Other ports (a database, a metrics
+  scrape) go to the serving VMs directly;
+- otherwise (LEGACY, until the upgrade runbook moves traffic through the load balancer: then
+  this path goes) its serving VMs are its ACTIVE VMs in service (``i2.in_service=true``);
 - the probe is **green** when every source (each serving VM of the consuming application, or
   the external address) may reach at least one serving VM on the port, by the VSD's ACLs
   (:meth:`lifecycle.lab.nuage.VsdStore.reachable`); a consuming application with no serving
   VM has no source and cannot fail its probe;
 - a stateful application is also **writable** when a serving VM has its volumes attached and
-  its writes are not frozen (``i2.writes=frozen``): the write-freeze windows are measured apart
-  from downtime.
+  its writers are not quiesced: by its writer hook (the twin keeps that state,
+  :class:`lifecycle.lab.vmhooks.VmDirectory`) or, LEGACY until the runbook calls the hooks, by
+  the metadata key ``i2.writes=frozen``. The write-freeze windows are measured apart from downtime.
 
 Transitions are recorded with timestamps, so downtime windows per application are exact to the
 interval. ``ProbeService`` serves ``/v1/status`` and ``/v1/downtime`` (the shape i2's probes
@@ -31,6 +42,7 @@ adapter reads, lifecycle/probes) on 127.0.0.1.
 Served over the running twin's VSD store and clouds::
 
     svc = ProbeService(probes_from_site(site), vsd.store, [old, new], tls=tls).start()
+    svc.engine.use_lb({"billing/prd": (emu, "10.50.1.13", 8080, 8080)}, vms)   # once seeded
     svc.engine.downtime(since=t0)["billing/prd"]["downtime_ms"]      # 0
 """
 
@@ -47,6 +59,7 @@ from lifecycle.lab.base import EmulatorServer, Router
 from lifecycle.model.schema import Site, parse_endpoint
 
 EXTERNAL_CLIENT = "203.0.113.10"  # TEST-NET-3: outside every VSD subnet, as an Internet user is
+REQUEST_SECONDS = 0.25  # how long a probe's request through a VIP stays in flight
 
 
 @dataclass(frozen=True)
@@ -127,21 +140,42 @@ class ProbeEngine:
         self.writes: dict[str, _State] = {}  # "app/env" -> write availability
         self.samples = 0
         self.started = time.time()
+        # "app/env" -> (NetScaler emulator, VIP, vserver port, members' port): balanced ones
+        self.lb: dict[str, tuple[Any, str, int, int]] = {}
+        self.vms: Any = None  # lifecycle.lab.vmhooks.VmDirectory: writers quiesced by their hook
+        self.request_seconds = REQUEST_SECONDS
+        self.flights: dict[str, list[tuple[Any, float]]] = {}  # probe label -> requests in flight
+        self._by_ip: dict[str, Any] = {}  # address -> server, this tick
+
+    def use_lb(self, lb: dict[str, tuple[Any, str, int, int]], vms: Any = None) -> None:
+        """From now on these environments are served by the load balancer (see the module doc)."""
+        self.lb = dict(lb)
+        if vms is not None:
+            self.vms = vms
 
     def _serving(self, servers: list[Any]) -> dict[str, list[Any]]:
         by_name: dict[str, list[Any]] = {}
         for s in servers:
-            if s.status == "ACTIVE" and s.in_service:
+            if s.status == "ACTIVE" and s.in_service:  # LEGACY: the i2.in_service metadata key
                 by_name.setdefault(s.name, []).append(s)
-        return {key: [s for n in names for s in by_name.get(n, [])] for key, names in self.site_vms.items()}
+        out = {key: [s for n in names for s in by_name.get(n, [])] for key, names in self.site_vms.items()}
+        for key, (emu, vip, vport, _) in self.lb.items():
+            ips = {b.ip for b in emu.ready(vip, vport)}
+            out[key] = [s for s in servers if any(a[2] in ips for a in s.addresses)]
+        return out
 
     def tick(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
         servers = [s for c in self.clouds for s in c.servers()]
         serving = self._serving(servers)
+        self._by_ip = {a[2]: s for s in servers for a in s.addresses}
         results: dict[str, tuple[bool, str]] = {}
         for p in self.probes:
-            results[p.label] = self._evaluate(p, serving)
+            lb = self.lb.get(p.key)
+            if lb is not None and p.port in (lb[2], lb[3]):
+                results[p.label] = self._through_vip(p, lb, serving, now)
+            else:
+                results[p.label] = self._evaluate(p, serving)
         writable = {key: self._writable(key, serving.get(key, [])) for key in self.volumes}
         with self._lock:
             self.samples += 1
@@ -182,10 +216,55 @@ class ProbeEngine:
                 return False, f"{src} -> {p.key}: {decisions[0].reason}"
         return True, f"{len(sources)} source(s) reach {len(dst)} serving address(es)"
 
+    def _through_vip(self, p: Probe, lb: tuple[Any, str, int, int], serving: dict[str, list[Any]],
+                     now: float) -> tuple[bool, str]:
+        """A request through the VIP each interval; the ones in flight must end uncut."""
+        emu, vip, vport, _ = lb
+        cut, flying = [], []
+        for conn, opened in self.flights.get(p.label, []):
+            if not emu.established(conn):
+                cut.append(conn)
+                emu.close(conn)
+            elif now - opened >= self.request_seconds:
+                emu.close(conn)
+            else:
+                flying.append((conn, opened))
+        self.flights[p.label] = flying
+        if not serving.get(p.key):
+            ok, detail = False, f"VIP {vip}:{vport} of {p.key} serves nobody (no member UP and enabled)"
+        else:
+            ok, detail = self._evaluate(p, serving)
+            sourced = not detail.endswith("no serving VM to probe from")
+            if ok and sourced:
+                conn = emu.connect(vip, vport)
+                if conn is None:
+                    ok, detail = False, f"VIP {vip}:{vport} of {p.key} serves nobody"
+                elif not self._answers(conn.backend.ip, conn.backend.port):
+                    # the member is still UP (its monitor has not failed yet) but nothing answers
+                    emu.close(conn)
+                    ok, detail = False, (f"request through {vip}:{vport} failed on member "
+                                         f"{conn.backend.ip}:{conn.backend.port}: no answer")
+                else:
+                    flying.append((conn, now))
+        if cut and ok:
+            ok, detail = False, (f"{len(cut)} request(s) through {vip}:{vport} cut in flight "
+                                 f"(member {cut[0].backend.ip}:{cut[0].backend.port})")
+        return ok, detail
+
+    def _answers(self, ip: str, port: int) -> bool:
+        vm = self._by_ip.get(ip)
+        if vm is None or vm.status != "ACTIVE":
+            return False
+        return self.vms is None or self.vms.listens(vm.name, port)
+
+    def _quiesced(self, s: Any) -> bool:
+        # LEGACY: the i2.writes metadata key, until the runbook quiesces through the hooks
+        return s.metadata.get("i2.writes") == "frozen" or (self.vms is not None and self.vms.frozen(s.id))
+
     def _writable(self, key: str, vms: list[Any]) -> tuple[bool, str]:
         need = self.volumes[key]
         for s in vms:
-            if s.metadata.get("i2.writes") != "frozen" and len(s.volumes) >= need.get(s.name, 0):
+            if not self._quiesced(s) and len(s.volumes) >= need.get(s.name, 0):
                 return True, f"{s.name} writes"
         return False, "writes frozen or volumes detached" if vms else "no serving VM"
 

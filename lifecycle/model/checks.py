@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from lifecycle.model.catalog import SWITCH_MODELS
+from lifecycle.model.checks_lb import LbChecks
 from lifecycle.model.loader import Loaded
 from lifecycle.model.schema import (
     AclRule,
@@ -89,6 +90,7 @@ class Checker:
         self.check_clouds()
         self.check_nuage_and_apps()
         self.check_upgrade()
+        LbChecks(self).run()
         return self.problems
 
     # -- checks ----------------------------------------------------------------------------

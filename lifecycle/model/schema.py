@@ -2,7 +2,7 @@
 
 A site is a directory of YAML files. Each file is a mapping whose top-level keys are sections
 (``dcs``, ``spines``, ``racks``, ``servers``, ``cables``, ``clouds``, ``nuage``,
-``applications``, ``upgrade``, ``site``); list sections may be split over several files
+``applications``, ``upgrade``, ``loadbalancer``, ``site``); list sections may be split over several files
 (``racks/c01.yaml`` holding that rack's ``racks``, ``servers`` and ``cables``), mapping sections
 appear once.  No endpoints and no secrets live here: those are in the endpoints file.
 
@@ -60,6 +60,16 @@ from lifecycle.model.schema_fabric import (
     Server,
     Spine,
     Uplink,
+)
+from lifecycle.model.schema_lb import (
+    Balancing,
+    HttpHook,
+    LbDevice,
+    LbMonitor,
+    LbVserver,
+    LoadBalancer,
+    ServiceGroup,
+    SshHook,
 )
 
 # --- site, DCs --------------------------------------------------------------------------------
@@ -182,7 +192,9 @@ LIST_SECTIONS: dict[str, type[Strict]] = {
     "clouds": Cloud,
     "applications": Application,
 }
-MAP_SECTIONS: dict[str, type[Strict]] = {"site": SiteInfo, "nuage": Nuage, "upgrade": Upgrade}
+MAP_SECTIONS: dict[str, type[Strict]] = {
+    "site": SiteInfo, "nuage": Nuage, "upgrade": Upgrade, "loadbalancer": LoadBalancer,
+}
 REQUIRED_SECTIONS = ("site", "dcs")
 
 
@@ -201,6 +213,7 @@ class Site(BaseModel):
     nuage: Nuage | None = None
     applications: list[Application] = []
     upgrade: Upgrade | None = None
+    loadbalancer: LoadBalancer | None = None
     hardware_profiles: dict[str, Any] = {}
     digest: str = ""
 
@@ -240,9 +253,10 @@ class Site(BaseModel):
 
 __all__ = [
     "DC", "LIST_SECTIONS", "MAP_SECTIONS", "REQUIRED_SECTIONS", "AclRule", "AppEnvironment",
-    "Application", "Asn", "Cable", "Cloud", "CloudNuage", "CloudPure", "Endpoint", "Exposure",
-    "IPv4", "IPv4If", "IPv4Net", "IsolatedNetwork", "Leaf", "LeafPair", "Mac", "Name",
-    "NetworkMacro", "Nic", "Nuage", "NuageAcl", "Pool", "Port", "Protocol", "Rack", "RackKind",
-    "Recommission", "Release", "Role", "Server", "Site", "SiteInfo", "Spine", "Strict", "SubnetPair",
+    "Application", "Asn", "Balancing", "Cable", "Cloud", "CloudNuage", "CloudPure", "Endpoint",
+    "Exposure", "HttpHook", "IPv4", "IPv4If", "IPv4Net", "IsolatedNetwork", "LbDevice", "LbMonitor",
+    "LbVserver", "Leaf", "LeafPair", "LoadBalancer", "Mac", "Name", "NetworkMacro", "Nic", "Nuage",
+    "NuageAcl", "Pool", "Port", "Protocol", "Rack", "RackKind", "Recommission", "Release", "Role",
+    "Server", "ServiceGroup", "Site", "SiteInfo", "Spine", "SshHook", "Strict", "SubnetPair",
     "Talk", "Upgrade", "Uplink", "Vlan", "Vm", "Volume", "VsdDomain", "Wave", "parse_endpoint",
 ]

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from lifecycle.model.base import IPv4Net, Name, Port, Strict
+from lifecycle.model.schema_lb import Balancing, WriterHook
 
 _ENDPOINT = re.compile(r"^(any|external|(app|zone|subnet|macro|pg):([A-Za-z0-9._/-]+))$")
 
@@ -118,6 +119,7 @@ class AppEnvironment(Strict):
     subnets: SubnetPair
     vms: list[Vm] = Field(min_length=1)
     volumes: list[Volume] = []
+    lb: Balancing | None = Field(None, description="its virtual server on the load balancer")
 
 
 class Talk(Strict):
@@ -151,6 +153,9 @@ class Application(Strict):
     writer_stop: Literal["none", "freeze", "stop-vms"] = Field(
         "freeze", description="how writers are stopped while volumes move: freeze (VMs keep "
         "serving, writes held: i2.writes=frozen), stop-vms (VMs stopped: an outage), none"
+    )
+    writer_hook: WriterHook | None = Field(
+        None, description="how writers are quiesced and resumed for writer_stop: freeze"
     )
     environments: dict[Name, AppEnvironment] = Field(min_length=1)
     talks_to: list[Talk] = []

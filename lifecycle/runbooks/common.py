@@ -42,8 +42,10 @@ if TYPE_CHECKING:  # adapters are imported when first used: an i2 command loads 
 
     from lifecycle.baremetal import Baremetal
     from lifecycle.clouds import Cloud
+    from lifecycle.loadbalancer import LoadBalancer
     from lifecycle.nuage import Nuage
     from lifecycle.oneview import OneViewServers
+    from lifecycle.vmaccess import WriterHooks
 
 R = TypeVar("R")
 
@@ -54,6 +56,7 @@ def adapter_errors(what: str) -> Iterator[None]:
     quarantine its server or application), keeping the adapter's message, which names the device.
     """
     from lifecycle.baremetal import BaremetalError
+    from lifecycle.loadbalancer import LbError
 
     try:
         yield
@@ -61,6 +64,8 @@ def adapter_errors(what: str) -> Iterator[None]:
         raise
     except BaremetalError as exc:
         raise (TransientError if exc.transient else PermanentError)(str(exc)) from None
+    except LbError as exc:  # NITRO's errors say themselves whether a retry can help
+        raise (TransientError if exc.transient else PermanentError)(f"{what}: {exc}") from None
     except Exception as exc:
         transient = getattr(exc, "transient", None)
         if transient is None:
@@ -232,6 +237,26 @@ class Services:
         from lifecycle.clouds import Cloud
 
         return self._client(f"cloud:{name}", lambda: Cloud.connect(self.endpoints, name))
+
+    def lb(self, device: str) -> LoadBalancer:
+        """The NetScaler ``device`` (``endpoints.netscaler``): one NITRO session per process,
+        logged out when the process ends."""
+        import atexit
+
+        from lifecycle.loadbalancer import LoadBalancer
+
+        def make() -> LoadBalancer:
+            lb = LoadBalancer.connect(self.endpoints, self.secrets, device)
+            atexit.register(lb.close)
+            return lb
+
+        return self._client(f"netscaler:{device}", make)
+
+    def hooks(self) -> WriterHooks:
+        """The applications' writer hooks, through the endpoints' ``vm_access``."""
+        from lifecycle.vmaccess import WriterHooks
+
+        return self._client("vm_access", lambda: WriterHooks(self.endpoints))
 
     def intended_configs(self) -> dict[str, str]:
         from lifecycle.fabric.intent import intended_configs

@@ -221,11 +221,13 @@ def test_hazard6_a_rule_with_more_than_ten_ports_keeps_its_own_priorities(site, 
         prios = [e.priority for e in entries if e.direction == direction]
         assert len(prios) == len(set(prios)), sorted(prios)
     bulk = sorted(e.priority for e in entries if e.rule == "reporting-to-ledger" and e.direction == "egress")
-    assert bulk == list(range(1070, 1082))
+    assert bulk == list(range(1100, 1112))
     after = {(e.direction, e.key): e.priority for e in entries}
     # the rules before it keep the priorities they always had (the estate holds them)
-    assert all(after[k] == p for k, p in before.items() if p < 1070)
-    assert after[("egress", "egress:corp-users-to-reporting:443")] == 1090
+    assert all(after[k] == p for k, p in before.items() if p < 1100)
+    # the rules after it start past its second block: billing's next rule, then reporting's
+    assert after[("egress", "egress:adc-to-billing:8080")] == 1120
+    assert after[("egress", "egress:corp-users-to-reporting:443")] == 1130
 
 
 def test_hazard6_unmirrored_entries_come_in_priority_order(site):

@@ -7,8 +7,9 @@ A spec is a comma-separated list of ``component.kind=value``:
 - named targets: ``bmc.dead=c02-s03`` (that server's BMC never answers),
   ``cable.miswire=c02-s04:nic1~c02-s05:nic1`` (the two cables swap their leaf ends),
   ``ztp.fail=c02-leaf2`` (that switch's ZTP fails), ``undercloud.deploy_fail=c02-s08`` (the
-  overcloud deploy of that node fails; ``=uc-new``: every deploy on that undercloud fails);
-  several targets are joined with ``+``.
+  overcloud deploy of that node fails; ``=uc-new``: every deploy on that undercloud fails),
+  ``netscaler.app_down=orders-prd-1`` (that VM's application answers neither its load balancer
+  monitor nor its writer hook); several targets are joined with ``+``.
 
 Rates hit operator traffic only: the lab arms them once it is up, so the estate it seeds over
 the wire while starting is the same with or without faults.
@@ -25,7 +26,7 @@ import threading
 from dataclasses import dataclass, field
 
 RATE_KINDS = {"http5xx", "reset", "timeout", "task_error"}
-TARGET_KINDS = {"dead", "miswire", "fail", "deploy_fail"}
+TARGET_KINDS = {"dead", "miswire", "fail", "deploy_fail", "app_down"}
 
 
 class FaultSpecError(ValueError):

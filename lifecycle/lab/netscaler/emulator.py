@@ -170,6 +170,11 @@ class NetScalerEmulator:
             m = self.runtime.pick(vip, port)
             return m.backend() if m else None
 
+    def ready(self, vip: str, port: int) -> list[Backend]:
+        """Every member a new request to ``vip:port`` may land on now (UP and enabled)."""
+        with self.lock:
+            return [m.backend() for m in self.runtime.ready(vip, port)]
+
     def connect(self, vip: str, port: int) -> Connection | None:
         """Open a client connection through the VIP (None: nobody serves it)."""
         with self.lock:

@@ -245,14 +245,20 @@ class Runtime:
                 return vs, obj
         return None
 
-    def pick(self, vip: str, port: int) -> Member | None:
+    def ready(self, vip: str, port: int) -> list[Member]:
+        """The members a new client of ``vip:port`` may land on: UP and enabled."""
         found = self.vserver_at(vip, port)
         if found is None or found[1].get("state") == "DISABLED":
-            return None
-        vs, obj = found
-        ready = [m for m in self.of_vserver(vs) if m.svrstate == "UP" and not self.admin_off(m)]
+            return []
+        return [m for m in self.of_vserver(found[0]) if m.svrstate == "UP" and not self.admin_off(m)]
+
+    def pick(self, vip: str, port: int) -> Member | None:
+        ready = self.ready(vip, port)
         if not ready:
             return None
+        found = self.vserver_at(vip, port)
+        assert found is not None  # ready() found it
+        vs, obj = found
         turn = self._rr.get(vs, 0)
         self._rr[vs] = turn + 1
         if str(obj.get("lbmethod", "LEASTCONNECTION")).upper() == "LEASTCONNECTION":

@@ -11,7 +11,8 @@ RUNBOOK = "lifecycle.runbooks.upgrade:build"
 # Steps at once per endpoint of each system kind (each Ironic, each undercloud, each switch...);
 # the endpoints file's limits override them (lifecycle.model.limits).
 LIMITS = {"vsd": 4, "neutron": 4, "nova": 8, "cinder": 4, "files": 1, "probes": 2,
-          "oneview": 8, "ironic": 32, "fabric": 4, "undercloud": 1}
+          "oneview": 8, "ironic": 32, "fabric": 4, "undercloud": 1,
+          "netscaler": 8}
 
 
 def services(svc: Services) -> Services:

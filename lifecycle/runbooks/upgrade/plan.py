@@ -21,6 +21,10 @@ from lifecycle.runbooks.upgrade.actions import (
     Freeze,
     Healthy,
     InService,
+    LbDrain,
+    LbEnsure,
+    LbInService,
+    LbUnbind,
     Manage,
     NetPartition,
     Network,
@@ -78,10 +82,17 @@ def _move_steps(m: Move, np_step: str, soak: float) -> tuple[list[StepSpec], str
     attach = s.add("attach", Attach, before_attach,
                    f"Attach volumes to B's VMs{' and resume writes' if m.stateful else ''}")
     healthy = s.add("healthy", Healthy, [attach], f"{m.key} on B: ACTIVE and resolved in VSD")
-    ins = s.add("in-service", InService, [healthy, acl], f"Put {m.key} on B in service")
+    if m.spec.lb is None:
+        ins = s.add("in-service", InService, [healthy, acl], f"Put {m.key} on B in service")
+    else:
+        ens = s.add("lb-ensure", LbEnsure, [sub], f"{m.spec.lb.lbvserver.name}, its service group and "
+                    f"monitor on {m.spec.lb.device} as the site says")
+        ins = s.add("in-service", LbInService, [healthy, acl, ens],
+                    f"Bind {m.key}'s B VMs to {m.spec.lb.servicegroup.servicegroupname}; wait for "
+                    f"{m.spec.lb.monitor} to say UP")
     soak_k = s.add("soak", Soak, [ins], f"Soak {m.key} on B for {soak:g} s", in_service_step=ins,
                    soak_seconds=soak)
-    ret = s.add("retire", Retire, [soak_k], f"Take {m.key} on A out of service")
+    ret = _out_of_service(s, m, [soak_k], ins, "A")
     # step keys name the side they delete (A here, B in a rollback); the actions, the role
     dvm = s.add("delete-a-vms", DeleteSourceVms, [ret], f"Delete A's VMs of {m.key}")
     dnet = s.add("delete-a-network", DeleteSourceNetwork, [dvm], f"Delete network {src} in the old cloud")
@@ -90,6 +101,17 @@ def _move_steps(m: Move, np_step: str, soak: float) -> tuple[list[StepSpec], str
     last = s.add("evidence", Evidence, [sub, clean], f"Downtime of {m.key} as the probes saw it",
                  start_step=sub)
     return s.steps, ins, last
+
+
+def _out_of_service(s: _Steps, m: Move, deps: list[str], ins: str, side: str) -> str:
+    """Take the source (``side``) out of service; the last key. Behind a load balancer: drain its
+    members gracefully, then unbind them once the drain delay has passed."""
+    if m.spec.lb is None:
+        return s.add("retire", Retire, deps, f"Take {m.key} on {side} out of service")
+    ret = s.add("retire", LbDrain, deps, f"Drain {m.key}'s {side} members from {m.spec.lb.lbvserver.name} "
+                f"({m.spec.lb.drain_delay} s graceful), once B is UP")
+    return s.add(f"unbind-{side.lower()}", LbUnbind, [ret, ins], f"Unbind {m.key}'s {side} members after "
+                 "the drain delay", drain_step=ret, in_service_step=ins)
 
 
 def _endpoint(project: str, params: StepParams, deps: list[str], desc: str, key: str,
@@ -171,8 +193,12 @@ def build_rollback_plan(svc: Services, app: str) -> Plan:
                 before_attach.append(man)
         attach = s.add("attach", Attach, before_attach, f"{m.key} on A: volumes attached, writing")
         healthy = s.add("healthy", Healthy, [attach], f"{m.key} on A: ACTIVE and resolved in VSD")
-        ins = s.add("in-service", InService, [healthy], f"{m.key} on A in service")
-        ret = s.add("retire", Retire, [ins], f"Take {m.key} on B out of service")
+        if m.spec.lb is None:
+            ins = s.add("in-service", InService, [healthy], f"{m.key} on A in service")
+        else:
+            ins = s.add("in-service", LbInService, [healthy], f"{m.key}'s A VMs bound, enabled and UP on "
+                        f"{m.spec.lb.lbvserver.name}")
+        ret = _out_of_service(s, m, [ins], ins, "B")
         dvm = s.add("delete-b-vms", DeleteSourceVms, [ret], f"Delete B's VMs of {m.key}")
         dnet = s.add("delete-b-network", DeleteSourceNetwork, [dvm],
                      f"Delete network {m.subnet('b')} in {new.name}")

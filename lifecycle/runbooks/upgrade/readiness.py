@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from lifecycle.nuage.policy import MIRROR_PREFIX
 from lifecycle.runbooks.common import Services, safe_observe
 from lifecycle.runbooks.upgrade.model import Move, clouds, moves, unmirrored
+from lifecycle.runbooks.upgrade.readiness_lb import lb_findings
 
 R = TypeVar("R")
 
@@ -78,11 +79,12 @@ def readiness(svc: Services, *, wave: str | None = None, apps: list[str] | None 
     by_wave: dict[str, list[Move]] = {}
     for m in selected:
         by_wave.setdefault(m.wave, []).append(m)
+    acls: dict[str, Any] = {}  # VSD domain id -> its entries
     for wname, members in by_wave.items():
         need = {"vcpus": 0, "memory_mb": 0}
         for m in members:
             _safe(out, wname, m.key, "move", lambda m=m, need=need: out.extend(_app_findings(
-                svc, m, new, old, flavors, images, need)))
+                svc, m, new, old, flavors, images, need, acls)))
         free = _safe(out, wname, "", "capacity", new.capacity)
         if free is not None:
             short = [k for k in ("vcpus", "memory_mb") if need[k] > free[k]]
@@ -94,7 +96,7 @@ def readiness(svc: Services, *, wave: str | None = None, apps: list[str] | None 
 
 
 def _app_findings(svc: Services, m: Move, new: Any, old: Any, flavors: dict[str, Any],
-                  images: set[str], need: dict[str, int]) -> list[Finding]:
+                  images: set[str], need: dict[str, int], acls: dict[str, Any]) -> list[Finding]:
     site = svc.site
     w, k = m.wave, m.key
     out: list[Finding] = []
@@ -154,6 +156,16 @@ def _app_findings(svc: Services, m: Move, new: Any, old: Any, flavors: dict[str,
         state = "to mirror for B" if e in missing else "mirrored for B"
         out.append(Finding(w, k, "acl", "info" if e in missing else "ok",
                            f"{e.direction} entry {e.rule} names {m.subnet('a')} explicitly: {state}"))
+    if m.spec.lb is not None:
+        if dom.id not in acls:  # every entry of the domain, read once per report
+            acls[dom.id] = vsd.entries(dom, ent)
+        out += [Finding(w, k, *f) for f in lb_findings(svc, m, acls[dom.id])]
+    hook = m.app.writer_hook
+    if m.stateful and hook is not None and m.app.writer_stop == "freeze":
+        why = svc.hooks().check(hook)
+        level = "ok" if why is None else "warning" if hook.kind == "ssh" else "blocking"
+        out.append(Finding(w, k, "writers", level,
+                           why or "writers quiesced by the http hook through vm_access"))
     if m.stateful:
         for name in m.volumes:
             v_old = old.volume(m.project, name)

@@ -36,7 +36,8 @@ BULK = list(range(6000, 6012))  # twelve ports: more than one block of ten
 
 
 def hazard_site(tmp_path: Path) -> Site:
-    """examples/ie1 with reporting-to-ledger on two ports and a twelve-port rule to subnet A."""
+    """examples/ie1 with reporting-to-ledger on two ports and a twelve-port rule to subnet A
+    (billing's other rules kept after them: the site validates only with the ADC's)."""
     site_dir = tmp_path / "site"
     shutil.copytree(ROOT / "examples/ie1", site_dir)
     cfg = site_dir / "site.yaml"  # the profiles sit beside examples/, not beside the copy
@@ -49,6 +50,7 @@ def hazard_site(tmp_path: Path) -> Site:
          "protocol": "tcp", "ports": [5432, 5433]},
         {"name": "reporting-to-ledger-bulk", "from": "app:reporting", "to": "subnet:billing/prd/a",
          "protocol": "tcp", "ports": BULK},
+        *(r for r in billing["rules"] if r["name"] != "reporting-to-ledger"),
     ]
     apps_file.write_text(yaml.safe_dump(doc, sort_keys=False))
     return load_site(site_dir)
@@ -85,7 +87,7 @@ def test_hazard6_acl_mirror_priorities_never_collide(vsd: VsdEmulator, tls: TlsF
     s = session(vsd, tls.ca)
     zones = tuple(sorted({a.zone_name for a in site.applications}))
     ent, _, dom = build_domain(s.user, enterprise="IE1", zones=zones)
-    for i, macro in enumerate(("dns-servers", "monitoring", "corp-users")):
+    for i, macro in enumerate(("dns-servers", "monitoring", "corp-users", "adc-snips")):
         ent.create_child(vsdk.NUEnterpriseNetwork(name=macro, address=f"198.51.{100 + i}.0",
                                                   netmask="255.255.255.0"))
     zone = {z.name: z for z in dom.zones.get()}
@@ -109,19 +111,23 @@ def test_hazard6_acl_mirror_priorities_never_collide(vsd: VsdEmulator, tls: TlsF
     for e in intended:
         nuage.create_entry(dom, resolve(e, lambda ref: by_name[ref]))
 
-    # someone else's entries at the priorities i2's mirrors used to take (original + 1)
+    # someone else's entries at the priorities i2's mirrors used to take (original + 1): the
+    # ledger rule's 5433 sits at 1101, the twelve-port rule's last port at 1121, the next rule at 1130
+    prio = {(e.rule, e.port): e.priority for e in intended}
+    assert (prio["reporting-to-ledger", "5433"], prio["reporting-to-ledger-bulk", str(BULK[-1])],
+            prio["adc-to-billing", "8080"]) == (1101, 1121, 1130)
     ingress, egress = dom.ingress_acl_templates.get_first(), dom.egress_acl_templates.get_first()
     legacy, rep = ("SUBNET", subnets["legacy-db"].id), ("ZONE", zone["reporting"].id)
     foreign = [
         (ingress, entry_doc(vsdk.NUIngressACLEntryTemplate, "FORWARD", rep, legacy, protocol="6", port="5433",
-                            priority=1072)),
+                            priority=1102)),
         (egress, entry_doc(vsdk.NUEgressACLEntryTemplate, "FORWARD", legacy, rep, protocol="6", port="5433",
-                           priority=1072)),
+                           priority=1102)),
         (ingress, entry_doc(vsdk.NUIngressACLEntryTemplate, "FORWARD", ("ANY", None), ("ANY", None),
-                            protocol="17", port="*", priority=1092)),
+                            protocol="17", port="*", priority=1122)),
         # a DROP of everything right after the twelve-port rule: B's mirrors must come before it
         (egress, entry_doc(vsdk.NUEgressACLEntryTemplate, "DROP", ("ANY", None), ("ANY", None),
-                           protocol="ANY", port=None, priority=1095)),
+                           protocol="ANY", port=None, priority=1125)),
     ]
     for tpl, doc in foreign:
         tpl.create_child(doc)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from lifecycle.engine import Action
 from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.upgrade.actions.cutover import Evidence, InService, Retire, Soak
+from lifecycle.runbooks.upgrade.actions.lb import LbDrain, LbEnsure, LbInService, LbUnbind
 from lifecycle.runbooks.upgrade.actions.network import DeleteSourceNetwork, Network
 from lifecycle.runbooks.upgrade.actions.servers import Boot, DeleteSourceVms, Freeze, Healthy, RollbackCheck
 from lifecycle.runbooks.upgrade.actions.teams import Endpoint
@@ -23,7 +24,7 @@ from lifecycle.runbooks.upgrade.actions.vsd import AclMirror, DeleteSourceVsd, N
 KINDS: tuple[Callable[[Services], Action], ...] = (
     NetPartition, VsdSubnet, AclMirror, Network, Boot, Freeze, RollbackCheck, Detach, Unmanage, Manage,
     Attach, Healthy, InService, Endpoint, Soak, Retire, DeleteSourceVms, DeleteSourceNetwork,
-    DeleteSourceVsd, Evidence)
+    DeleteSourceVsd, Evidence, LbEnsure, LbInService, LbDrain, LbUnbind)
 
 
 def actions(svc: Services) -> list[Action]:
@@ -32,5 +33,6 @@ def actions(svc: Services) -> list[Action]:
 
 
 __all__ = ["KINDS", "AclMirror", "Attach", "Boot", "DeleteSourceNetwork", "DeleteSourceVms",
-           "DeleteSourceVsd", "Detach", "Endpoint", "Evidence", "Freeze", "Healthy", "InService", "Manage",
+           "DeleteSourceVsd", "Detach", "Endpoint", "Evidence", "Freeze", "Healthy", "InService", "LbDrain",
+           "LbEnsure", "LbInService", "LbUnbind", "Manage",
            "NetPartition", "Network", "Retire", "RollbackCheck", "Soak", "Unmanage", "VsdSubnet", "actions"]

@@ -16,10 +16,12 @@ sub
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from typing import Any
 
 from lifecycle.engine import Action, PermanentError, RetryPolicy, StepOutputs, StepParams, StepView
+from lifecycle.model.schema_lb import HttpHook
 from lifecycle.nuage.policy import Entry
 from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.upgrade.model import Move, clouds, moves
@@ -95,6 +97,26 @@ class MoveAction(Action):
     def servers(self, cloud: Any, m: Move) -> dict[str, Any]:
         return {s.name: s for s in cloud.servers(project=m.project, names=m.vms)
                 if s.status != "DELETED"}
+
+    def ips(self, m: Move, side: str) -> dict[str, str]:
+        """VM name -> its Neutron address on ``side``'s subnet, for the VMs of the move that
+        side's cloud has (the source's cloud for ``m.src``, the destination's for ``m.dst``)."""
+        cloud = self.src_of(m) if side == m.src else self.dst_of(m)
+        net = ipaddress.ip_network(m.cidr(side))
+        out: dict[str, str] = {}
+        for name, s in self.servers(cloud, m).items():
+            for addrs in (s.addresses or {}).values():
+                for a in addrs:
+                    if a.get("addr") and ipaddress.ip_address(a["addr"]) in net:
+                        out[name] = a["addr"]
+        return out
+
+    def hook_of(self, m: Move) -> HttpHook | None:
+        """The writer hook the move quiesces and resumes writers with (``writer_stop: freeze``);
+        None: the ``i2.writes`` metadata key does. SSH hooks wait for an SSH jump in the endpoints'
+        ``vm_access``: until then such applications keep the metadata key (readiness warns)."""
+        hook = m.app.writer_hook
+        return hook if isinstance(hook, HttpHook) and m.app.writer_stop == "freeze" else None
 
     def entries(self, m: Move, dom: Any) -> list[Entry]:
         """The entries that matter to the move: naming A or B, and i2's mirrors for either."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pydantic import ConfigDict
+
 from lifecycle.clouds import IN_SERVICE
 from lifecycle.engine import ActionContext, PermanentError, RetryPolicy, StepOutputs, StepView, TransientError
 from lifecycle.nuage.policy import mirror_of
@@ -45,6 +47,15 @@ def guard(action: MoveAction, m: Move, step: StepView, ctx: ActionContext, *, in
                      if (s.metadata or {}).get(IN_SERVICE) != "true"]
     if problems:
         raise PermanentError(f"{m.key}: refused: {m.dst.upper()} is not ready: " + "; ".join(problems))
+
+
+class InServiceAt(StepOutputs):
+    """When the destination went in service: the ``at`` of either in-service step (the metadata
+    switch's or the load balancer's, :class:`~lifecycle.runbooks.upgrade.actions.lb.LbInService`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    at: float | None = None
 
 
 class InService(MoveAction):
@@ -100,7 +111,7 @@ class Soak(MoveAction):
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m = self.move(step)
-        since = step.output(step.params.in_service_step, InService.Outputs).at or time.time()
+        since = step.output(step.params.in_service_step, InServiceAt).at or time.time()
         soak = step.params.soak_seconds
         while True:
             with adapter_errors(m.key):

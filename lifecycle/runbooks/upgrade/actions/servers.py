@@ -9,6 +9,7 @@ from lifecycle.clouds import IN_SERVICE, STEP, WRITES
 from lifecycle.engine import ActionContext, PermanentError, StepOutputs, StepView, TransientError
 from lifecycle.runbooks.common import adapter_errors
 from lifecycle.runbooks.upgrade.actions.base import WAIT, MoveAction, MoveParams, VmsAt, now
+from lifecycle.runbooks.upgrade.actions.lb import still_bound
 from lifecycle.runbooks.upgrade.actions.network import Network
 from lifecycle.runbooks.upgrade.model import Move
 
@@ -74,6 +75,8 @@ class Freeze(MoveAction):
         at: float | None = None
 
     def _done(self, m: Move, vms: dict[str, Any]) -> bool:
+        if self.hook_of(m) is not None:
+            return not vms  # the hook's state cannot be read: quiescing again is harmless
         if m.app.writer_stop == "stop-vms":
             return all(s.status == "SHUTOFF" for s in vms.values())
         if m.app.writer_stop == "freeze":
@@ -91,8 +94,12 @@ class Freeze(MoveAction):
         with adapter_errors(m.key):
             src = self.src_of(m)
             vms = self.servers(src, m)
+            hook = self.hook_of(m)
+            if hook is not None:  # the application's own hook, not the metadata switch
+                calls = self.svc.hooks().call(hook, self.ips(m, m.src).values(), resume=False)
+                ctx.log("writers.hook", app=m.key, calls=calls)
             for s in vms.values():
-                if m.app.writer_stop == "freeze":
+                if m.app.writer_stop == "freeze" and hook is None:
                     src.set_metadata(s, **{WRITES: "frozen"})
                 elif m.app.writer_stop == "stop-vms":
                     src.stop(s)
@@ -143,8 +150,13 @@ class DeleteSourceVms(MoveAction):
         with adapter_errors(m.key):
             src = self.src_of(m)
             vms = self.servers(src, m)
+            if m.spec.lb is not None:  # behind a load balancer, its members are what serves
+                bound = still_bound(self.svc, m) if vms else []
+                if bound:
+                    raise PermanentError(f"{m.key}: {', '.join(bound)} still bound to "
+                                         f"{m.spec.lb.servicegroup.servicegroupname}; not deleted")
             for s in vms.values():
-                if (s.metadata or {}).get(IN_SERVICE) == "true":
+                if m.spec.lb is None and (s.metadata or {}).get(IN_SERVICE) == "true":
                     raise PermanentError(f"{s.name}: still in service on {src.name}; not deleted")
                 src.delete_server(s)
             src.wait_gone(m.project, sorted(vms))

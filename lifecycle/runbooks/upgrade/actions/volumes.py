@@ -186,6 +186,8 @@ class Attach(MoveAction):
                     return None
                 if m.app.writer_stop == "freeze" and (server.metadata or {}).get(WRITES) == "frozen":
                     return None
+            if self.hook_of(m) is not None and self.servers(self.src_of(m), m):
+                return None  # whether the hook resumed cannot be read: resuming again is harmless
                 for name in vm.volumes:
                     vol = dst.volume(m.project, name)
                     if vol is None or server.id not in dst.attached_to(vol):
@@ -196,6 +198,7 @@ class Attach(MoveAction):
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m = self.move(step)
         done: dict[str, str] = {}
+        hook = self.hook_of(m)
         with adapter_errors(m.key):
             dst = self.dst_of(m)
             vms = self.servers(dst, m)
@@ -213,6 +216,9 @@ class Attach(MoveAction):
                     dst.attach(server, vol)
                     dst.wait_volume(m.project, name, ("in-use",))
                     done[name] = vm.name
-                if m.app.writer_stop == "freeze":
+                if m.app.writer_stop == "freeze" and hook is None:
                     dst.set_metadata(server, **{WRITES: "normal"})
+            if hook is not None:
+                calls = self.svc.hooks().call(hook, self.ips(m, m.dst).values(), resume=True)
+                ctx.log("writers.hook", app=m.key, calls=calls)
         return self.Outputs(attached=done, at=now())

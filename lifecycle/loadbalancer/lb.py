@@ -1,0 +1,212 @@
+"""The load balancer facade: observe one application environment's objects on its NetScaler,
+diff them against the intent, apply the difference idempotently; member moves for the upgrade.
+
+Observing costs six GETs (vserver, its service group bindings, the service group, its members,
+its monitor bindings, the monitor). Applying twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lifecycle.loadbalancer import members as mem
+from lifecycle.loadbalancer.client import Nitro
+from lifecycle.loadbalancer.errors import Conflict, LbError, NitroError
+from lifecycle.loadbalancer.intent import IMMUTABLE, LbIntent
+from lifecycle.loadbalancer.members import Member
+from lifecycle.model.endpoints import Endpoints, SecretStore
+
+VS_BINDING = "lbvserver_servicegroup_binding"
+MON_BINDING = "servicegroup_lbmonitor_binding"
+LIST_FIELDS = {"respcode"}
+
+
+@dataclass
+class Observed:
+    """What the NetScaler has for one application environment (None: the object is absent)."""
+
+    key: str
+    vserver: dict[str, Any] | None = None
+    vserver_groups: list[str] = field(default_factory=list)  # service groups bound to the vserver
+    servicegroup: dict[str, Any] | None = None
+    monitors: list[str] = field(default_factory=list)  # monitors bound to the service group
+    monitor: dict[str, Any] | None = None
+    members: list[Member] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "members": [m.as_dict() for m in self.members]}
+
+
+@dataclass(frozen=True)
+class Change:
+    op: str  # add | update | bind | conflict
+    rtype: str
+    name: str
+    fields: dict[str, Any] = field(default_factory=dict)  # the payload (update: only what differs)
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.rtype} {self.name}" + (f": {self.detail}" if self.detail else "")
+
+
+def _norm(key: str, value: Any) -> Any:
+    if key in LIST_FIELDS:
+        return sorted(str(v) for v in (value if isinstance(value, list) else [value] if value else []))
+    return None if value is None else str(value)
+
+
+def differences(want: dict[str, Any], have: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Fields of ``want`` whose value on the appliance differs: field -> (wanted, found).
+
+    >>> differences({"name": "vs", "port": 80, "respcode": ["200"]}, {"name": "vs", "port": "80",
+    ...             "respcode": ["200"], "curstate": "UP"})
+    {}
+    """
+    return {k: (v, have.get(k)) for k, v in want.items() if _norm(k, v) != _norm(k, have.get(k))}
+
+
+def _object_changes(rtype: str, key: str, want: dict[str, Any], have: dict[str, Any] | None) -> list[Change]:
+    name = str(want[key])
+    if have is None:
+        return [Change("add", rtype, name, want)]
+    diff = differences(want, have)
+    fixed = [f for f in IMMUTABLE.get(rtype, ()) if f in diff]
+    if fixed:
+        what = ", ".join(f"{f} {diff[f][1]} (site: {diff[f][0]})" for f in fixed)
+        return [Change("conflict", rtype, name, {}, f"{what}: cannot be changed in place; re-create it")]
+    if not diff:
+        return []
+    # NITRO's set lb monitor needs the type with the name
+    ident = {key: name, **({"type": want["type"]} if rtype == "lbmonitor" else {})}
+    detail = ", ".join(f"{f} {old!r} -> {new!r}" for f, (new, old) in diff.items())
+    return [Change("update", rtype, name, {**ident, **{f: new for f, (new, _) in diff.items()}}, detail)]
+
+
+def diff(intent: LbIntent, obs: Observed) -> list[Change]:
+    """The changes that make ``obs`` what ``intent`` says, in the order they must be applied."""
+    out = [*_object_changes("lbmonitor", "monitorname", intent.monitor, obs.monitor),
+           *_object_changes("servicegroup", "servicegroupname", intent.servicegroup, obs.servicegroup),
+           *_object_changes("lbvserver", "name", intent.vserver, obs.vserver)]
+    if intent.monitorname not in obs.monitors:
+        out.append(Change("bind", MON_BINDING, intent.sg, {"servicegroupname": intent.sg,
+                                                           "monitor_name": intent.monitorname}))
+    if intent.sg not in obs.vserver_groups:
+        out.append(Change("bind", VS_BINDING, intent.name,
+                          {"name": intent.name, "servicegroupname": intent.sg}))
+    return out
+
+
+class LoadBalancer:
+    """One NetScaler, through NITRO."""
+
+    def __init__(self, nitro: Nitro):
+        self.nitro = nitro
+
+    @classmethod
+    def connect(cls, endpoints: Endpoints, secrets: SecretStore, device: str) -> LoadBalancer:
+        """The device's ``netscaler`` endpoint; nothing is sent until the first call."""
+        ns = (getattr(endpoints, "netscaler", None) or {}).get(device)
+        if ns is None:
+            raise LbError(f"the endpoints file has no netscaler entry for device {device!r} "
+                          "(url, username, password)")
+        return cls(Nitro.from_endpoint(ns, secrets.get(ns.password), endpoints.base_dir))
+
+    def close(self) -> None:
+        self.nitro.close()
+
+    # -- observe / diff / apply ------------------------------------------------------------------
+
+    def _bindings(self, rtype: str, name: str, attr: str) -> list[str]:
+        try:
+            return sorted(str(b.get(attr)) for b in self.nitro.get(rtype, name))
+        except NitroError as exc:
+            if exc.absent:
+                return []
+            raise
+
+    def observe(self, intent: LbIntent) -> Observed:
+        n = self.nitro
+        obs = Observed(intent.key, vserver=n.get_one("lbvserver", intent.name),
+                       monitor=n.get_one("lbmonitor", intent.monitorname))
+        if obs.vserver is not None:
+            obs.vserver_groups = self._bindings(VS_BINDING, intent.name, "servicegroupname")
+        obs.servicegroup = n.get_one("servicegroup", intent.sg)
+        if obs.servicegroup is not None:
+            obs.monitors = self._bindings(MON_BINDING, intent.sg, "monitor_name")
+            obs.members = mem.members(n, intent.sg)
+        return obs
+
+    def diff(self, intent: LbIntent, obs: Observed | None = None) -> list[Change]:
+        return diff(intent, obs if obs is not None else self.observe(intent))
+
+    def apply(self, intent: LbIntent, *, dry_run: bool = False) -> list[Change]:
+        """Make the vserver, service group, monitor and their bindings what ``intent`` says;
+        the changes made (none when it already was). Members are left as they are. A
+        :class:`Conflict` (an immutable field differs) stops it before anything changes."""
+        changes = self.diff(intent)
+        conflicts = [c for c in changes if c.op == "conflict"]
+        if conflicts and not dry_run:
+            raise Conflict(f"{intent.key}: " + "; ".join(str(c) for c in conflicts))
+        if dry_run:
+            return changes
+        done = []
+        for c in changes:
+            if c.op == "add" and not self.nitro.add(c.rtype, c.fields):
+                done += self._existing(c)  # created meanwhile (273): what exists must match
+                continue
+            if c.op == "update":
+                self.nitro.update(c.rtype, c.fields)
+            elif c.op == "bind":
+                self.nitro.bind(c.rtype, c.fields)
+            done.append(c)
+        return done
+
+    def _existing(self, c: Change) -> list[Change]:
+        key = {"lbvserver": "name", "servicegroup": "servicegroupname", "lbmonitor": "monitorname"}[c.rtype]
+        follow = _object_changes(c.rtype, key, c.fields, self.nitro.get_one(c.rtype, c.name))
+        for f in follow:
+            if f.op == "conflict":
+                raise Conflict(str(f))
+            self.nitro.update(f.rtype, f.fields)
+        return follow
+
+    # -- members ---------------------------------------------------------------------------------
+
+    def members(self, sg: str) -> list[Member]:
+        return mem.members(self.nitro, sg)
+
+    def bind_members(self, sg: str, ips: Iterable[str], port: int) -> list[str]:
+        return mem.bind_members(self.nitro, sg, ips, port)
+
+    def members_up(self, sg: str, ips: Iterable[str], port: int | None = None) -> bool:
+        return mem.members_up(self.nitro, sg, ips, port)
+
+    def drain(self, sg: str, ips: Iterable[str], delay: int, *, port: int | None = None,
+              force: bool = False) -> list[Member]:
+        return mem.drain(self.nitro, sg, ips, delay, port=port, force=force)
+
+    def enable(self, sg: str, ips: Iterable[str], *, port: int | None = None) -> list[Member]:
+        return mem.enable(self.nitro, sg, ips, port=port)
+
+    def unbind(self, sg: str, ips: Iterable[str], *, port: int | None = None,
+               force: bool = False) -> list[Member]:
+        return mem.unbind(self.nitro, sg, ips, port=port, force=force)
+
+    def who_serves(self, intent: LbIntent, obs: Observed | None = None) -> dict[str, Any]:
+        return who_serves(intent, obs if obs is not None else self.observe(intent))
+
+
+def who_serves(intent: LbIntent, obs: Observed) -> dict[str, Any]:
+    """Which side serves: per side (by subnet) the serving, draining and down members."""
+    sides: dict[str, dict[str, list[str]]] = {}
+    for m in obs.members:
+        side = intent.side_of(m.ip) or "other"
+        bucket = "serving" if m.serving else "disabled" if m.state.upper() == "DISABLED" else "down"
+        sides.setdefault(side, {"serving": [], "disabled": [], "down": []})[bucket].append(f"{m.ip}:{m.port}")
+    serving = sorted(s for s, b in sides.items() if b["serving"])
+    vip = f"{intent.vserver['ipv46']}:{intent.vserver['port']}"
+    return {"app": intent.key, "vserver": intent.name, "vip": vip,
+            "state": (obs.vserver or {}).get("curstate", "absent" if obs.vserver is None else "UNKNOWN"),
+            "serving_sides": serving, "sides": sides}

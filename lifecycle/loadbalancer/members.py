@@ -1,0 +1,134 @@
+"""Service group members: what the upgrade moves. Bind B's VMs, wait for their monitors, drain A
+gracefully (``action=disable`` with ``graceful: YES`` and the drain delay), unbind A.
+
+A member is *serving* when it is enabled and its monitor says UP; a drain or unbind that would
+leave the service group (so its virtual server) with no serving member is refused with
+:class:`WouldStopServing` unless forced: the runbook's guard builds on that.
+
+>>> m = Member("10.1.0.5", 8080, "ENABLED", "UP")
+>>> (m.serving, Member("10.1.0.6", 8080, "DISABLED", "UP").serving)
+(True, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from lifecycle.loadbalancer.client import Nitro
+from lifecycle.loadbalancer.errors import NitroError, WouldStopServing
+
+MEMBER_BINDING = "servicegroup_servicegroupmember_binding"
+
+
+@dataclass(frozen=True)
+class Member:
+    ip: str
+    port: int
+    state: str  # ENABLED | DISABLED (the operator's switch)
+    svrstate: str  # UP | DOWN | OUT OF SERVICE | TROFS (graceful drain in progress) | ...
+    servername: str | None = None  # the server object NetScaler made for the IP (its name)
+
+    @property
+    def serving(self) -> bool:
+        """Takes new connections: enabled and its monitor UP."""
+        return self.state.upper() == "ENABLED" and self.svrstate.upper() == "UP"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "serving": self.serving}
+
+
+def parse_member(obj: dict[str, Any]) -> Member:
+    return Member(ip=str(obj.get("ip") or obj.get("servername") or ""), port=int(obj.get("port") or 0),
+                  state=str(obj.get("state") or "ENABLED"), svrstate=str(obj.get("svrstate") or "UNKNOWN"),
+                  servername=obj.get("servername"))
+
+
+def members(nitro: Nitro, sg: str) -> list[Member]:
+    """The service group's members (none when the group does not exist)."""
+    try:
+        found = nitro.get(MEMBER_BINDING, sg)
+    except NitroError as exc:
+        if exc.absent:
+            return []
+        raise
+    return sorted((parse_member(o) for o in found), key=lambda m: (m.ip, m.port))
+
+
+def bind_members(nitro: Nitro, sg: str, ips: Iterable[str], port: int) -> list[str]:
+    """Bind each ``ip:port`` not yet bound (NetScaler starts it DOWN until its monitor passes);
+    the IPs newly bound."""
+    bound = {(m.ip, m.port) for m in members(nitro, sg)}
+    new = [ip for ip in sorted(set(ips)) if (ip, port) not in bound]
+    for ip in new:
+        nitro.bind(MEMBER_BINDING, {"servicegroupname": sg, "ip": ip, "port": port})
+    return new
+
+
+def members_up(nitro: Nitro, sg: str, ips: Iterable[str], port: int | None = None) -> bool:
+    """Every one of ``ips`` is bound, enabled and UP (so serving)."""
+    serving = {m.ip for m in members(nitro, sg) if m.serving and (port is None or m.port == port)}
+    return set(ips) <= serving
+
+
+def _targets(current: list[Member], ips: Iterable[str], port: int | None) -> list[Member]:
+    wanted = set(ips)
+    return [m for m in current if m.ip in wanted and (port is None or m.port == port)]
+
+
+def guard(sg: str, current: list[Member], leaving: list[Member], what: str, force: bool) -> None:
+    """Raise :class:`WouldStopServing` when taking ``leaving`` out of ``current`` leaves no
+    serving member (unless ``force``)."""
+    remaining = [m for m in current if m.serving and m not in leaving]
+    if leaving and not remaining and not force:
+        up = ", ".join(f"{m.ip}:{m.port}" for m in current if m.serving) or "none"
+        raise WouldStopServing(
+            f"refused: {what} {', '.join(f'{m.ip}:{m.port}' for m in leaving) or 'nothing'} would leave "
+            f"service group {sg} with no enabled, UP member (serving now: {up}); bring the other side "
+            "UP first, or force")
+
+
+def drain_targets(sg: str, current: list[Member], ips: Iterable[str], port: int | None, *,
+                  force: bool = False) -> list[Member]:
+    """The members a drain of ``ips`` disables (enabled ones), after the guard (what a dry run shows)."""
+    targets = [m for m in _targets(current, ips, port) if m.state.upper() != "DISABLED"]
+    guard(sg, current, targets, "draining", force)
+    return targets
+
+
+def enable_targets(current: list[Member], ips: Iterable[str], port: int | None) -> list[Member]:
+    """The members an enable of ``ips`` switches back on (the disabled ones)."""
+    return [m for m in _targets(current, ips, port) if m.state.upper() == "DISABLED"]
+
+
+def drain(nitro: Nitro, sg: str, ips: Iterable[str], delay: int, *, port: int | None = None,
+          force: bool = False) -> list[Member]:
+    """Gracefully disable ``ips``: no new connections, established ones served for ``delay``
+    seconds. The members disabled by this call (already disabled ones are left as they are)."""
+    targets = drain_targets(sg, members(nitro, sg), ips, port, force=force)
+    for m in targets:
+        nitro.action("servicegroup", "disable", {"servicegroupname": sg, "servername": m.servername or m.ip,
+                                                 "port": m.port, "graceful": "YES", "delay": delay})
+    return targets
+
+
+def enable(nitro: Nitro, sg: str, ips: Iterable[str], *, port: int | None = None) -> list[Member]:
+    """Enable ``ips`` again (a rollback of a drain); the members that were disabled."""
+    targets = enable_targets(members(nitro, sg), ips, port)
+    for m in targets:
+        nitro.action("servicegroup", "enable", {"servicegroupname": sg, "servername": m.servername or m.ip,
+                                                "port": m.port})
+    return targets
+
+
+def unbind(nitro: Nitro, sg: str, ips: Iterable[str], *, port: int | None = None,
+           force: bool = False) -> list[Member]:
+    """Unbind ``ips`` (``DELETE ...binding/<sg>?args=ip:..,port:..``); refused, like a drain,
+    when no serving member would remain. The members unbound."""
+    current = members(nitro, sg)
+    targets = _targets(current, ips, port)
+    guard(sg, current, targets, "unbinding", force)
+    for m in targets:
+        nitro.unbind(MEMBER_BINDING, sg, {"ip": m.ip, "port": m.port})
+    return targets

@@ -1,0 +1,284 @@
+"""The cutover through the load balancer, for application environments with ``lb``: the
+destination's VMs bound to the environment's service group and UP before the source is drained
+(graceful disable with the environment's ``drain_delay``), then unbound. These steps replace the
+in-service metadata switch of :mod:`.cutover` for such applications.
+
+Every step refuses before acting when acting would leave the virtual server with nobody to
+serve: the drain unless every destination member is enabled and UP on the NetScaler, the unbind
+by the adapter's own guard (:class:`~lifecycle.loadbalancer.WouldStopServing`). Each step's
+outputs carry the load balancer's state as NITRO reported it right after (members, their
+svrstate, the vserver's state): the run record's evidence of who served when.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from lifecycle.engine import ActionContext, PermanentError, StepOutputs, StepView, TransientError
+from lifecycle.loadbalancer import LbIntent, LoadBalancer, Member, Observed, diff, intents
+from lifecycle.runbooks.common import Services, adapter_errors
+from lifecycle.runbooks.upgrade.actions.base import MoveAction, MoveParams, now
+from lifecycle.runbooks.upgrade.actions.cutover import guard
+from lifecycle.runbooks.upgrade.model import Move
+
+
+def lb_intent(svc: Services, m: Move) -> LbIntent:
+    """The NetScaler objects of the move's application environment (from the site)."""
+    try:
+        found = intents(svc.site, m.app.name, m.env)
+    except KeyError as exc:
+        raise PermanentError(f"{m.key}: {exc.args[0]}") from None
+    if not found:
+        raise PermanentError(f"{m.key}: no lb section for this environment in the site")
+    return found[0]
+
+
+def lb_state(intent: LbIntent, obs: Observed) -> dict[str, Any]:
+    """The evidence of one observation: the vserver's state and every member, by side."""
+    vs = obs.vserver or {}
+    return {"at": now(), "vserver": intent.name, "vip": f"{intent.vserver['ipv46']}:{intent.vserver['port']}",
+            "state": vs.get("curstate", "absent" if obs.vserver is None else "UNKNOWN"),
+            "servicegroup": intent.sg, "monitor": intent.monitorname,
+            "monitor_bound": intent.monitorname in obs.monitors,
+            "members": [{"ip": m.ip, "port": m.port, "side": intent.side_of(m.ip), "state": m.state,
+                         "svrstate": m.svrstate, "serving": m.serving} for m in obs.members]}
+
+
+def on_side(intent: LbIntent, members: list[Member], side: str) -> list[Member]:
+    """The members on ``side`` (their address in the side's subnet), on the service's port."""
+    return [m for m in members if intent.side_of(m.ip) == side and m.port == intent.port]
+
+
+def still_bound(svc: Services, m: Move) -> list[str]:
+    """The source side's members still bound on the load balancer (for the deletion's refusal)."""
+    intent = lb_intent(svc, m)
+    return [f"{x.ip}:{x.port}" for x in on_side(intent, svc.lb(intent.device).members(intent.sg), m.src)]
+
+
+def _who(members: list[Member]) -> str:
+    return ", ".join(f"{m.ip}:{m.port} {m.state}/{m.svrstate}" for m in members) or "none"
+
+
+class LbAction(MoveAction):
+    """An action on the move's virtual server and service group."""
+
+    system = "netscaler"
+
+    def lb(self, m: Move) -> tuple[LbIntent, LoadBalancer]:
+        intent = lb_intent(self.svc, m)
+        with adapter_errors(f"{m.key} on {intent.device}"):
+            return intent, self.svc.lb(intent.device)
+
+    def state(self, lb: LoadBalancer, intent: LbIntent) -> dict[str, Any]:
+        return lb_state(intent, lb.observe(intent))
+
+
+class LbEnsure(LbAction):
+    """The environment's vserver, service group, monitor and their bindings exist as the site
+    says (idempotent; members are left alone). An immutable difference (service type, port,
+    monitor type) fails before any change."""
+
+    name = "upgrade.lb_ensure"
+    observe_first = True
+
+    class Outputs(StepOutputs):
+        changes: list[str]
+        lb: dict[str, Any]
+
+    def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
+        m = self.move(step)
+        intent, lb = self.lb(m)
+        with adapter_errors(f"{m.key} on {intent.device}"):
+            obs = lb.observe(intent)
+        return None if diff(intent, obs) else self.Outputs(changes=[], lb=lb_state(intent, obs))
+
+    def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        m = self.move(step)
+        intent, lb = self.lb(m)
+        with adapter_errors(f"{m.key} on {intent.device}"):
+            changes = [str(c) for c in lb.apply(intent)]
+            state = self.state(lb, intent)
+        ctx.log("lb.ensured", app=m.key, vserver=intent.name, changes=changes)
+        return self.Outputs(changes=changes, lb=state)
+
+
+class LbInService(LbAction):
+    """Bind the destination's VMs (their Neutron addresses) to the service group, enabled, and
+    wait until their monitor says UP: the destination serves beside the source. Refused, like
+    the metadata switch, while an entry naming the source subnet has no mirror."""
+
+    name = "upgrade.lb_in_service"
+    observe_first = True
+    timeout = 900.0
+
+    class Outputs(StepOutputs):
+        vms: list[str]
+        members: dict[str, str]  # VM -> address bound
+        at: float | None = None  # when every one was UP (the soak starts then)
+        up_after_s: float | None = None
+        transitions: list[dict[str, Any]] = []  # svrstate changes seen while waiting
+        lb: dict[str, Any] = {}
+
+    def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
+        m = self.move(step)
+        intent, lb = self.lb(m)
+        with adapter_errors(f"{m.key} on {intent.device}"):
+            ips = self.ips(m, m.dst)
+            if len(ips) < len(m.vms) or not lb.members_up(intent.sg, ips.values(), intent.port):
+                return None
+            state = self.state(lb, intent)
+        return self.Outputs(vms=sorted(ips), members=ips, at=now(), lb=state)
+
+    @staticmethod
+    def up_within(intent: LbIntent) -> float:
+        """How long a new member may take to be UP: a few monitor intervals and the retries."""
+        mon = intent.monitor
+        return float(mon["interval"]) * (int(mon["retries"]) + 2) + float(mon["resptimeout"]) + 30.0
+
+    def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        m = self.move(step)
+        intent, lb = self.lb(m)
+        where = f"{m.key} on {intent.device}"
+        with adapter_errors(where):
+            guard(self, m, step, ctx, in_service=False)
+            ips = self.ips(m, m.dst)
+            missing = [n for n in m.vms if n not in ips]
+            if missing:
+                raise PermanentError(f"{m.key}: {', '.join(missing)}: no address on {m.subnet(m.dst)} "
+                                     f"({m.cidr(m.dst)}) to bind to {intent.sg}")
+            bound = lb.bind_members(intent.sg, ips.values(), intent.port)
+            enabled = lb.enable(intent.sg, ips.values(), port=intent.port)  # drained before (a rollback)
+        ctx.log("lb.bound", app=m.key, servicegroup=intent.sg, bound=bound,
+                enabled=[x.ip for x in enabled])
+        started, deadline = time.time(), time.monotonic() + self.up_within(intent)
+        poll = max(0.2, min(2.0, float(intent.monitor["interval"]) / 4))
+        seen: dict[str, str] = {}
+        transitions: list[dict[str, Any]] = []
+        want = set(ips.values())
+        while True:
+            with adapter_errors(where):
+                mine = [x for x in lb.members(intent.sg) if x.ip in want and x.port == intent.port]
+            for x in mine:
+                if seen.get(x.ip) != f"{x.state}/{x.svrstate}":
+                    seen[x.ip] = f"{x.state}/{x.svrstate}"
+                    transitions.append({"at": now(), "ip": x.ip, "state": x.state, "svrstate": x.svrstate})
+            if len(mine) == len(want) and all(x.serving for x in mine):
+                break
+            if time.monotonic() > deadline:
+                raise PermanentError(
+                    f"{m.key}: {m.dst.upper()} is not UP on {intent.name} after "
+                    f"{time.time() - started:.0f} s "
+                    f"(monitor {intent.monitorname}): {_who(mine)}; {m.src.upper()} keeps serving. Check "
+                    "that the ACLs let the SNIPs reach the members on the monitor's port")
+            ctx.progress(f"{m.key}: waiting for {intent.monitorname} to say UP: {_who(mine)}")
+            if ctx.cancelled.wait(poll):
+                raise TransientError(f"{m.key}: interrupted while waiting for the monitor")
+        with adapter_errors(where):
+            state = self.state(lb, intent)
+        at = now()
+        ctx.log("b.in_service", app=m.key, vms=sorted(ips), vserver=intent.name)
+        return self.Outputs(vms=sorted(ips), members=ips, at=at, up_after_s=round(at - started, 3),
+                            transitions=transitions, lb=state)
+
+
+class LbDrain(LbAction):
+    """Gracefully disable the source's members: no new clients, established ones served for the
+    drain delay. Refused before anything changes unless every destination VM is bound, enabled
+    and UP, and every entry naming the source subnet is mirrored."""
+
+    name = "upgrade.lb_drain"
+    observe_first = True
+
+    class Outputs(StepOutputs):
+        drained: list[str]
+        delay: int
+        at: float | None = None  # when the drain began (established clients end by at + delay)
+        lb: dict[str, Any] = {}
+
+    def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
+        m = self.move(step)
+        intent, lb = self.lb(m)
+        with adapter_errors(f"{m.key} on {intent.device}"):
+            src = on_side(intent, lb.members(intent.sg), m.src)
+            if any(x.state.upper() != "DISABLED" for x in src):
+                return None
+            state = self.state(lb, intent)
+        return self.Outputs(drained=[], delay=intent.drain_delay, at=now(), lb=state)
+
+    def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        m = self.move(step)
+        intent, lb = self.lb(m)
+        with adapter_errors(f"{m.key} on {intent.device}"):
+            guard(self, m, step, ctx, in_service=False)
+            ips = self.ips(m, m.dst)
+            members = lb.members(intent.sg)
+            dst = {x.ip: x for x in on_side(intent, members, m.dst)}
+            problems = [f"{n} ({ip}): " + (f"{dst[ip].state}/{dst[ip].svrstate}" if ip in dst
+                                           else "not bound")
+                        for n, ip in sorted(ips.items()) if ip not in dst or not dst[ip].serving]
+            problems += [f"{n}: no address on {m.subnet(m.dst)}" for n in m.vms if n not in ips]
+            if problems:
+                raise PermanentError(f"{m.key}: refused: {m.dst.upper()} is not serving on {intent.name} "
+                                     f"(monitor {intent.monitorname}): {'; '.join(problems)}. "
+                                     f"{m.src.upper()} keeps serving; nothing was drained")
+            src = [x.ip for x in on_side(intent, members, m.src)]
+            at = now()
+            drained = lb.drain(intent.sg, src, intent.drain_delay, port=intent.port)
+            state = self.state(lb, intent)
+        ctx.log("a.out_of_service", app=m.key, drained=[x.ip for x in drained], delay=intent.drain_delay)
+        return self.Outputs(drained=[f"{x.ip}:{x.port}" for x in drained], delay=intent.drain_delay, at=at,
+                            lb=state)
+
+
+class LbUnbind(LbAction):
+    """Once the drain delay has passed, unbind the source's members. The adapter refuses (before
+    any unbind) if no enabled, UP member would remain."""
+
+    name = "upgrade.lb_unbind"
+    observe_first = True
+    timeout = 3600.0
+
+    class Params(MoveParams):
+        drain_step: str  # the LbDrain step: when the drain began, and its delay
+        in_service_step: str  # the LbInService step: since when the destination served
+
+    class Outputs(StepOutputs):
+        unbound: list[str]
+        at: float | None = None
+        both_served: dict[str, float] | None = None  # from B UP to A's drain, and its end
+        lb: dict[str, Any] = {}
+
+    def window(self, step: StepView) -> dict[str, float] | None:
+        ins = step.output(step.params.in_service_step, LbInService.Outputs)
+        drain = step.output(step.params.drain_step, LbDrain.Outputs)
+        if ins.at is None or drain.at is None:
+            return None
+        return {"from": ins.at, "to": drain.at, "drained_by": drain.at + drain.delay,
+                "seconds": round(max(drain.at - ins.at, 0.0), 3)}
+
+    def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
+        m = self.move(step)
+        intent, lb = self.lb(m)
+        with adapter_errors(f"{m.key} on {intent.device}"):
+            if on_side(intent, lb.members(intent.sg), m.src):
+                return None
+            state = self.state(lb, intent)
+        return self.Outputs(unbound=[], at=now(), both_served=self.window(step), lb=state)
+
+    def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        m = self.move(step)
+        intent, lb = self.lb(m)
+        drain = step.output(step.params.drain_step, LbDrain.Outputs)
+        until = (drain.at or time.time()) + drain.delay
+        while (left := until - time.time()) > 0:  # established clients keep the source meanwhile
+            ctx.progress(f"{m.key}: {m.src.upper()} draining, {left:.0f} s left")
+            if ctx.cancelled.wait(min(left, 1.0)):
+                raise TransientError(f"{m.key}: interrupted while {m.src.upper()} drains")
+        with adapter_errors(f"{m.key} on {intent.device}"):
+            src = [x.ip for x in on_side(intent, lb.members(intent.sg), m.src)]
+            unbound = lb.unbind(intent.sg, src, port=intent.port)
+            state = self.state(lb, intent)
+        ctx.log("lb.unbound", app=m.key, unbound=[x.ip for x in unbound])
+        return self.Outputs(unbound=[f"{x.ip}:{x.port}" for x in unbound], at=now(),
+                            both_served=self.window(step), lb=state)

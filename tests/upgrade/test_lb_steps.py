@@ -1,0 +1,206 @@
+"""The upgrade through the load balancer: the plan's LB steps (order, dependencies, params), and
+the steps themselves against the twin's NITRO emulator started in-process (the adapter and the
+emulator agree only through the wire): the unbind of A is refused while B's monitor says DOWN,
+and goes through once B is UP, with the LB's state and the both-served window in its outputs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lifecycle.engine import ActionContext, PermanentError, StepView
+from lifecycle.lab.base import TlsFiles, make_ca
+from lifecycle.lab.netscaler import NetScalerEmulator
+from lifecycle.model import load_site
+from lifecycle.model.endpoints import parse_endpoints
+from lifecycle.model.schema import Site
+from lifecycle.runbooks.common import Services
+from lifecycle.runbooks.upgrade import build_plan, build_rollback_plan
+from lifecycle.runbooks.upgrade.actions import LbDrain, LbEnsure, LbInService, LbUnbind
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "twin-nitro-upgrade-s3cret"
+A_IP, B_IP = "10.20.3.5", "10.20.3.70"  # orders/prd: subnets a 10.20.3.0/26, b 10.20.3.64/26
+
+
+@pytest.fixture(scope="module")
+def site() -> Site:
+    return load_site(ROOT / "examples/ie1")
+
+
+def plan_svc(site: Site, tmp: Path) -> Services:
+    ep = tmp / "endpoints.yaml"
+    ep.write_text("{}\n")
+    return Services(site_dir=ROOT / "examples/ie1", endpoints_file=ep, site=site,
+                    endpoints=parse_endpoints({}, str(ep), tmp))
+
+
+def steps_of(plan: Any, prefix: str) -> dict[str, Any]:
+    return {s.key[len(prefix):]: s for s in plan.steps if s.key.startswith(prefix)}
+
+
+# -- the plan ---------------------------------------------------------------------------------------
+
+def test_the_plan_moves_traffic_through_the_load_balancer(site: Site, tmp_path: Path) -> None:
+    steps = steps_of(build_plan(plan_svc(site, tmp_path), apps=["orders"]), "orders/prd/")
+    assert steps["lb-ensure"].action == LbEnsure.name and steps["lb-ensure"].deps == ["orders/prd/vsd-subnet"]
+    ins = steps["in-service"]
+    assert ins.action == LbInService.name
+    assert set(ins.deps) == {"orders/prd/healthy", "orders/prd/acl-mirror", "orders/prd/lb-ensure"}
+    assert steps["soak"].deps == ["orders/prd/in-service"]
+    assert steps["retire"].action == LbDrain.name and steps["retire"].deps == ["orders/prd/soak"]
+    unbind = steps["unbind-a"]
+    assert unbind.action == LbUnbind.name
+    assert set(unbind.deps) == {"orders/prd/retire", "orders/prd/in-service"}
+    assert unbind.params["drain_step"] == "orders/prd/retire"
+    assert unbind.params["in_service_step"] == "orders/prd/in-service"
+    assert steps["delete-a-vms"].deps == ["orders/prd/unbind-a"]
+    keys = list(steps)
+    order = ["healthy", "lb-ensure", "in-service", "soak", "retire", "unbind-a", "delete-a-vms"]
+    assert [k for k in keys if k in order] == order
+    assert "(2 s graceful)" in steps["retire"].description  # the environment's drain_delay
+
+
+def test_the_rollback_binds_a_back_before_draining_b(site: Site, tmp_path: Path) -> None:
+    steps = steps_of(build_rollback_plan(plan_svc(site, tmp_path), "orders"), "orders/prd/rollback/")
+    assert steps["in-service"].action == LbInService.name and steps["in-service"].params["reverse"] is True
+    assert steps["retire"].action == LbDrain.name
+    assert steps["retire"].deps == ["orders/prd/rollback/in-service"]
+    assert steps["unbind-b"].action == LbUnbind.name
+    assert steps["delete-b-vms"].deps == ["orders/prd/rollback/unbind-b"]
+
+
+def test_an_application_without_lb_keeps_the_metadata_switch(site: Site, tmp_path: Path) -> None:
+    plain = site.model_copy(deep=True)
+    for env in plain.application("reporting").environments.values():
+        object.__setattr__(env, "lb", None)
+    steps = steps_of(build_plan(plan_svc(plain, tmp_path), apps=["reporting"]), "reporting/prd/")
+    assert steps["in-service"].action == "upgrade.in_service"
+    assert steps["retire"].action == "upgrade.retire"
+    assert "lb-ensure" not in steps and "unbind-a" not in steps
+    assert steps["delete-a-vms"].deps == ["reporting/prd/retire"]
+
+
+# -- the steps against the emulator --------------------------------------------------------------------
+
+class World:
+    """Which members answer their monitor."""
+
+    def __init__(self) -> None:
+        self.up: set[str] = set()
+
+    def probe(self, ip: str, port: int, monitor: dict[str, Any]) -> tuple[bool, str]:
+        return (ip in self.up, "answers" if ip in self.up else "no answer")
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World()
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    return make_ca(tmp_path_factory.mktemp("ns-ca"))
+
+
+@pytest.fixture(scope="module")
+def svc(site: Site, tls: TlsFiles, world: World, tmp_path_factory: pytest.TempPathFactory
+        ) -> Iterator[Services]:
+    emu = NetScalerEmulator(tls=tls, password=PASSWORD, probe=world.probe).start()
+    tmp = tmp_path_factory.mktemp("ep")
+    (tmp / "ns-password").write_text(PASSWORD)
+    data = {"netscaler": {"ie1-adc1": {"url": emu.url, "username": "nsroot",
+                                       "password": {"file": "ns-password"}, "ca_file": str(tls.ca)}}}
+    ep = tmp / "endpoints.yaml"
+    ep.write_text("{}\n")
+    s = Services(site_dir=ROOT / "examples/ie1", endpoints_file=ep, site=site,
+                 endpoints=parse_endpoints(data, str(ep), tmp))
+    yield s
+    s.lb("ie1-adc1").close()
+    emu.stop()
+
+
+def view(action: Any, key: str, dep_outputs: dict[str, Any] | None = None, **params: Any) -> StepView:
+    return StepView(key=key, target="app:orders", action=action.name,
+                    params=action.Params(app="orders", env="prd", **params), attempt=1,
+                    dep_outputs=dep_outputs or {}, run_id="r")
+
+
+def ctx(key: str) -> ActionContext:
+    return ActionContext("r", key, cancelled=threading.Event())
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
+
+
+def serving(svc: Services) -> set[str]:
+    return {m.ip for m in svc.lb("ie1-adc1").members("sg_orders_prd") if m.serving}
+
+
+def test_ensure_creates_the_objects_then_observes_them_done(svc: Services) -> None:
+    ensure = LbEnsure(svc)
+    step = view(LbEnsure, "orders/prd/lb-ensure")
+    assert ensure.observe(step, ctx(step.key)) is None
+    made = ensure.apply(step, ctx(step.key))
+    assert any(c.startswith("add lbvserver lb_orders_prd") for c in made.changes), made.changes
+    assert made.lb["vserver"] == "lb_orders_prd" and made.lb["monitor_bound"] is True
+    again = ensure.observe(step, ctx(step.key))
+    assert again is not None and again.changes == []
+
+
+def test_unbinding_a_is_refused_while_b_is_down_then_done_once_b_is_up(svc: Services, world: World) -> None:
+    lb = svc.lb("ie1-adc1")
+    LbEnsure(svc).apply(view(LbEnsure, "e"), ctx("e"))
+    world.up.add(A_IP)
+    lb.bind_members("sg_orders_prd", [A_IP], 8080)
+    wait_for(lambda: serving(svc) == {A_IP})
+    lb.bind_members("sg_orders_prd", [B_IP], 8080)  # B answers nothing: its monitor says DOWN
+    t0 = time.time()
+    deps = {"ins": LbInService.Outputs(vms=["orders-prd-1"], members={"orders-prd-1": B_IP},
+                                       at=t0).stored(),
+            "drain": LbDrain.Outputs(drained=[f"{A_IP}:8080"], delay=0, at=t0 + 0.5).stored()}
+    unbind = LbUnbind(svc)
+    step = view(LbUnbind, "orders/prd/unbind-a", deps, drain_step="drain", in_service_step="ins")
+    assert unbind.observe(step, ctx(step.key)) is None
+    with pytest.raises(PermanentError, match=r"refused: unbinding 10\.20\.3\.5:8080 would leave service "
+                                             r"group sg_orders_prd with no enabled, UP member"):
+        unbind.apply(step, ctx(step.key))
+    assert {m.ip for m in lb.members("sg_orders_prd")} == {A_IP, B_IP}  # nothing was unbound
+    assert serving(svc) == {A_IP}
+
+    lb.unbind("sg_orders_prd", [B_IP])  # A still serves; bound again once it answers: probed at once
+    world.up.add(B_IP)
+    lb.bind_members("sg_orders_prd", [B_IP], 8080)
+    wait_for(lambda: serving(svc) == {A_IP, B_IP})
+    done = unbind.apply(step, ctx(step.key))
+    assert done.unbound == [f"{A_IP}:8080"]
+    assert [(m["ip"], m["side"], m["serving"]) for m in done.lb["members"]] == [(B_IP, "b", True)]
+    assert done.both_served == {"from": t0, "to": t0 + 0.5, "drained_by": t0 + 0.5, "seconds": 0.5}
+    again = unbind.observe(step, ctx(step.key))
+    assert again is not None and again.unbound == []
+
+
+# -- readiness: the SNIPs' reach to B, from the ACL entries as VSD holds them ------------------------
+
+def test_readiness_names_the_ports_the_snips_cannot_reach_on_b(site: Site, tmp_path: Path) -> None:
+    from lifecycle.nuage.policy import intended_entries
+    from lifecycle.runbooks.upgrade.model import moves
+    from lifecycle.runbooks.upgrade.readiness_lb import snip_gaps
+
+    svc = plan_svc(site, tmp_path)
+    billing = next(m for m in moves(site, apps=["billing"]) if m.env == "prd")
+    entries = intended_entries(site, "prd")
+    assert snip_gaps(svc, billing, entries) == []
+    only_service = [e for e in entries if not (e.rule == "adc-to-billing" and e.port == "8081")]
+    assert snip_gaps(svc, billing, only_service) == ["tcp/8081 for monitor mon_billing"]
+    without = [e for e in entries if e.rule != "adc-to-billing"]
+    assert snip_gaps(svc, billing, without) == ["tcp/8080 to serve", "tcp/8081 for monitor mon_billing"]
