@@ -54,6 +54,31 @@ def test_product_never_imports_the_twin():
     assert offenders == []
 
 
+# The product's own code the twin must not use (issue 15): it builds its estate, validates
+# uploads and answers from the site model and its own code, so it cannot agree with i2 by
+# construction (`i2 lab` may use the CLI's plumbing). What is left is listed here, by module
+# and target, until it is rewritten.
+PRODUCT_CODE = ("fabric", "oneview", "baremetal", "nuage", "clouds", "tripleo", "runbooks",
+                "loadbalancer", "vmaccess", "probes", "report", "engine")
+TWIN_USES_PRODUCT = {("lifecycle.lab.components", "lifecycle.fabric"),
+                     ("lifecycle.lab.components", "lifecycle.fabric.eapi")}  # in-service switch configs
+
+
+def product_code(target: str) -> bool:
+    return any(target == f"lifecycle.{p}" or target.startswith(f"lifecycle.{p}.") for p in PRODUCT_CODE)
+
+
+def test_the_twin_never_imports_the_product_s_code():
+    """The twin uses the site model and its own code: imports, and module names in strings."""
+    twin = [m for m in modules().values() if m.in_twin]
+    found = {(m.name, i.target) for m in twin for i in imports(m) if i.target and product_code(i.target)}
+    named = {(m.name, node.value.split(":")[0]) for m in twin for node, _ in strings(m)
+             if re.fullmatch(r"lifecycle(\.\w+)+(:\w+)?", node.value)}
+    found |= {(m, t) for m, t in named if product_code(t)}
+    assert found - TWIN_USES_PRODUCT == set(), sorted(found - TWIN_USES_PRODUCT)
+    assert found >= TWIN_USES_PRODUCT, "an allowance no longer needed: remove it"
+
+
 def test_relative_imports_are_resolved():
     """The rule above sees through relative imports (checked on a synthetic module)."""
     from tests.source import resolve

@@ -103,7 +103,9 @@ def test_scale_out_killed_mid_deploy_resumes_without_deploying_twice(labdir: Pat
         nonlocal run_id
         runs = i2_json(labdir, "runs", "list", "--kind", "overcloud")
         run_id = runs[0]["id"] if runs else ""
-        return bool(run_id) and any(t == "log" for t, _ in step_events(labdir, run_id, DEPLOY))
+        # the undercloud's own output, not i2's "deploy started" (which comes before any of it)
+        return bool(run_id) and any(t == "log" and "Processing templates" in m
+                                    for t, m in step_events(labdir, run_id, DEPLOY))
 
     wait_until(deploying, 300, "the undercloud's first deploy lines in the run")
     proc.send_signal(signal.SIGKILL)

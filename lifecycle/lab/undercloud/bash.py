@@ -1,7 +1,7 @@
 """The stack user's login shell on the twin's undercloud: the little of bash that running and
 checking a command detached from its SSH session needs, over the undercloud's filesystem.
 
-- lists: ``a && b``, ``a || b``, ``a; b``, lines of a script; ``a &`` runs in the background
+- comment lines; lists: ``a && b``, ``a || b``, ``a; b``, lines of a script; ``a &`` runs in the background
   (``$!`` is its pid) and outlives the exec request that started it;
 - redirections ``> f``, ``>> f``, ``< f``, ``2>&1``, ``2> f`` (``/dev/null`` too);
 - ``$?``, ``$$``, ``$!`` and ``~``; ``nohup``, ``setsid`` and ``exec`` as prefixes;
@@ -15,6 +15,11 @@ output goes to a file does not. Quoting is shlex's: a quoted ``&&`` is an operat
 
 >>> parse("setsid nohup bash /j/deploy.sh >> /j/deploy.log 2>&1 < /dev/null &")[0].background
 True
+
+A line whose first word starts with ``#`` is a comment (a script's ``#!`` and notes):
+
+>>> [p.parts[0][1].words for p in parse("#!/bin/bash\\n# notes\\necho hi")]
+[['echo', 'hi']]
 """
 
 from __future__ import annotations
@@ -50,7 +55,8 @@ class AndOr:
 
 
 def parse(text: str) -> list[AndOr]:
-    lexer = shlex.shlex(text.replace("\n", " ; "), posix=True, punctuation_chars=";&|<>")
+    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
+    lexer = shlex.shlex(" ; ".join(lines), posix=True, punctuation_chars=";&|<>")
     lexer.whitespace_split = True
     lexer.commenters = ""
     tokens = list(lexer)

@@ -30,21 +30,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lifecycle.baremetal.spec import parse_capabilities
 from lifecycle.lab.base.faults import FaultPlan
 from lifecycle.lab.undercloud.envfiles import (
-    FATAL_CHECKS,
     CommandError,
     DeployFiles,
     deploy_files,
     deploy_parser,
-    heat_checks,
     node_delete_parser,
 )
+from lifecycle.lab.undercloud.heatcheck import check_plan, refusal
 from lifecycle.lab.undercloud.nodes import IronicNodes
 from lifecycle.lab.undercloud.sink import HypervisorSink
 from lifecycle.lab.undercloud.sshd import ChannelGone, Client, Session
 from lifecycle.lab.undercloud.stack import Member, ResourceGroup, StackState, StackStore, now
+from lifecycle.lab.undercloud.tht import parse_capabilities
 
 NOVA_COMPUTE = "OS::TripleO::Services::NovaCompute"
 # Seconds each phase takes beyond the real work (validation, Ironic), per latency profile.
@@ -87,7 +86,7 @@ class Director:
     def __init__(self, name: str, root: Path, stacks: StackStore, nodes: IronicNodes,
                  sink: HypervisorSink, *, clouds: dict[str, str], faults: FaultPlan | None = None,
                  latency: str = "none",
-                 validate: Callable[[Path, dict[str, Any]], dict[str, Any]] | None = None) -> None:
+                 validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
         self.name = name
         self.root = Path(root)
         self.stacks = stacks
@@ -96,11 +95,12 @@ class Director:
         self.clouds = clouds  # stack name -> site cloud (whose Nova gets the hypervisors)
         self.faults = faults or FaultPlan()
         self.phases = PHASES.get(latency, PHASES["none"])
-        self.validate = validate or heat_checks
+        self.validate = validate or check_plan
         self._schedule = threading.Lock()  # one scheduler: two stacks never take the same node
 
     def pause(self, phase: str) -> None:
-        time.sleep(self.phases.get(phase, 0.0))
+        if self.phases.get(phase):  # no sleep(0): it would hand the GIL over between two lines
+            time.sleep(self.phases[phase])
 
     # -- openstack overcloud deploy ----------------------------------------------------------
 
@@ -156,13 +156,9 @@ class Director:
         s.write(f"Uploading new plan files for {stack.name}")
         self.pause("plan")
         s.write(f"Processing templates in the directory {files.templates}")
-        result = self.validate(files.local(files.own_dir()), files.manifest())
-        fatal = [f for f in result.get("findings", []) if f.get("check") in FATAL_CHECKS]
-        if fatal:
-            lines = [f"ERROR: {f['file']}: {f['parameter'] + ': ' if f['parameter'] else ''}{f['message']}"
-                     for f in fatal]
-            raise DeployFailed([*lines, "ERROR: Heat Stack validation failed: the deployment was not "
-                                "started"], stack_failed=False)
+        result = self.validate(files.request())
+        if refusal(result):
+            raise DeployFailed(refusal(result), stack_failed=False)
         if result.get("processed"):
             files.processed = Path(result["processed"])
         env = files.merged()

@@ -2,8 +2,8 @@
 
 The command line is parsed with tripleoclient's option names; environment files are merged as
 heatclient does (``deep_update``: mappings merge key by key, anything else is replaced, later
-files win); the real template processing and Heat validation run on the uploaded files through
-lifecycle.tripleo's runner, with THT's path on the undercloud standing for the real 11.6.0 tree.
+files win); THT's path on the undercloud stands for the real 11.6.0 tree, which THT's own
+process-templates renders and Heat validates (lifecycle/lab/undercloud/heatcheck.py).
 """
 
 from __future__ import annotations
@@ -16,11 +16,7 @@ from typing import Any
 
 import yaml
 
-from lifecycle.tripleo.paths import UNDERCLOUD_THT, tht_tree
-
-# What Heat and tripleoclient themselves refuse. The "parameters" check is i2's own strictness:
-# Heat silently ignores an undeclared parameter, so the undercloud does too.
-FATAL_CHECKS = ("process-templates", "registry", "services", "heat")
+from lifecycle.lab.undercloud.tht import UNDERCLOUD_THT, tht_tree
 
 
 class CommandError(Exception):
@@ -102,15 +98,14 @@ class DeployFiles:
                *[e for e in self.environments if not e.startswith(prefix)]]
         return posixpath.commonpath([posixpath.dirname(p) for p in own])
 
-    def manifest(self) -> dict[str, Any]:
-        """The request lifecycle.tripleo's runner takes (see validate.run_heat_checks)."""
-        prefix = self.templates.rstrip("/") + "/"
+    def request(self) -> dict[str, Any]:
+        """What the plan check reads (heatcheck.check_plan): every path the undercloud's."""
         own = self.own_dir()
-        envs = [{"tht": e[len(prefix):]} if e.startswith(prefix) else {"path": e} for e in self.environments]
-        return {"roles_data": posixpath.relpath(self.roles_file, own),
-                "network_data": posixpath.relpath(self.networks_file, own),
-                "templates": self.templates.rstrip("/"), "remote_dir": own, "environments": envs,
-                "hot_templates": self.templates_among(own)}
+        return {"templates": self.templates.rstrip("/"), "root": str(self.root), "own_dir": own,
+                "roles_data": str(self.local(self.roles_file)),
+                "roles_label": posixpath.relpath(self.roles_file, own),
+                "network_data": str(self.local(self.networks_file)), "environments": self.environments,
+                "hot_templates": [posixpath.join(own, t) for t in self.templates_among(own)]}
 
     def templates_among(self, remote_dir: str) -> list[str]:
         """The HOT templates (NIC configs...) in the operator's directory, relative to it."""
@@ -155,14 +150,3 @@ def deploy_files(ns: argparse.Namespace, root: Path) -> DeployFiles:
     networks = remote_path(ns.networks_file or f"{templates}/network_data.yaml")
     return DeployFiles(templates=templates, tree=tree, root=root, roles_file=roles, networks_file=networks,
                        environments=[remote_path(e) for e in ns.environments])
-
-
-def heat_checks(files_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """THT's process-templates and Heat's validation, as lifecycle.tripleo runs them."""
-    from lifecycle.tripleo.validate import ValidationUnavailable, run_heat_checks
-
-    try:
-        return run_heat_checks(files_dir, manifest)
-    except ValidationUnavailable as exc:
-        return {"findings": [{"check": "heat", "file": "tripleo-heat-templates", "parameter": "",
-                              "message": str(exc)}]}

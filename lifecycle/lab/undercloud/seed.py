@@ -21,6 +21,7 @@ from typing import Any
 from lifecycle.lab.undercloud.director import NOVA_COMPUTE
 from lifecycle.lab.undercloud.host import UndercloudHost
 from lifecycle.lab.undercloud.stack import Member, ResourceGroup, StackState
+from lifecycle.lab.undercloud.tht import role_definition, tht_tree
 from lifecycle.lab.world import World
 from lifecycle.model.schema import Cloud, Role, Site
 
@@ -28,11 +29,8 @@ from lifecycle.model.schema import Cloud, Role, Site
 def _role_base(role: Role) -> dict[str, Any]:
     """THT's role definition (for its services and hostname format), if the tree is there."""
     try:
-        from lifecycle.tripleo.paths import tht_tree
-        from lifecycle.tripleo.render import base_role
-
-        return base_role(tht_tree(), role.name)
-    except Exception:  # no THT tree on this machine: a name-based guess is enough for a seed
+        return role_definition(tht_tree(), role.name)
+    except (OSError, ValueError):  # no THT tree on this machine: a name-based guess is enough for a seed
         return {"ServicesDefault": [NOVA_COMPUTE] if "Compute" in role.name else []}
 
 

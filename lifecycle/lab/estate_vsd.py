@@ -1,0 +1,183 @@
+"""The VSD side of the estate, written with vspk as the platform team's scripts did: the
+enterprise, its network macros, the L3 domain template (implicit drop both ways, a zone
+template per application), a domain per environment, subnet A of every application
+environment and the ACL entries the site's rules mean (:mod:`lifecycle.lab.site_rules`).
+
+The team's entries carry the rule's name as their description and no externalID (nobody sets
+one by hand). Everything is looked up before it is made: a second run creates nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from lifecycle.lab.site_rules import Grant, Placement, a_subnets, grants
+from lifecycle.model.schema import Site
+
+PAGE = 500
+
+
+class _CaAdapter(HTTPAdapter):
+    """bambou passes verify=False on every request; the lab still checks the twin's CA."""
+
+    def __init__(self, ca: str):
+        super().__init__()
+        self.ca = ca
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs["verify"] = self.ca
+        return super().send(request, **kwargs)
+
+
+def vsd_session(url: str, username: str, password: str, organisation: str, ca: Path | str) -> Any:
+    from vspk.v6 import NUVSDSession
+
+    s = NUVSDSession(username=username, password=password, enterprise=organisation, api_url=url)
+    s.requests_session.mount("https://", _CaAdapter(str(ca)))
+    return s.start()
+
+
+def _q(value: str) -> str:
+    return '"' + value.replace('"', '\\"') + '"'
+
+
+def every(fetcher: Any, filter: str | None = None) -> list[Any]:
+    """All objects of a vspk fetcher, page by page (VSD's pages are at most 500)."""
+    out: list[Any] = []
+    page = 0
+    while True:
+        got = fetcher.get(filter=filter, page=page, page_size=PAGE) or []
+        out += got
+        if len(got) < PAGE:
+            return out
+        page += 1
+
+
+def _named(fetcher: Any, name: str) -> Any | None:
+    return fetcher.get_first(filter=f"name == {_q(name)}")
+
+
+def enterprise(session: Any, name: str) -> Any | None:
+    return _named(session.user.enterprises, name)
+
+
+def seed_vsd(session: Any, site: Site) -> dict[str, int]:
+    """Write the VSD estate through ``session`` (a started NUVSDSession); returns what it made."""
+    from vspk.v6 import NUDomain, NUEnterprise, NUEnterpriseNetwork
+
+    assert site.nuage is not None
+    nu = site.nuage
+    made = {"subnets": 0, "entries": 0}
+    ent = enterprise(session, nu.organisation)
+    if ent is None:
+        ent = NUEnterprise(name=nu.organisation, description=f"{site.site.name} tenants")
+        session.user.create_child(ent)
+    macros = {m.name: m for m in every(ent.enterprise_networks)}
+    for m in nu.network_macros:
+        if m.name not in macros:
+            obj = NUEnterpriseNetwork(name=m.name, address=str(m.cidr.network_address),
+                                      netmask=str(m.cidr.netmask))
+            ent.create_child(obj)
+            macros[m.name] = obj
+    tpl = _template(ent, nu.domain_template, sorted({a.zone or a.name for a in site.applications}))
+    placed = a_subnets(site)
+    for d in nu.domains:
+        dom = _named(ent.domains, d.name)
+        if dom is None:
+            dom = NUDomain(name=d.name, template_id=tpl.id, description=f"{d.environment} workloads")
+            ent.create_child(dom)
+        made["subnets"] += _subnets(dom, [p for p in placed if p.domain == d.name])
+        made["entries"] += _entries(dom, grants(site, d.environment), macros)
+    return made
+
+
+def _template(ent: Any, name: str, zones: list[str]) -> Any:
+    from vspk.v6 import NUDomainTemplate, NUEgressACLTemplate, NUIngressACLTemplate, NUZoneTemplate
+
+    tpl = _named(ent.domain_templates, name)
+    if tpl is not None:
+        return tpl
+    tpl = NUDomainTemplate(name=name, description="L3 template: nothing passes unless an entry says so")
+    ent.create_child(tpl)
+    for cls, side in ((NUIngressACLTemplate, "from-vms"), (NUEgressACLTemplate, "to-vms")):
+        tpl.create_child(cls(name=f"{name} {side}", default_allow_ip=False, default_allow_non_ip=False,
+                             active=True, priority_type="NONE"))
+    for z in zones:
+        tpl.create_child(NUZoneTemplate(name=z))
+    return tpl
+
+
+def _subnets(dom: Any, places: list[Placement]) -> int:
+    """Subnet A of each application environment of the domain, in its zone (one read each)."""
+    from vspk.v6 import NUSubnet
+
+    zones = {z.name: z for z in every(dom.zones)}
+    have = {s.name: s for s in every(dom.subnets)}
+    made = 0
+    for p in places:
+        net = ipaddress.ip_network(p.cidr)
+        found = have.get(p.subnet)
+        if found is not None:
+            if (found.address, found.netmask) != (str(net.network_address), str(net.netmask)):
+                raise RuntimeError(f"VSD subnet {p.subnet} is {found.address}/{found.netmask}, "
+                                   f"the site says {net}")
+            continue
+        if p.zone not in zones:
+            raise RuntimeError(f"domain {dom.name} has no zone {p.zone} after instantiation")
+        zones[p.zone].create_child(NUSubnet(name=p.subnet, address=str(net.network_address),
+                                            netmask=str(net.netmask), gateway=p.gateway,
+                                            description=f"{p.app} {p.env}, old cloud"))
+        made += 1
+    return made
+
+
+def _entries(dom: Any, wanted: list[Grant], macros: dict[str, Any]) -> int:
+    """The grants of one domain, each made unless an entry doing the same is there already."""
+    from vspk.v6 import NUEgressACLEntryTemplate, NUIngressACLEntryTemplate
+
+    ids: dict[tuple[str, str], str] = {("ZONE", z.name): z.id for z in every(dom.zones)}
+    ids |= {("SUBNET", s.name): s.id for s in every(dom.subnets)}
+    ids |= {("ENTERPRISE_NETWORK", n): m.id for n, m in macros.items()}
+    if any(g.location[0] == "POLICYGROUP" or g.network[0] == "POLICYGROUP" for g in wanted):
+        ids |= {("POLICYGROUP", pg.name): pg.id for pg in every(dom.policy_groups)}
+    sides = {"ingress": (dom.ingress_acl_templates.get_first(), "ingress_acl_entry_templates",
+                         NUIngressACLEntryTemplate),
+             "egress": (dom.egress_acl_templates.get_first(), "egress_acl_entry_templates",
+                        NUEgressACLEntryTemplate)}
+    held = {d: {_doing(e) for e in every(getattr(tpl, attr))} for d, (tpl, attr, _) in sides.items()}
+    made = 0
+    for g in wanted:
+        loc, net = _id(g.location, ids), _id(g.network, ids)
+        doing = (g.location[0], loc, g.network[0], net, g.protocol, g.port, g.action)
+        if doing in held[g.direction]:
+            continue
+        tpl, _, cls = sides[g.direction]
+        l4 = g.protocol in ("6", "17")
+        tpl.create_child(cls(description=g.label, action=g.action, priority=g.priority,
+                             location_type=g.location[0], location_id=loc, network_type=g.network[0],
+                             network_id=net, protocol=g.protocol, ether_type="0x0800", dscp="*",
+                             stateful=g.stateful and l4,
+                             **({"source_port": "*", "destination_port": g.port} if l4 else {})))
+        held[g.direction].add(doing)
+        made += 1
+    return made
+
+
+def _id(side: tuple[str, str], ids: dict[tuple[str, str], str]) -> str | None:
+    if side[0] == "ANY":
+        return None
+    if side not in ids:
+        raise RuntimeError(f"the site's rules name {side[0]} {side[1]}, which VSD does not hold")
+    return ids[side]
+
+
+def _doing(e: Any) -> tuple[Any, ...]:
+    """An entry read back, by what it does (see :func:`_entries`)."""
+    l4 = str(e.protocol) in ("6", "17")
+    return (e.location_type or "ANY", e.location_id or None, e.network_type or "ANY", e.network_id or None,
+            str(e.protocol or "ANY"), str(e.destination_port or "*") if l4 else "*", e.action or "FORWARD")

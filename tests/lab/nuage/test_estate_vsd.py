@@ -1,0 +1,98 @@
+"""The lab's VSD estate writer against the VSD emulator, through vspk: it writes what the site's
+rules mean (read back, by what each entry does), a second run makes nothing, VSD's own
+reachability follows the rules, and i2's upgrade finds the team's entries naming subnet A
+(they carry no externalID of i2's) and mirrors each for subnet B."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+from vspk import v6 as vsdk
+
+from lifecycle.lab.base import TlsFiles
+from lifecycle.lab.estate_vsd import enterprise, every, seed_vsd
+from lifecycle.lab.nuage import VsdEmulator
+from lifecycle.lab.site_rules import a_subnets, grants
+from lifecycle.model import load_site
+from tests.lab.nuage.conftest import session
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def read_back(ent: Any, dom: Any) -> list[tuple[Any, ...]]:
+    names = {z.id: ("ZONE", z.name) for z in every(dom.zones)}
+    names |= {s.id: ("SUBNET", s.name) for s in every(dom.subnets)}
+    names |= {m.id: ("ENTERPRISE_NETWORK", m.name) for m in every(ent.enterprise_networks)}
+    out = []
+    ingress, egress = dom.ingress_acl_templates.get_first(), dom.egress_acl_templates.get_first()
+    for direction, entries in (("ingress", every(ingress.ingress_acl_entry_templates)),
+                               ("egress", every(egress.egress_acl_entry_templates))):
+        for e in entries:
+            loc, net = names.get(e.location_id, ("ANY", "")), names.get(e.network_id, ("ANY", ""))
+            does = (direction, loc, net, e.protocol, e.destination_port or "*", e.action, bool(e.stateful))
+            out.append((does, e.description, e.priority, e.external_id))
+    return out
+
+
+def add_vm(me: Any, subnet: Any, ip: str) -> None:
+    vport = vsdk.NUVPort(name=f"port-{ip}", type="VM", address_spoofing="INHERITED")
+    subnet.create_child(vport)
+    n = int(ipaddress.ip_address(ip)) & 0xFFFFFF
+    me.create_child(vsdk.NUVM(name=f"vm-{ip}", uuid=f"00000000-0000-0000-0000-{n:012d}", interfaces=[
+        {"MAC": f"fa:16:3e:{n >> 16:02x}:{n >> 8 & 0xFF:02x}:{n & 0xFF:02x}", "VPortID": vport.id,
+         "IPAddress": ip}]))
+
+
+def test_the_lab_writes_the_site_rules_once_and_i2_mirrors_them(vsd: VsdEmulator, tls: TlsFiles) -> None:
+    site = load_site(ROOT / "examples/ie1")
+    s = session(vsd, tls.ca)
+    made = seed_vsd(s, site)
+    assert made == {"subnets": len(a_subnets(site)),
+                    "entries": len(grants(site, "prd")) + len(grants(site, "qa"))}
+    ent = enterprise(s, "IE1")
+    doms = {d.name: d for d in every(ent.domains)}
+    assert set(doms) == {"ie1-prd", "ie1-qa"}
+    for env in ("prd", "qa"):
+        held = read_back(ent, doms[f"ie1-{env}"])
+        want = {g.meaning: g for g in grants(site, env)}
+        assert sorted(h[0] for h in held) == sorted(want)
+        for meaning, description, priority, external_id in held:
+            assert (description, priority) == (want[meaning].label, want[meaning].priority)
+            assert not external_id  # set by nobody: a hand-made estate has none
+    assert seed_vsd(s, site) == {"subnets": 0, "entries": 0}
+    assert len(read_back(ent, doms["ie1-prd"])) == len(grants(site, "prd"))
+
+    # VSD's reachability over what was written: the ledger rule (tcp 5432 only) holds
+    dom = doms["ie1-prd"]
+    subs = {x.name: x for x in every(dom.subnets)}
+    host = {p.subnet: str(ipaddress.ip_network(p.cidr).network_address + 10) for p in a_subnets(site)}
+    rep, led = host["reporting-prd-a"], host["billing-prd-a"]
+    add_vm(s.user, subs["reporting-prd-a"], rep)
+    add_vm(s.user, subs["billing-prd-a"], led)
+    assert vsd.store.reachable(rep, led, 5432).allowed
+    assert not vsd.store.reachable(rep, led, 22).allowed
+
+    # i2's upgrade finds the team's entries naming A by the subnet's id, and mirrors them all
+    from lifecycle.nuage import Nuage
+    from lifecycle.nuage.policy import mirror_of
+    from lifecycle.runbooks.upgrade.model import moves, unmirrored
+
+    move = next(m for m in moves(site, apps=["billing"]) if m.env == "prd")
+    b = site.application("billing").environments["prd"].subnets.b
+    sub_b = vsdk.NUSubnet(name="billing-prd-b", address=str(b.network_address), netmask=str(b.netmask))
+    next(z for z in every(dom.zones) if z.name == "billing").create_child(sub_b)
+    nuage = Nuage(s)
+    ids = {"billing-prd-a": subs["billing-prd-a"].id, "billing-prd-b": sub_b.id}
+    naming_a = [g for g in grants(site, "prd") if ("SUBNET", "billing-prd-a") in (g.location, g.network)]
+    found = unmirrored(move, nuage.entries_for(dom, ids))
+    assert sorted((e.direction, e.rule, e.port) for e in found) == sorted(
+        (g.direction, g.label, g.port) for g in naming_a) and naming_a
+    for e in found:
+        nuage.create_entry(dom, mirror_of(e, move.ref("a"), move.ref("b"), sub_b.id))
+    assert unmirrored(move, nuage.entries_for(dom, ids)) == []
+    on_b = str(b.network_address + 10)
+    add_vm(s.user, sub_b, on_b)
+    assert vsd.store.reachable(rep, on_b, 5432).allowed
+    assert not vsd.store.reachable(rep, on_b, 22).allowed
