@@ -1,7 +1,9 @@
-"""Bench: the immutable-cloud upgrade of N synthetic applications on the twin, latency none.
+"""Bench: the immutable-cloud upgrade of N synthetic applications on the twin (latency none, or
+``--latency realistic`` to compare the plan's ETA with the measured wall time).
 
-The synthetic site (``scripts/gen-site``: 150 applications in waves of 25 by default) has its
-new cloud's racks already in service, so both clouds have their computes when the twin is up.
+The synthetic site (``scripts/gen-site``: 150 applications in waves of 25 by default, every
+environment behind the NetScaler) has its new cloud's racks already in service, so both clouds
+have their computes when the twin is up.
 Then ``i2 upgrade apply`` runs in this process (the engine, the adapters and the SDKs; the
 twin is another process), without the recommissioning of the old racks (that is the rack
 runbook's work, measured by bench/rack.py). Reported:
@@ -12,9 +14,15 @@ runbook's work, measured by bench/rack.py). Reported:
   vspk) per application: the tool's own overhead, the twin answering at once;
 - ``twin_cpu_ms_per_app``: CPU time of the twin's process (its emulators) per application;
 - ``api_calls_per_app``: requests the twin's emulators served during the run, per system
-  (as the twin's control API counts them), per application.
+  (as the twin's control API counts them: ``netscaler`` is NITRO), per application. VSD's
+  include the calls the clouds' Nuage plugin makes to it (a boot's vport, a network's subnet);
+- ``i2_calls_per_app``: the requests i2 itself sent, per system, per application (counted in
+  this process at the HTTP adapter, where every client i2 uses sends: openstacksdk, vspk,
+  NITRO, the probes);
+- ``eta_s``: what the plan's ETA model says the run takes (without the readiness report, which
+  the bench does not run), next to ``wall_s``.
 
-Usage: ``.venv/bin/python bench/upgrade.py [--apps 150] [--json FILE]``.
+Usage: ``.venv/bin/python bench/upgrade.py [--apps 150] [--latency none|realistic] [--json FILE]``.
 """
 
 from __future__ import annotations
@@ -27,16 +35,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
+import requests.adapters  # noqa: E402
 
 from lifecycle.engine import Engine, RunbookContext, Store  # noqa: E402
 from lifecycle.runbooks import upgrade  # noqa: E402
 from lifecycle.runbooks.common import Services  # noqa: E402
+from lifecycle.runbooks.upgrade.eta import run_seconds  # noqa: E402
 
 
 def i2(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -57,6 +69,38 @@ def make_site(tmp: Path, apps: int) -> Path:
     return site
 
 
+SENT: Counter[tuple[int | None, str]] = Counter()
+
+
+def count_sent() -> None:
+    """Count every request this process sends, by port and path (a measurement, not a change:
+    the request goes on unchanged)."""
+    send = requests.adapters.HTTPAdapter.send
+
+    def counted(self: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, **kw: object):
+        url = urlsplit(request.url or "")
+        SENT[(url.port, url.path)] += 1
+        return send(self, request, **kw)
+
+    requests.adapters.HTTPAdapter.send = counted  # type: ignore[method-assign]
+
+
+def system_of(port: int | None, path: str, components: dict[int, str]) -> str:
+    """A request's system: the twin's component on that port, else the OpenStack service its
+    path names (each cloud serves Keystone, Nova, Neutron, Cinder and Glance on ports of its own)."""
+    name = components.get(port or 0, "")
+    if name.startswith("netscaler"):
+        return "netscaler"
+    if name in ("vsd", "probes", "control"):
+        return name
+    if name.startswith("cloud-"):
+        return "keystone"
+    for prefix, system in (("/v2.1", "nova"), ("/v2.0", "neutron"), ("/v2/", "glance"), ("/v3/", "cinder")):
+        if path.startswith(prefix):
+            return system
+    return "discovery"  # version documents
+
+
 def cpu_of(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
@@ -65,13 +109,15 @@ def cpu_of(pid: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--apps", type=int, default=150)
+    ap.add_argument("--latency", choices=("none", "realistic"), default="none")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="i2-bench-upgrade-"))
     labdir = tmp / "lab"
     site = make_site(tmp, args.apps)
     t0 = time.monotonic()
-    res = i2("lab", "up", "--site", str(site), "--dir", str(labdir), "--latency", "none", "--timeout", "900")
+    res = i2("lab", "up", "--site", str(site), "--dir", str(labdir), "--latency", args.latency,
+             "--timeout", "900")
     if res.returncode:
         raise SystemExit(res.stdout + res.stderr)
     up_s = time.monotonic() - t0
@@ -82,16 +128,26 @@ def main() -> None:
         svc = upgrade.services(Services(site_dir=site, endpoints_file=labdir / "endpoints.yaml"))
         plan = upgrade.build_plan(svc, recommission=False)
         moves = {s.params["app"] for s in plan.steps if s.params.get("app")}
+        components = {int(c["port"]): c["name"] for c in state["components"] if c.get("port")}
+        eta = run_seconds(plan, svc.site, lambda sys: upgrade.LIMITS.get(sys, upgrade.LIMITS.get(
+            sys.split(":", 1)[0], 4)))
         store = Store.open(f"sqlite:///{tmp / 'runs.db'}")
         run_id = store.create_run(plan)
         registry = upgrade.build(RunbookContext(run_id=run_id, kind=plan.kind, target=plan.target,
                                                 params=plan.params, extra={"services": svc}))
         before = requests.get(f"{control}/requests", timeout=10).json()["requests"]
+        count_sent()
         twin0, cpu0, t1 = cpu_of(twin_pid), time.process_time(), time.monotonic()
         result = Engine(store, registry, limits=upgrade.LIMITS).execute(run_id)
         wall = time.monotonic() - t1
         tool_cpu, twin_cpu = time.process_time() - cpu0, cpu_of(twin_pid) - twin0
+        sent = Counter()
+        for (port, path), k in SENT.items():
+            sent[system_of(port, path, components)] += k
         after = requests.get(f"{control}/requests", timeout=10).json()["requests"]
+        devices = {e.lb.device for a in svc.site.applications for e in a.environments.values() if e.lb}
+        for dev in devices:
+            svc.lb(dev).close()  # log out while the twin is still there
     finally:
         i2("lab", "down", "--dir", str(labdir))
     if str(result.status) != "succeeded":
@@ -103,11 +159,14 @@ def main() -> None:
         if delta:
             system = name.split("-")[-1] if name.startswith(("syn", "ie1")) else name
             calls[system] = calls.get(system, 0) + delta
-    row = {"apps": n, "steps": len(plan.steps), "lab_up_s": round(up_s, 1), "wall_s": round(wall, 1),
+    row = {"apps": n, "latency": args.latency, "steps": len(plan.steps), "lab_up_s": round(up_s, 1),
+           "wall_s": round(wall, 1), "eta_s": round(eta, 1), "eta_vs_wall": round(eta / wall, 2),
            "wall_ms_per_app": round(wall * 1000 / n), "tool_cpu_ms_per_app": round(tool_cpu * 1000 / n),
            "twin_cpu_ms_per_app": round(twin_cpu * 1000 / n),
            "api_calls_per_app": round(sum(calls.values()) / n, 1),
-           "api_calls_per_app_by_system": {k: round(v / n, 1) for k, v in sorted(calls.items())}}
+           "api_calls_per_app_by_system": {k: round(v / n, 1) for k, v in sorted(calls.items())},
+           "i2_calls_per_app": round(sum(sent.values()) / n, 1),
+           "i2_calls_per_app_by_system": {k: round(v / n, 1) for k, v in sorted(sent.items())}}
     print(json.dumps(row, indent=2))
     if args.json:
         args.json.write_text(json.dumps(row, indent=2) + "\n")

@@ -20,6 +20,9 @@ class CloudBase:
         self.conn = conn
         self._projects: dict[str, Any] = {}
         self._scoped: dict[str, Any] = {}
+        # flavors and images found by name: immutable objects, looked up once per process (a
+        # deleted one fails the boot that names its id, it is never silently replaced)
+        self._found: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -61,13 +64,22 @@ class CloudBase:
         with self._lock:
             return self._scoped.setdefault(project, conn)
 
+    def _once(self, kind: str, name: str, find: Any) -> Any | None:
+        with self._lock:
+            if (kind, name) in self._found:
+                return self._found[(kind, name)]
+        with self.calling(f"find {kind} {name}"):
+            found = find(name, ignore_missing=True)
+        if found is not None:  # a missing one is looked for again next time
+            with self._lock:
+                self._found[(kind, name)] = found
+        return found
+
     def flavor(self, name: str) -> Any | None:
-        with self.calling(f"find flavor {name}"):
-            return self.conn.compute.find_flavor(name, ignore_missing=True)
+        return self._once("flavor", name, self.conn.compute.find_flavor)
 
     def image(self, name: str) -> Any | None:
-        with self.calling(f"find image {name}"):
-            return self.conn.image.find_image(name, ignore_missing=True)
+        return self._once("image", name, self.conn.image.find_image)
 
     def keypair(self, name: str) -> Any | None:
         with self.calling(f"find keypair {name}"):
@@ -119,6 +131,20 @@ class CloudBase:
         with self.calling(f"disable nova-compute on {host}"):
             self.conn.compute.disable_service(svc, host, "nova-compute", disabled_reason=reason)
         return True
+
+
+def backoff(first: float = 0.5, factor: float = 1.5, most: float = 5.0) -> Iterator[float]:
+    """Seconds between polls of something that takes a while: quick at first (the twin, a warm
+    cloud), then at most ``most`` (a boot or a volume on a busy cloud takes tens of seconds).
+
+    >>> import itertools
+    >>> [round(x, 2) for x in itertools.islice(backoff(), 7)]
+    [0.5, 0.75, 1.12, 1.69, 2.53, 3.8, 5.0]
+    """
+    wait = first
+    while True:
+        yield wait
+        wait = min(most, wait * factor)
 
 
 def _text(exc: BaseException) -> str:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from lifecycle.clouds.base import CloudBase
+from lifecycle.clouds.base import CloudBase, backoff
 from lifecycle.clouds.client import CloudError
 
 
@@ -41,9 +41,11 @@ class ServersMixin(CloudBase):
         return found[0] if found else None
 
     def boot(self, project: str, name: str, *, flavor: str, image: str, network_id: str,
-             metadata: dict[str, str], key_name: str | None = None) -> tuple[Any, bool]:
-        """Boot ``name`` unless it exists (found by name in the project). Returns (server, created)."""
-        found = self.server(project, name)
+             metadata: dict[str, str], key_name: str | None = None, absent: bool = False
+             ) -> tuple[Any, bool]:
+        """Boot ``name`` unless it exists (found by name in the project). Returns (server, created).
+        ``absent``: the caller has just listed the project's servers and ``name`` was not there."""
+        found = None if absent else self.server(project, name)
         if found is not None:
             return found, False
         fl, im = self.flavor(flavor), self.image(image)
@@ -59,10 +61,12 @@ class ServersMixin(CloudBase):
             return conn.compute.create_server(**kwargs), True
 
     def wait_servers(self, project: str, names: list[str], status: str = "ACTIVE", *,
-                     timeout: float = 600, interval: float = 0.5,
-                     cancelled: Callable[[float], bool] | None = None) -> dict[str, Any]:
-        """Wait until every named server has ``status`` (one list call per interval)."""
+                     timeout: float = 600, cancelled: Callable[[float], bool] | None = None,
+                     first: float = 0.5) -> dict[str, Any]:
+        """Wait until every named server has ``status``: one list call per poll, polls further
+        apart as the wait goes on (:func:`~lifecycle.clouds.base.backoff`, from ``first`` s)."""
         deadline = time.monotonic() + timeout
+        waits = backoff(first)
         while True:
             found = {s.name: s for s in self.servers(project=project, names=names)}
             bad = [n for n, s in found.items() if s.status == "ERROR"]
@@ -77,6 +81,7 @@ class ServersMixin(CloudBase):
                 late = [n for n in names if n not in found or found[n].status != status]
                 raise CloudError(f"{self.name}: {', '.join(late)} not {status} after {timeout:.0f} s",
                                  transient=True)
+            interval = next(waits)
             if cancelled is not None and cancelled(interval):
                 raise CloudError(f"{self.name}: waiting for {', '.join(names)} cancelled", transient=True)
             if cancelled is None:
@@ -102,9 +107,10 @@ class ServersMixin(CloudBase):
 
     def wait_gone(self, project: str, names: list[str], *, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
+        waits = backoff()
         while [s for s in self.servers(project=project, names=names) if s.status != "DELETED"]:
             if time.monotonic() > deadline:
                 raise CloudError(f"{self.name}: {', '.join(names)} still there after {timeout:.0f} s",
                                  transient=True)
-            time.sleep(0.5)
+            time.sleep(next(waits))
 

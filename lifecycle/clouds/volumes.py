@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from lifecycle.clouds.base import CloudBase
+from lifecycle.clouds.base import CloudBase, backoff
 from lifecycle.clouds.client import CloudError
 
 
@@ -52,6 +52,7 @@ class VolumesMixin(CloudBase):
     def wait_volume(self, project: str, name: str, statuses: tuple[str, ...], *, timeout: float = 300
                     ) -> Any:
         deadline = time.monotonic() + timeout
+        waits = backoff(0.25)
         while True:
             vol = self.volume(project, name)
             if vol is not None and vol.status in statuses:
@@ -61,18 +62,19 @@ class VolumesMixin(CloudBase):
             if time.monotonic() > deadline:
                 raise CloudError(f"{self.name}: volume {name} not {'/'.join(statuses)} after "
                                  f"{timeout:.0f} s (is {vol.status if vol else 'missing'})", transient=True)
-            time.sleep(0.25)
+            time.sleep(next(waits))
 
     def wait_volume_gone(self, project: str, name: str, *, timeout: float = 300) -> None:
         """Until Cinder no longer lists the volume (an unmanage or delete is asynchronous)."""
         deadline = time.monotonic() + timeout
+        waits = backoff(0.25)
         while (vol := self.volume(project, name)) is not None:
             if vol.status.startswith("error"):
                 raise CloudError(f"{self.name}: volume {name} is {vol.status}", subject=name)
             if time.monotonic() > deadline:
                 raise CloudError(f"{self.name}: volume {name} still {vol.status} after {timeout:.0f} s",
                                  transient=True)
-            time.sleep(0.25)
+            time.sleep(next(waits))
 
     def unmanage(self, volume: Any) -> None:
         with self.calling(f"unmanage {volume.name}"):

@@ -14,6 +14,9 @@ writes a valid, self-contained site to ``OUT`` (``scripts/gen-site`` runs this):
 - ``openstack.yaml``, ``nuage.yaml``: the old and new clouds, the VSD enterprise;
 - ``applications/<team>.yaml``: the applications, an A/B pair of /26 per environment (prd, qa)
   allocated from 10.64.0.0/10, some stateful with volumes, some talking to others;
+- ``loadbalancer.yaml``: the NetScaler (SNIPs in macro ``adc-snips``) and a monitor per
+  application; every environment has its ``lb`` (vserver, VIP, service group) and every
+  application an ``adc-to-APP`` rule letting the SNIPs reach its zone, as in examples/ie1;
 - ``upgrade.yaml``: waves of ``--wave-size`` applications, then the old racks recommissioned.
 
 The same arguments and seed always give the same bytes.
@@ -24,9 +27,9 @@ The pieces: :mod:`~lifecycle.model.generate_layout` (spec, numbering, racks),
 
 >>> files = site_files(Spec(racks=2, servers_per_rack=2, apps=3))
 >>> sorted(files)
-['applications/digital.yaml', 'applications/finance.yaml', 'fabric.yaml', 'nuage.yaml',
- 'openstack.yaml', 'racks/ctl01.yaml', 'racks/r001.yaml', 'racks/r002.yaml', 'site.yaml',
- 'upgrade.yaml']
+['applications/digital.yaml', 'applications/finance.yaml', 'fabric.yaml', 'loadbalancer.yaml',
+ 'nuage.yaml', 'openstack.yaml', 'racks/ctl01.yaml', 'racks/r001.yaml', 'racks/r002.yaml',
+ 'site.yaml', 'upgrade.yaml']
 >>> print(files["fabric.yaml"].text())
 # Spine layer: 2 x DCS-7504R3, one ASN; leaves live in racks/*.yaml.
 spines:
@@ -50,6 +53,7 @@ from lifecycle.model.generate_layout import Layout, RackPlan, Spec, plan
 from lifecycle.model.generate_services import (
     application_files,
     applications,
+    loadbalancer_file,
     nuage_file,
     openstack_file,
     upgrade_file,
@@ -68,6 +72,7 @@ def site_files(spec: Spec) -> dict[str, SiteFile]:
     files |= {f"racks/{r.name}.yaml": rack_file(lay, r) for r in lay.racks}
     files |= {"openstack.yaml": openstack_file(lay), "nuage.yaml": nuage_file(lay)}
     files |= application_files(apps)
+    files["loadbalancer.yaml"] = loadbalancer_file(spec, apps)
     files["upgrade.yaml"] = upgrade_file(lay, apps)
     return files
 

@@ -1,4 +1,5 @@
-"""A synthetic site's clouds, Nuage enterprise, applications (from the seed) and upgrade waves."""
+"""A synthetic site's clouds, Nuage enterprise, applications (from the seed), the NetScaler in
+front of them and the upgrade waves."""
 
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ def nuage_file(lay: Layout) -> SiteFile:
             "domains": [Flow(name=f"{name}-{env}", environment=env) for env in ENVIRONMENTS],
             "network_macros": [Flow(name="dns-servers", cidr="10.40.0.0/29"),
                                Flow(name="monitoring", cidr="10.41.0.0/27"),
-                               Flow(name="corp-users", cidr="10.60.0.0/16")],
+                               Flow(name="corp-users", cidr="10.60.0.0/16"),
+                               Flow(name="adc-snips", cidr=ADC_SNIPS_NET)],
             "acl": {"common": [
                 Flow({"name": "allow-dns", "from": "any", "to": "macro:dns-servers",
                       "protocol": "udp", "ports": FlowList([53])}),
@@ -76,6 +78,57 @@ def nuage_file(lay: Layout) -> SiteFile:
                       "protocol": "tcp", "ports": FlowList([9100])}),
             ]},
         }})
+
+
+# The NetScaler, as in examples/ie1: its SNIPs in macro adc-snips, one VIP per application
+# environment from its own range (outside every application subnet).
+ADC_SNIPS_NET = "10.50.0.0/28"
+ADC_SNIPS = ("10.50.0.11", "10.50.0.12")
+VIP_RANGE = ipaddress.IPv4Network("10.51.0.0/16")
+# (monitor type, vserver servicetype and port, members' port); drain and timers as ie1's
+LB_KINDS = (("HTTP", "HTTP", 80, 8080), ("TCP", "HTTP", 8080, 8080), ("HTTP", "SSL", 443, 8443))
+
+
+def adc_name(spec: Spec) -> str:
+    return f"{spec.name}-adc1"
+
+
+def app_vip(index: int, env: int) -> str:
+    return str(VIP_RANGE.network_address + 1 + index * len(ENVIRONMENTS) + env)
+
+
+def balancing(spec: Spec, name: str, index: int, env: int,
+              kind: tuple[str, str, int, int]) -> dict[str, Any]:
+    """An environment's ``lb``: its vserver, service group and the application's monitor."""
+    _, servicetype, vport, sgport = kind
+    envname = ENVIRONMENTS[env]
+    return dict(device=adc_name(spec),
+                lbvserver=Flow(name=f"lb_{name}_{envname}", servicetype=servicetype,
+                               ipv46=app_vip(index, env), port=vport, lbmethod="ROUNDROBIN"),
+                servicegroup=Flow(servicegroupname=f"sg_{name}_{envname}", servicetype=servicetype,
+                                  port=sgport),
+                monitor=f"mon_{name}", drain_delay=2)
+
+
+def lb_kinds(spec: Spec) -> list[tuple[str, str, int, int]]:
+    """Each application's kind of service; its own stream, so the applications stay the same."""
+    rng = random.Random(spec.seed + 2)
+    return [rng.choice(LB_KINDS) for _ in range(spec.apps)]
+
+
+def loadbalancer_file(spec: Spec, apps: list[dict[str, Any]]) -> SiteFile:
+    monitors = []
+    for app, (mtype, *_rest) in zip(apps, lb_kinds(spec), strict=True):
+        mon = Flow(monitorname=f"mon_{app['name']}", type=mtype)
+        if mtype == "HTTP":
+            mon |= {"httprequest": "GET /health", "respcode": FlowList(["200"])}
+        monitors.append(Flow(mon, interval=2, resptimeout=1, downtime=10, retries=3))
+    return SiteFile("The NetScaler in front of every application environment, one monitor per "
+                    "application; short timers keep the twin's campaign quick.", {
+                        "loadbalancer": {
+                            "devices": [Flow(name=adc_name(spec), snips=FlowList(list(ADC_SNIPS)),
+                                             vip_range=str(VIP_RANGE))],
+                            "monitors": monitors}})
 
 
 def app_subnets(index: int, env: int) -> Flow:
@@ -90,6 +143,7 @@ def applications(spec: Spec) -> list[dict[str, Any]]:
     """``spec.apps`` applications; what varies (team, state, VMs, traffic) comes from the seed."""
     rng = random.Random(spec.seed)
     names = [f"{rng.choice(WORDS)}-{i:03d}" for i in range(1, spec.apps + 1)]
+    kinds = lb_kinds(spec)
     apps = []
     for i, name in enumerate(names):
         team = rng.choice(TEAMS)
@@ -105,7 +159,7 @@ def applications(spec: Spec) -> list[dict[str, Any]]:
             vms = [Flow(name=f"{name}-{env}-{k}", flavor="m1.large" if stateful else "m1.medium",
                         image="rhel-8.4") for k in range(1, vm_count + 1)]
             spec_env: dict[str, Any] = {"project": f"{team}-{env}", "subnets": app_subnets(i, e),
-                                        "vms": vms}
+                                        "lb": balancing(spec, name, i, e, kinds[i]), "vms": vms}
             if stateful:
                 vms[0]["volumes"] = FlowList([volume])
                 spec_env["volumes"] = [Flow(name=volume, size_gb=size)]
@@ -122,11 +176,16 @@ def applications(spec: Spec) -> list[dict[str, Any]]:
         elif exposure < 0.3:
             app["exposed_to"] = [Flow({"from": "macro:corp-users", "protocol": "tcp",
                                        "ports": FlowList([443])})]
+        rules = []
         if stateful and others and rng.random() < 0.5:
             reader = rng.choice(others)
-            app["rules"] = [Flow({"name": f"{reader}-to-{name}", "from": f"app:{reader}",
-                                  "to": f"subnet:{name}/prd/a", "protocol": "tcp",
-                                  "ports": FlowList([5432])})]
+            rules.append(Flow({"name": f"{reader}-to-{name}", "from": f"app:{reader}",
+                               "to": f"subnet:{name}/prd/a", "protocol": "tcp",
+                               "ports": FlowList([5432])}))
+        # the SNIPs reach both sides (the zone) on the members' port, which the monitor probes
+        rules.append(Flow({"name": f"adc-to-{name}", "from": "macro:adc-snips", "to": f"app:{name}",
+                           "protocol": "tcp", "ports": FlowList([kinds[i][3]])}))
+        app["rules"] = rules
         apps.append(app)
     return apps
 

@@ -95,6 +95,13 @@ class Nuage:
         """A subnet by name under a zone or a domain."""
         return self.first(parent.subnets, f"name == {quote(name)}")
 
+    def subnets(self, parent: Any, names: list[str]) -> dict[str, Any]:
+        """The subnets among ``names`` under a zone or a domain, by name: one filtered read."""
+        if not names:
+            return {}
+        found = self.all(parent.subnets, " or ".join(f"name == {quote(n)}" for n in names))
+        return {s.name: s for s in found if s.name in names}
+
     def vm_interfaces(self, subnet: Any) -> list[Any]:
         return self.all(subnet.vm_interfaces)
 

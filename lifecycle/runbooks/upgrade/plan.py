@@ -3,6 +3,7 @@ params are its action's typed model, checked here (a wrong key fails the plan, n
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,12 +36,12 @@ from lifecycle.runbooks.upgrade.actions import (
     VsdSubnet,
 )
 from lifecycle.runbooks.upgrade.actions.base import MoveAction
+from lifecycle.runbooks.upgrade.eta import base_seconds, estimate
 from lifecycle.runbooks.upgrade.factory import RUNBOOK, registry
 from lifecycle.runbooks.upgrade.model import Move, clouds, moves, upgrade_of
 
-# Rough seconds per step kind on a production estate (ETA only; the soak comes on top).
-STEP_SECONDS = {Boot.name: 90.0, Healthy.name: 10.0, Manage.name: 15.0, Unmanage.name: 10.0,
-                Detach.name: 15.0, Attach.name: 20.0, DeleteSourceVms.name: 30.0}
+# Seconds per step kind, before the site's timers (soak, monitor, drain delay): see eta.py
+STEP_SECONDS = base_seconds()
 
 
 class _Steps:
@@ -98,7 +99,9 @@ def _move_steps(m: Move, np_step: str, soak: float) -> tuple[list[StepSpec], str
     dnet = s.add("delete-a-network", DeleteSourceNetwork, [dvm], f"Delete network {src} in the old cloud")
     clean = s.add("delete-vsd-a", DeleteSourceVsd, [dnet],
                   f"Delete VSD subnet {src} and the entries naming it")
-    last = s.add("evidence", Evidence, [sub, clean], f"Downtime of {m.key} as the probes saw it",
+    # behind a load balancer, the unbind step's account of the NetScaler goes into the evidence
+    last = s.add("evidence", Evidence, [sub, clean] + ([ret] if m.spec.lb is not None else []),
+                 f"Downtime of {m.key} as the probes saw it",
                  start_step=sub)
     return s.steps, ins, last
 
@@ -214,13 +217,25 @@ def build_rollback_plan(svc: Services, app: str) -> Plan:
                 resources=move_resources(svc, steps, moves(site, apps=[app], reverse=True)))
 
 
-def eta_seconds(plan: Plan, soak: float) -> float:
-    """A rough duration: steps run in parallel within a wave, soaks once per wave."""
-    waves = {s.batch for s in plan.steps if s.batch}
-    per_app: dict[str, float] = {}
-    for s in plan.steps:
-        per_app[s.target] = per_app.get(s.target, 0.0) + STEP_SECONDS.get(s.action, 2.0)
-    return round(max(per_app.values() or [0]) * max(len(waves), 1) + soak * len(waves), 1)
+def eta_seconds(plan: Plan, soak: float | None = None, *, site: Any = None,
+                limits: Mapping[str, int] | None = None) -> float:
+    """Seconds ``i2 upgrade apply`` of ``plan`` should take, as :mod:`.eta` models it (the soak
+    is in the soak steps' params; ``soak`` is ignored). The site's timers and the endpoints'
+    concurrency limits are read from the plan's site and endpoints unless given."""
+    from lifecycle.model import load_site
+    from lifecycle.runbooks.upgrade.factory import LIMITS
+
+    if site is None:
+        site = load_site(plan.params["site_dir"])
+    if limits is None:
+        limits = dict(LIMITS)
+        from lifecycle.model.endpoints import EndpointsInvalid, load_endpoints
+        from lifecycle.model.limits import step_limits
+
+        with contextlib.suppress(EndpointsInvalid, OSError):  # none yet: the runbook's own limits
+            limits = step_limits(load_endpoints(plan.params["endpoints_file"]), LIMITS)
+    lim = dict(limits)
+    return round(estimate(plan, site, lambda sys: lim.get(sys, lim.get(sys.split(":", 1)[0], 4))), 1)
 
 
 __all__ = ["STEP_SECONDS", "build_plan", "build_rollback_plan", "eta_seconds"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lifecycle.clouds import IN_SERVICE, STEP, WRITES
+from lifecycle.clouds.client import CloudError
 from lifecycle.engine import ActionContext, PermanentError, StepOutputs, StepView, TransientError
 from lifecycle.runbooks.common import adapter_errors
 from lifecycle.runbooks.upgrade.actions.base import WAIT, MoveAction, MoveParams, VmsAt, now
@@ -44,22 +45,43 @@ class Boot(MoveAction):
         created = []
         with adapter_errors(m.key):
             dst = self.dst_of(m)
+            have = self.servers(dst, m)  # one list for the move, not one per VM
+            for name in _failed_builds(have, step.key):
+                # this step's own VM whose build failed (Nova's "Failed to allocate the
+                # network(s)" when Neutron or its plugin's VSD call failed): never served, so it
+                # is deleted and booted again (the step's retries bound how often)
+                dst.delete_server(have.pop(name))
+                dst.wait_gone(m.project, [name])
+                ctx.log("server.rebuild", server=name, cloud=dst.name)
             for vm in m.spec.vms:
+                if vm.name in have:
+                    continue
                 was = old.get(vm.name)
                 meta = {k: v for k, v in ((was.metadata if was else None) or {}).items()
                         if not k.startswith("i2.")}
                 meta.update(vm.metadata)
                 meta.update({IN_SERVICE: "false", STEP: step.key})
                 _, made = dst.boot(m.project, vm.name, flavor=vm.flavor, image=vm.image,
-                                   network_id=net_id, metadata=meta,
+                                   network_id=net_id, metadata=meta, absent=True,
                                    key_name=getattr(was, "key_name", None) if was else None)
                 if made:
                     created.append(vm.name)
                     ctx.log("server.boot", server=vm.name, cloud=dst.name)
             ctx.progress(f"{m.key}: waiting for {len(m.vms)} VM(s) to be ACTIVE")
-            up = dst.wait_servers(m.project, m.vms, timeout=ctx.remaining() or 1800,
-                                  cancelled=ctx.cancelled.wait)
+            try:
+                up = dst.wait_servers(m.project, m.vms, timeout=ctx.remaining() or 1800,
+                                      cancelled=ctx.cancelled.wait)
+            except CloudError as exc:
+                if not exc.transient and _failed_builds(self.servers(dst, m), step.key):
+                    raise TransientError(f"{exc}; the step deletes it and boots it again") from exc
+                raise
         return self.Outputs(servers={n: s.id for n, s in up.items()}, created=created)
+
+
+def _failed_builds(servers: dict[str, Any], step_key: str) -> list[str]:
+    """The servers in ERROR that ``step_key`` booted (its mark in their metadata)."""
+    return [n for n, s in servers.items()
+            if s.status == "ERROR" and (getattr(s, "metadata", None) or {}).get(STEP) == step_key]
 
 
 class Freeze(MoveAction):

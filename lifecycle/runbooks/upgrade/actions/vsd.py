@@ -151,7 +151,7 @@ class DeleteSourceVsd(MoveAction):
         vsd = self.vsd()
         with adapter_errors(m.key):
             _, dom, _ = self.where(m)
-            sub = vsd.subnet(dom, m.subnet(m.src))
+            sub = self.vsd_subnets(dom, [m.subnet(m.src)])[m.subnet(m.src)]
             if sub is None:
                 return self.Outputs(deleted=False)
             self._orphans(m, sub, ctx)
