@@ -15,7 +15,7 @@ from lifecycle.cli.output import console, emit, err_console, make_table
 from lifecycle.cli.rack import EXIT, site_services
 from lifecycle.engine import Plan, RunStatus
 from lifecycle.model.limits import step_limits
-from lifecycle.report.upgrade import report
+from lifecycle.report.upgrade import lb_cell, report
 from lifecycle.runbooks import upgrade as runbook
 from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.upgrade import UpgradeModelError, clouds
@@ -103,9 +103,11 @@ def _show_report(ctx: Ctx, store: Any, title: str,
         return ", ".join(f"{k}: {(v['from'] or '')[:8]}->{(v['to'] or '')[:8]}"
                          for k, v in r["volumes"].items())
 
-    table = make_table(title, ["application", "state", "downtime ms", "write freeze ms", "volumes", "error"],
+    table = make_table(title, ["application", "state", "downtime ms", "write freeze ms", "both served s",
+                               "load balancer", "volumes", "error"],
                        [(r["app"], Text(r["state"], style=style(r)), ms(r["downtime_ms"]),
-                         ms(r["write_freeze_ms"]), vols(r), r["error"]) for r in rows])
+                         ms(r["write_freeze_ms"]), ms(r.get("both_served_s")), lb_cell(r.get("lb")),
+                         vols(r), r["error"]) for r in rows])
     emit({**(extra or {}), "applications": rows}, ctx.output, table=table)
     return rows
 

@@ -264,12 +264,13 @@ def start_underclouds(lab: Lab) -> None:
 
 
 def start_netscaler(lab: Lab) -> None:
-    """After the estate (:data:`AFTER_ESTATE`): the proxy to the VMs' writer hooks and, per
-    load balancer device of the site, a NetScaler seeded as the platform team built it (side A's
-    VMs bound and UP, lifecycle.lab.netscaler.wiring); the workload probes then go through the VIPs."""
+    """After the estate (:data:`AFTER_ESTATE`): the HTTP proxy and the SSH jump host to the VMs'
+    writer hooks and, per load balancer device of the site, a NetScaler seeded as the platform team
+    built it (side A's VMs bound and UP, lifecycle.lab.netscaler.wiring); the workload probes then
+    go through the VIPs."""
     from lifecycle.lab.netscaler import NetScalerEmulator
     from lifecycle.lab.netscaler.wiring import monitor_probe, seed, snips_of, vips, wait_up
-    from lifecycle.lab.vmhooks import HookProxy, VmCa, VmDirectory
+    from lifecycle.lab.vmhooks import HookJump, HookProxy, VmCa, VmDirectory
 
     if not lab.clouds:
         return
@@ -277,7 +278,14 @@ def start_netscaler(lab: Lab) -> None:
     proxy = HookProxy(vms, VmCa(lab.dir / "tls")).start()
     lab.add(Component("vm-hooks", "emulator", proxy.url, proxy.port, os.getpid(),
                       f"tcp://127.0.0.1:{proxy.port}"), proxy.stop)
-    lab.endpoints["vm_access"] = {"http_proxy": proxy.url, "ca_file": str(proxy.ca.ca_file)}
+    jump = HookJump(vms, lab.dir / "vmhooks").start()
+    lab.add(Component("vm-hooks-ssh", "emulator", f"ssh://{HookJump.USER}@127.0.0.1:{jump.port}", jump.port,
+                      os.getpid(), f"tcp://127.0.0.1:{jump.port}"), jump.stop)
+    key = {"file": "vmhooks/id_ed25519"}  # i2's key, on the jump host and on the VMs
+    lab.endpoints["vm_access"] = {
+        "http_proxy": proxy.url, "ca_file": str(proxy.ca.ca_file),
+        "ssh_jump": {"host": "127.0.0.1", "port": jump.port, "username": HookJump.USER, "key_file": key},
+        "ssh_key_file": dict(key), "known_hosts": "vmhooks/known_hosts"}  # copies: no YAML anchors
     if lab.site.loadbalancer is None or lab.vsd is None:
         if lab.probes is not None:
             lab.probes.engine.use_lb({}, vms)

@@ -11,11 +11,14 @@ say *now*:
   one): its **serving** VMs are those holding the address of a member of its vserver that is
   UP and enabled (the NetScaler's own view: monitors passed, not disabled);
   a probe on the vserver's port or the members' port goes **through the VIP**: each interval
-  it opens a request (:meth:`NetScalerEmulator.connect`) that lasts ``request_seconds``; the
+  it opens a request (:meth:`NetScalerEmulator.connect`) that holds its connection for
+  ``request_seconds`` (1 s: a long request, as a report download or a slow API call is); the
   probe is red while the VIP serves nobody, and for the interval in which a request in flight
   was cut (its member went OUT OF SERVICE or DOWN, or was unbound, before the request ended:
-  a graceful drain with a delay lets requests finish). Other ports (a database, a metrics
-  scrape) go to the serving VMs directly;
+  a graceful drain whose delay outlasts the requests lets them finish; a drain delay of 0
+  followed by the unbind does not). A request ends at its open time plus ``request_seconds``
+  whatever the probe loop's pace: a cut after that is not counted. Other ports (a database,
+  a metrics scrape) go to the serving VMs directly;
 - otherwise (LEGACY, until the upgrade runbook moves traffic through the load balancer: then
   this path goes) its serving VMs are its ACTIVE VMs in service (``i2.in_service=true``);
 - the probe is **green** when every source (each serving VM of the consuming application, or
@@ -59,7 +62,7 @@ from lifecycle.lab.base import EmulatorServer, Router
 from lifecycle.model.schema import Site, parse_endpoint
 
 EXTERNAL_CLIENT = "203.0.113.10"  # TEST-NET-3: outside every VSD subnet, as an Internet user is
-REQUEST_SECONDS = 0.25  # how long a probe's request through a VIP stays in flight
+REQUEST_SECONDS = 1.0  # a probe's request through a VIP: shorter than every drain delay of the example site
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ class ProbeEngine:
     """Evaluates every probe each interval and records the transitions (thread-safe)."""
 
     def __init__(self, probes: list[Probe], store: Any, clouds: list[Any], site_vms: dict[str, set[str]],
-                 volumes: dict[str, dict[str, int]]):
+                 volumes: dict[str, dict[str, int]], *, request_seconds: float = REQUEST_SECONDS):
         self.probes = probes
         self.store = store
         self.clouds = clouds
@@ -143,8 +146,8 @@ class ProbeEngine:
         # "app/env" -> (NetScaler emulator, VIP, vserver port, members' port): balanced ones
         self.lb: dict[str, tuple[Any, str, int, int]] = {}
         self.vms: Any = None  # lifecycle.lab.vmhooks.VmDirectory: writers quiesced by their hook
-        self.request_seconds = REQUEST_SECONDS
-        self.flights: dict[str, list[tuple[Any, float]]] = {}  # probe label -> requests in flight
+        self.request_seconds = request_seconds
+        self.flights: dict[str, list[Any]] = {}  # probe label -> its requests in flight (Connections)
         self._by_ip: dict[str, Any] = {}  # address -> server, this tick
 
     def use_lb(self, lb: dict[str, tuple[Any, str, int, int]], vms: Any = None) -> None:
@@ -221,14 +224,16 @@ class ProbeEngine:
         """A request through the VIP each interval; the ones in flight must end uncut."""
         emu, vip, vport, _ = lb
         cut, flying = [], []
-        for conn, opened in self.flights.get(p.label, []):
-            if not emu.established(conn):
+        for conn in self.flights.get(p.label, []):
+            ends = conn.opened_at + self.request_seconds  # the NetScaler's clock, not this loop's pace
+            cut_at = emu.cut_at(conn)
+            if cut_at is not None and cut_at < ends:
                 cut.append(conn)
                 emu.close(conn)
-            elif now - opened >= self.request_seconds:
+            elif cut_at is not None or now >= ends:
                 emu.close(conn)
             else:
-                flying.append((conn, opened))
+                flying.append(conn)
         self.flights[p.label] = flying
         if not serving.get(p.key):
             ok, detail = False, f"VIP {vip}:{vport} of {p.key} serves nobody (no member UP and enabled)"
@@ -245,7 +250,7 @@ class ProbeEngine:
                     ok, detail = False, (f"request through {vip}:{vport} failed on member "
                                          f"{conn.backend.ip}:{conn.backend.port}: no answer")
                 else:
-                    flying.append((conn, now))
+                    flying.append(conn)
         if cut and ok:
             ok, detail = False, (f"{len(cut)} request(s) through {vip}:{vport} cut in flight "
                                  f"(member {cut[0].backend.ip}:{cut[0].backend.port})")
@@ -324,9 +329,9 @@ class ProbeService:
     """The engine on a thread plus its HTTPS API (``/v1/status``, ``/v1/downtime``)."""
 
     def __init__(self, probes: list[Probe], store: Any, clouds: list[Any], *, tls: Any = None,
-                 interval: float = 0.05):
+                 interval: float = 0.05, request_seconds: float = REQUEST_SECONDS):
         self.interval = interval
-        self.engine = ProbeEngine(probes, store, clouds, {}, {})
+        self.engine = ProbeEngine(probes, store, clouds, {}, {}, request_seconds=request_seconds)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         router = Router()

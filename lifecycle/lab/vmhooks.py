@@ -1,5 +1,6 @@
 """The twin's applications as their VMs run them: which ports answer, the writers' quiesce state,
-and the HTTP forward proxy through which i2 calls the applications' writer hooks.
+and what i2 calls the applications' writer hooks through: an HTTP forward proxy, and an SSH jump
+host (:class:`HookJump`) in front of each VM's sshd.
 
 In production i2 reaches the VMs' hook endpoints (``writer_hook: {kind: http, ...}`` in the site)
 through a proxy or jump host; the twin plays that proxy on 127.0.0.1. A hook request arrives in
@@ -15,6 +16,15 @@ cloud and answers as its application would:
 - the hook's path and ``method``: the VM's writers are quiesced (200); ``resume_method``: resumed
   (200); another method on that path 405, another path 404; plain HTTP to an ``https`` hook 400.
 
+SSH hooks (``writer_hook: {kind: ssh, user, command, resume_command}``) go through the jump host on
+127.0.0.1, as ``ssh -J``: i2 logs in to it (user ``i2``, its key), opens a ``direct-tcpip`` channel
+to ``<vm-ip>:22`` (refused like a connection to a VM that is not there, not ACTIVE, or whose
+application the faults keep down) and logs in over it to the VM's sshd as the hook's ``user`` with
+the same key. Each application's VMs present that application's host key (its image's); the
+lab's ``known_hosts`` lists the jump host and every address of the application's subnets A and B.
+The hook's ``command`` quiesces the VM's writers, ``resume_command`` resumes them (exit 0); any
+other command exits 127.
+
 The quiesce state is the twin's (:meth:`VmDirectory.frozen`), what the workload probes read.
 """
 
@@ -24,6 +34,7 @@ import datetime as dt
 import ipaddress
 import json
 import logging
+import socket
 import ssl
 import tempfile
 import threading
@@ -32,14 +43,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import paramiko
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from lifecycle.lab.base import FaultPlan
+from lifecycle.lab.undercloud.keys import ensure_key, write_known_hosts
+from lifecycle.lab.undercloud.sshd import QUIET_LOG, Session
 from lifecycle.model.schema import Site
-from lifecycle.model.schema_lb import HttpHook
+from lifecycle.model.schema_lb import HttpHook, SshHook
 
 log = logging.getLogger("i2.lab.vmhooks")
 
@@ -59,6 +73,8 @@ class VmDirectory:
             ports = self.ports.setdefault(a.name, set())
             if isinstance(a.writer_hook, HttpHook):
                 ports.add(a.writer_hook.port)
+            elif isinstance(a.writer_hook, SshHook):
+                ports.add(22)  # the VMs' sshd
             for env, spec in a.environments.items():
                 for vm in spec.vms:
                     self.app_of[vm.name] = (a.name, env)
@@ -274,4 +290,135 @@ class HookProxy:
         self._srv.server_close()
 
 
-__all__ = ["HookProxy", "VmCa", "VmDirectory"]
+class _JumpLogin(paramiko.ServerInterface):
+    """The jump host's policy: i2's key for ``user``, and ``direct-tcpip`` to a VM's port 22 only."""
+
+    def __init__(self, jump: HookJump, user: str):
+        self.jump, self.user, self.targets = jump, user, {}  # channel id -> (ip, port)
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "publickey"
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        ok = username == self.user and key.asbytes() == self.jump.client_key.asbytes()
+        return paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED
+
+    def check_channel_direct_tcpip_request(self, chanid: int, origin: Any, destination: Any) -> int:
+        ip, port = destination
+        _, refused = self.jump.vms.connect(ip, port)
+        if refused is not None or port != 22:
+            log.info("vm hook jump: %s:%s: connect failed", ip, port)
+            return paramiko.OPEN_FAILED_CONNECT_FAILED
+        self.targets[chanid] = (ip, port)
+        return paramiko.OPEN_SUCCEEDED
+
+
+class _VmLogin(_JumpLogin):
+    """A VM's sshd: the hook's user with i2's key; exec of the hook's commands only."""
+
+    def __init__(self, jump: HookJump, vm: Any, hook: SshHook):
+        super().__init__(jump, hook.user)
+        self.vm, self.hook = vm, hook
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        return paramiko.OPEN_SUCCEEDED if kind == "session" else \
+            paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    def check_channel_direct_tcpip_request(self, chanid: int, origin: Any, destination: Any) -> int:
+        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
+        session = Session(channel, command.decode(errors="replace"), self.user)
+        threading.Thread(target=self._exec, args=(session,), daemon=True, name="twin-vm-sshd-exec").start()
+        return True
+
+    def _exec(self, session: Session) -> None:
+        quiesce = session.command == self.hook.command
+        if quiesce or session.command == self.hook.resume_command:
+            self.jump.vms.set_frozen(self.vm.id, quiesce)
+            log.info("writers of %s %s over SSH", self.vm.name, "quiesced" if quiesce else "resumed")
+            session.write(f"writers {'quiesced' if quiesce else 'running'}")
+            return session.finish(0)
+        session.write(f"bash: {session.command.split(' ', 1)[0]}: command not found")
+        session.finish(127)
+
+
+class HookJump:
+    """The SSH jump host on 127.0.0.1 (``vm_access.ssh_jump``) and the VMs' sshd behind it. Keys
+    live in ``directory`` (made once, reused when the lab restarts): i2's ``id_ed25519``, the jump
+    host's and each SSH-hook application's host key, and ``known_hosts`` with all of them."""
+
+    USER = "i2"
+
+    def __init__(self, vms: VmDirectory, directory: Path, host: str = "127.0.0.1"):
+        self.vms, self.dir, self.host = vms, directory, host
+        self.client_key = ensure_key(directory / "id_ed25519", comment="i2@twin")
+        self.host_key = ensure_key(directory / "jump" / "ssh_host_ed25519_key")
+        self.app_keys = {a.name: ensure_key(directory / "vms" / a.name / "ssh_host_ed25519_key")
+                         for a in vms.site.applications if isinstance(a.writer_hook, SshHook)}
+        self._sock = socket.create_server((host, 0))
+        self.port = self._sock.getsockname()[1]
+        self._stopped = threading.Event()
+        self.known_hosts = directory / "known_hosts"
+        entries = [(host, self.port, self.host_key)]
+        for a in vms.site.applications:
+            for spec in a.environments.values() if a.name in self.app_keys else ():
+                for cidr in (spec.subnets.a, spec.subnets.b):
+                    entries += [(str(ip), 22, self.app_keys[a.name])
+                                for ip in ipaddress.ip_network(str(cidr)).hosts()]
+        write_known_hosts(self.known_hosts, entries)
+
+    def start(self) -> HookJump:
+        threading.Thread(target=self._accept, daemon=True, name="twin-vm-hook-jump").start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._sock.close()
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=self._serve, args=(conn, self.host_key, _JumpLogin(self, self.USER)),
+                             daemon=True, name="twin-vm-hook-jump-conn").start()
+
+    def _serve(self, sock: Any, key: paramiko.PKey, login: _JumpLogin) -> None:
+        """One SSH connection (to the jump host, or to a VM over a jump channel) until it ends."""
+        transport = paramiko.Transport(sock)
+        transport.set_log_channel(QUIET_LOG)
+        transport.add_server_key(key)
+        try:
+            transport.start_server(server=login)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            log.debug("vm hook jump: SSH negotiation failed: %s", exc)
+            transport.close()
+            return
+        channels: list[paramiko.Channel] = []  # paramiko holds channels weakly: keep them
+        while transport.is_active() and not self._stopped.is_set():
+            chan = transport.accept(1.0)
+            channels = [c for c in channels if not c.closed]
+            if chan is None:
+                continue
+            channels.append(chan)
+            target = login.targets.pop(chan.get_id(), None)
+            if target is not None:  # a jump channel: the VM's sshd answers on it
+                self._to_vm(chan, target[0])
+        transport.close()
+
+    def _to_vm(self, chan: paramiko.Channel, ip: str) -> None:
+        vm = self.vms.by_ip(ip)
+        name = self.vms.app_of.get(vm.name, ("", ""))[0] if vm is not None else ""
+        app = self.vms.site.application(name) if name in self.app_keys else None
+        if app is None:  # an sshd with no account for i2
+            chan.close()
+            return
+        threading.Thread(target=self._serve, args=(chan, self.app_keys[app.name],
+                                                   _VmLogin(self, vm, app.writer_hook)),
+                         daemon=True, name="twin-vm-sshd").start()
+
+
+__all__ = ["HookJump", "HookProxy", "VmCa", "VmDirectory"]

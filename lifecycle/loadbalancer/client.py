@@ -134,7 +134,8 @@ class Nitro:
         """Log out (best effort: the session expires anyway) and drop the connections."""
         token, self._token = self._token, None
         if token and self.auth == "session":
-            with contextlib.suppress(NitroError):
+            # an appliance gone or unreachable at exit is no reason to fail what was done
+            with contextlib.suppress(NitroError, OSError):
                 self._send("POST", f"{CONFIG}/logout", None, {"logout": {}},
                            {"Cookie": f"NITRO_AUTH_TOKEN={token}"})
         self.http.close()

@@ -138,6 +138,11 @@ class LoadBalancer:
             obs.members = mem.members(n, intent.sg)
         return obs
 
+    def snapshot(self, intent: LbIntent) -> Observed:
+        """Who serves, in two GETs: the vserver (its state) and the service group's members."""
+        return Observed(intent.key, vserver=self.nitro.get_one("lbvserver", intent.name),
+                        members=mem.members(self.nitro, intent.sg))
+
     def diff(self, intent: LbIntent, obs: Observed | None = None) -> list[Change]:
         return diff(intent, obs if obs is not None else self.observe(intent))
 

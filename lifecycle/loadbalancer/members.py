@@ -12,8 +12,9 @@ leave the service group (so its virtual server) with no serving member is refuse
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lifecycle.loadbalancer.client import Nitro
@@ -29,6 +30,9 @@ class Member:
     state: str  # ENABLED | DISABLED (the operator's switch)
     svrstate: str  # UP | DOWN | OUT OF SERVICE | TROFS (graceful drain in progress) | ...
     servername: str | None = None  # the server object NetScaler made for the IP (its name)
+    # when svrstate last changed, on i2's clock: the read's time less NITRO's
+    # tickssincelaststatechange (10 ms ticks), so the appliance's clock and time zone do not matter
+    since: float | None = field(default=None, compare=False)
 
     @property
     def serving(self) -> bool:
@@ -39,10 +43,25 @@ class Member:
         return {**asdict(self), "serving": self.serving}
 
 
-def parse_member(obj: dict[str, Any]) -> Member:
+def parse_member(obj: dict[str, Any], read_at: float | None = None) -> Member:
+    """A member from its binding row; ``read_at``: when NITRO answered (for ``since``).
+
+    >>> parse_member({"ip": "10.1.0.5", "port": 8080, "svrstate": "UP",
+    ...               "tickssincelaststatechange": "250"}, read_at=1000.0).since
+    997.5
+    """
     return Member(ip=str(obj.get("ip") or obj.get("servername") or ""), port=int(obj.get("port") or 0),
                   state=str(obj.get("state") or "ENABLED"), svrstate=str(obj.get("svrstate") or "UNKNOWN"),
-                  servername=obj.get("servername"))
+                  servername=obj.get("servername"), since=_since(obj, read_at))
+
+
+def _since(obj: dict[str, Any], read_at: float | None) -> float | None:
+    # NITRO sends the ticks as a string ("13580"); absent on old firmware
+    try:
+        ticks = float(obj["tickssincelaststatechange"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None if read_at is None or ticks < 0 else round(read_at - ticks / 100.0, 3)
 
 
 def members(nitro: Nitro, sg: str) -> list[Member]:
@@ -53,7 +72,8 @@ def members(nitro: Nitro, sg: str) -> list[Member]:
         if exc.absent:
             return []
         raise
-    return sorted((parse_member(o) for o in found), key=lambda m: (m.ip, m.port))
+    read_at = time.time()
+    return sorted((parse_member(o, read_at) for o in found), key=lambda m: (m.ip, m.port))
 
 
 def bind_members(nitro: Nitro, sg: str, ips: Iterable[str], port: int) -> list[str]:

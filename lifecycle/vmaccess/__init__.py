@@ -3,10 +3,12 @@
 
 An HTTP hook is ``<method> <scheme>://<vm-ip>:<port><path>`` through ``vm_access.http_proxy``
 (the VMs' tenant subnets are not routed to i2); the answer's status must be one of the hook's
-``expect_status``. Quiesce and resume are idempotent on the VM's side, so a resumed step simply
-calls them again. SSH hooks need an SSH jump in ``vm_access`` that i2 does not have yet: they are
-refused with :class:`HookError` before any request (the upgrade keeps the ``i2.writes`` metadata
-key for such applications, and its readiness report warns).
+``expect_status``. An SSH hook runs ``command`` (``resume_command``) on each VM as the hook's
+``user``, through ``vm_access.ssh_jump`` with every host key verified against
+``vm_access.known_hosts`` (:mod:`lifecycle.vmaccess.ssh`); exit status 0 is success. Quiesce and
+resume are idempotent on the VM's side, so a resumed step simply calls them again. A hook the
+endpoints give no way to reach is refused with :class:`HookError` before any request (readiness
+blocks on it: :meth:`WriterHooks.check`).
 
 Example (against a reachable proxy)::
 
@@ -16,12 +18,13 @@ Example (against a reachable proxy)::
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 import requests
 
-from lifecycle.model.endpoints import Endpoints
+from lifecycle.model.endpoints import Endpoints, SecretStore
 from lifecycle.model.schema_lb import HttpHook, SshHook
 from lifecycle.redact import redact
 
@@ -39,27 +42,49 @@ class HookError(Exception):
 class WriterHooks:
     """Calls the writer hooks of an application on its VMs' addresses."""
 
-    def __init__(self, endpoints: Endpoints):
+    def __init__(self, endpoints: Endpoints, secrets: SecretStore | None = None):
         self.endpoints = endpoints
         self.access = endpoints.vm_access
+        self.secrets = secrets
         self.http = requests.Session()
         self.http.trust_env = False  # only the proxy the endpoints name, never the environment's
+        self._ssh: Any = None
+        self._lock = threading.Lock()
 
     def check(self, hook: HttpHook | SshHook) -> str | None:
         """Why ``hook`` cannot be called with these endpoints (None: it can)."""
         if isinstance(hook, SshHook):
-            return "writer_hook kind ssh needs an SSH jump host in the endpoints' vm_access, which i2 " \
-                   "does not support yet: writes are held with the i2.writes metadata key instead"
+            if self.access is None or self.access.ssh_jump is None:
+                return "the endpoints file has no vm_access.ssh_jump (with known_hosts and ssh_key_file) " \
+                       "to reach the VMs' SSH writer hooks"
+            return None
         if self.access is None or not self.access.http_proxy:
             return "the endpoints file has no vm_access.http_proxy to reach the VMs' writer hooks"
         return None
+
+    def ssh(self) -> Any:
+        """The SSH hooks' runner (one jump host connection for the process)."""
+        from lifecycle.vmaccess.ssh import SshHooks
+
+        with self._lock:
+            if self._ssh is None:
+                assert self.access is not None
+                self._ssh = SshHooks(self.endpoints, self.access, self.secrets or SecretStore(self.endpoints))
+            return self._ssh
 
     def call(self, hook: HttpHook | SshHook, ips: Iterable[str], *, resume: bool) -> list[dict[str, Any]]:
         """Quiesce (``resume=False``) or resume the writers on every address; one record per VM."""
         why = self.check(hook)
         if why is not None:
             raise HookError(why)
-        assert isinstance(hook, HttpHook) and self.access is not None
+        if isinstance(hook, SshHook):
+            from lifecycle.vmaccess.ssh import SshHookError
+
+            try:
+                return self.ssh().call(hook, ips, resume=resume)
+            except SshHookError as exc:
+                raise HookError(str(exc), transient=exc.transient) from None
+        assert self.access is not None
         method = hook.resume_method if resume else hook.method
         verify: bool | str = str(self.endpoints.path(self.access.ca_file)) if self.access.ca_file \
             else self.access.verify
@@ -81,3 +106,5 @@ class WriterHooks:
 
     def close(self) -> None:
         self.http.close()
+        if self._ssh is not None:
+            self._ssh.close()

@@ -1,6 +1,8 @@
 """Workload probes through a VIP of the twin's NetScaler, in process: a drain with a delay lets
-requests in flight finish (no downtime), a disable without one cuts them (downtime), and
-writers quiesced by their hook make a stateful application unwritable."""
+requests in flight finish (no downtime), a disable without one cuts them (downtime), a drain
+delay of 0 followed by the unbind (what the upgrade does with ``drain_delay: 0``) cuts long
+requests while a delay that outlasts them does not, and writers quiesced by their hook make a
+stateful application unwritable."""
 
 from __future__ import annotations
 
@@ -103,6 +105,40 @@ def test_a_disable_without_delay_cuts_requests_in_flight(emu: Any) -> None:
     down = eng.downtime(since=t0)["web/prd"]
     assert down["downtime_ms"] > 0 and "cut in flight" in down["windows"][0]["why"], down
     assert eng.status()[0]["ok"]  # the other member serves new requests
+
+
+def drain_then_unbind(emu: Any, eng: ProbeEngine, ip: str, delay: int) -> None:
+    """The upgrade's retire and unbind-a on one member: graceful disable with ``delay``, then
+    the unbind once the delay has passed."""
+    emu.mutate(lambda: mb.set_state(emu.runtime, "servicegroup", {
+        "servicegroupname": SG, "servername": ip, "port": 8080, "graceful": "YES", "delay": delay},
+        enable=False))
+    run(eng, delay)
+    emu.mutate(lambda: emu.runtime.remove(mb.find_member(emu.runtime, SG, {"ip": ip, "port": 8080})))
+
+
+def test_a_drain_delay_of_0_cuts_long_requests_and_a_delay_that_outlasts_them_does_not(emu: Any) -> None:
+    eng = engine(emu, request_seconds=0.6)  # long requests: one opened every tick, held 0.6 s
+    run(eng, 0.3)
+    t0 = time.time()
+    drain_then_unbind(emu, eng, "10.20.1.1", delay=0)
+    run(eng, 0.1)
+    down = eng.downtime(since=t0)["web/prd"]
+    assert down["downtime_ms"] > 0, down
+    assert "cut in flight (member 10.20.1.1:8080)" in down["windows"][0]["why"], down
+    # the same on the other member, now with a delay longer than the requests: nothing cut
+    emu.mutate(lambda: mb.bind_member(emu.runtime, {"servicegroupname": SG, "ip": "10.20.1.1", "port": 8080}))
+    deadline = time.monotonic() + 3
+    while emu.member_states().get(f"{SG}/10.20.1.1:8080") != "UP":
+        assert time.monotonic() < deadline, emu.member_states()
+        eng.tick()
+        time.sleep(0.02)
+    run(eng, 0.7)  # requests in flight on both members again
+    t1 = time.time()
+    drain_then_unbind(emu, eng, "10.20.1.2", delay=1)
+    run(eng, 0.1)
+    assert list(emu.member_states()) == [f"{SG}/10.20.1.1:8080"]
+    assert eng.downtime(since=t1)["web/prd"]["downtime_ms"] == 0
 
 
 def test_no_member_up_is_downtime_and_hooks_freeze_writers(emu: Any) -> None:

@@ -189,6 +189,114 @@ def test_unbinding_a_is_refused_while_b_is_down_then_done_once_b_is_up(svc: Serv
     assert again is not None and again.unbound == []
 
 
+def test_the_move_leaves_the_load_balancers_own_account_in_the_evidence(svc: Services, world: World) -> None:
+    """B bound DOWN -> UP, A drained UP -> GOING OUT OF SERVICE -> OUT OF SERVICE -> unbound: each
+    transition dated by NetScaler's own change time, in the order it made them, in the unbind's
+    outputs and, through it, in the evidence step's; with both sides' members at the end."""
+    from lifecycle.loadbalancer.evidence import MemberWatch
+    from lifecycle.runbooks.upgrade.actions import Evidence
+    from lifecycle.runbooks.upgrade.actions.lb import lb_intent, lb_state, on_side
+    from lifecycle.runbooks.upgrade.model import moves
+
+    lb, sg = svc.lb("ie1-adc1"), "sg_orders_prd"
+    m = next(x for x in moves(svc.site, apps=["orders"]) if x.env == "prd")
+    intent = lb_intent(svc, m)
+    LbEnsure(svc).apply(view(LbEnsure, "e"), ctx("e"))
+    lb.unbind(sg, [x.ip for x in lb.members(sg)], force=True)
+    world.up = {A_IP}
+    lb.bind_members(sg, [A_IP], 8080)
+    wait_for(lambda: serving(svc) == {A_IP})
+
+    # what in-service does: bind B, watch until its monitor says UP
+    bound_at = time.time()
+    lb.bind_members(sg, [B_IP], 8080)
+    watch = MemberWatch(intent.side_of)
+    watch.bound([(B_IP, 8080)], bound_at)
+    assert not watch.see([x for x in lb.members(sg) if x.ip == B_IP], time.time())  # DOWN, as bound
+    world.up.add(B_IP)
+    wait_for(lambda: bool(watch.see([x for x in lb.members(sg) if x.ip == B_IP], time.time()))
+             and serving(svc) == {A_IP, B_IP})
+    up_at = time.time()
+    assert [(t["from"], t["to"]) for t in watch.transitions] == [(None, "DOWN"), ("DOWN", "UP")]
+    assert bound_at - 0.05 <= watch.transitions[0]["at"] <= watch.transitions[1]["at"] <= up_at
+    ins = LbInService.Outputs(vms=["orders-prd-1"], members={"orders-prd-1": B_IP}, at=up_at,
+                              up_after_s=round(up_at - bound_at, 3), transitions=watch.transitions)
+
+    # what retire does: drain A gracefully; the state right after it is stored
+    drain_at = time.time()
+    lb.drain(sg, [A_IP], 1, port=8080)
+    after = lb_state(intent, lb.observe(intent))
+    a_row = next(r for r in after["members"] if r["ip"] == A_IP)
+    assert (a_row["state"], a_row["svrstate"]) == ("DISABLED", "GOING OUT OF SERVICE")
+    drain = LbDrain.Outputs(drained=[f"{A_IP}:8080"], delay=1, at=drain_at, lb=after,
+                            transitions=[{"ip": A_IP, "port": 8080, "side": "a", "from": "UP",
+                                          "to": "GOING OUT OF SERVICE", "state": "DISABLED",
+                                          "at": a_row["since"], "seen_at": after["at"]}])
+    wait_for(lambda: [x.svrstate for x in on_side(intent, lb.members(sg), "a")] == ["OUT OF SERVICE"])
+
+    deps = {"ins": ins.stored(), "drain": drain.stored()}
+    step = view(LbUnbind, "orders/prd/unbind-a", deps, drain_step="drain", in_service_step="ins")
+    done = LbUnbind(svc).apply(step, ctx(step.key))
+    ev = done.evidence
+    assert done.unbound == [f"{A_IP}:8080"] and ev["vserver"] == "lb_orders_prd" and ev["state"] == "UP"
+    assert [(m["ip"], m["svrstate"], m["serving"]) for m in ev["sides"]["b"]] == [(B_IP, "UP", True)]
+    assert "a" not in ev["sides"]
+    moves_seen = [(t["side"], t["from"], t["to"]) for t in ev["transitions"]]
+    assert moves_seen == [("b", None, "DOWN"), ("b", "DOWN", "UP"), ("a", "UP", "GOING OUT OF SERVICE"),
+                          ("a", "GOING OUT OF SERVICE", "OUT OF SERVICE"), ("a", "OUT OF SERVICE", None)]
+    # the drain delay is NetScaler's: OUT OF SERVICE came about a second after GOING OUT OF SERVICE
+    going, out = ev["transitions"][2]["at"], ev["transitions"][3]["at"]
+    assert 0.9 <= out - going <= 5.0
+    assert ev["both_served"]["seconds"] == round(drain_at - up_at, 3) and ev["drain_delay"] == 1
+    assert ev["observed"] is False
+
+    # the evidence step carries it when the unbind is one of its dependencies ...
+    start = {"id": "s", "name": "orders-prd-b", "created": True, "at": bound_at}
+    ev_step = StepView(key="orders/prd/evidence", target="app:orders", action=Evidence.name,
+                       params=Evidence.Params(app="orders", env="prd", start_step="sub"), attempt=1,
+                       dep_outputs={"sub": start, "orders/prd/unbind-a": done.stored()}, run_id="r")
+    got = Evidence(svc).apply(ev_step, ctx(ev_step.key))
+    assert got.probes is False and got.lb == ev
+    # ... and reads the end state itself when it is not
+    alone = StepView(key="orders/prd/evidence", target="app:orders", action=Evidence.name,
+                     params=Evidence.Params(app="orders", env="prd", start_step="sub"), attempt=1,
+                     dep_outputs={"sub": start}, run_id="r")
+    now_ = Evidence(svc).apply(alone, ctx(alone.key)).lb
+    assert now_ is not None and now_["state"] == "UP" and "unbind-a" in now_["note"]
+    assert [(x["ip"], x["svrstate"]) for x in now_["sides"]["b"]] == [(B_IP, "UP")]
+
+
+def test_the_report_shows_the_load_balancers_account() -> None:
+    from types import SimpleNamespace as Step
+
+    from lifecycle.report.upgrade import lb_cell, report
+
+    ev = {"vserver": "lb_orders_prd", "state": "UP", "up_after_s": 3.5,
+          "sides": {"b": [{"ip": B_IP, "state": "ENABLED", "svrstate": "UP"}]},
+          "transitions": [{"ip": A_IP, "side": "a", "from": "OUT OF SERVICE", "to": None}],
+          "both_served": {"from": 1.0, "to": 13.0, "drained_by": 15.0, "seconds": 12.0}}
+    p = {"app": "orders", "env": "prd"}
+    steps = [Step(seq=1, target="app:orders", key="orders/prd/unbind-a", params=p, status="done",
+                  outputs={"evidence": ev}, last_error=None),
+             Step(seq=2, target="app:orders", key="orders/prd/evidence", params=p, status="done",
+                  outputs={"downtime_ms": 0, "lb": {"vserver": "lb_orders_prd", "state": "UP",
+                                                     "note": "read at the end"}}, last_error=None)]
+    # a later run finds the move done: its steps observe, they did not see it happen
+    later = [Step(seq=1, target="app:orders", key="orders/prd/unbind-a", params=p, status="done",
+                  outputs={"evidence": {**ev, "transitions": [], "observed": True, "state": "DOWN",
+                                        "both_served": {"seconds": 0.001}}}, last_error=None)]
+    runs = {"r": steps, "r2": later}
+    store = type("S", (), {"get_steps": lambda self, run_id: runs[run_id]})()
+    row = report(store, ["r"])[0]
+    assert row["state"] == "moved" and row["both_served_s"] == 12.0
+    assert row["lb"]["transitions"] == ev["transitions"] and "note" not in row["lb"]
+    again = report(store, ["r", "r2"])[0]
+    assert again["both_served_s"] == 12.0 and again["lb"]["transitions"] == ev["transitions"]
+    assert again["lb"]["state"] == "DOWN"  # the state at the end is the latest read's
+    assert lb_cell(row["lb"]) == "vserver UP; b: 1/1 UP (after 3.5 s); both served 12.0 s; 1 transition; " \
+                                 "unbound: a 1"
+
+
 # -- readiness: the SNIPs' reach to B, from the ACL entries as VSD holds them ------------------------
 
 def test_readiness_names_the_ports_the_snips_cannot_reach_on_b(site: Site, tmp_path: Path) -> None:

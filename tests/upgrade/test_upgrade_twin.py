@@ -342,6 +342,7 @@ def test_5_a_permanent_failure_quarantines_one_application_only(estate: Estate) 
 
 
 def test_6_the_campaign_ends_with_the_old_computes_serving_the_new_cloud(estate: Estate) -> None:
+    before_status = estate.json("upgrade", "status")
     report = estate.json("upgrade", "apply", "--yes")
     assert report["status"] == "succeeded", report
     status = estate.json("upgrade", "status")
@@ -350,6 +351,32 @@ def test_6_the_campaign_ends_with_the_old_computes_serving_the_new_cloud(estate:
                                       "web-portal") for e in ("prd", "qa")}
     assert all(a["downtime_ms"] == 0 for a in status["applications"])
     assert all(p["ok"] for p in status["probes"])
+    # the load balancer's own account of each move: B serves alone, its monitor went UP before
+    # A was drained (GOING OUT OF SERVICE -> OUT OF SERVICE) and unbound
+    earlier = {a["app"] for a in before_status["applications"] if a["state"] != "pending"}
+    for a in status["applications"]:
+        lb = a["lb"]
+        assert lb["state"] == "UP" and set(lb["sides"]) == {"b"}, (a["app"], lb)
+        assert all(m["serving"] for m in lb["sides"]["b"]), (a["app"], lb)
+        seen = [(t["side"], t["from"], t["to"]) for t in lb["transitions"]]
+        if ("b", "DOWN", "UP") not in seen:
+            # B went into service in an earlier run (tests 2-5 left it there): this run found it
+            # UP and has no transition of it to show
+            assert lb["up_after_s"] is None and a["app"] in earlier, (a["app"], seen)
+            assert lb["state"] == "UP"
+            continue
+        assert ("b", None, "DOWN") in seen, (a["app"], seen)
+        # A unbound from a drained state (the unbind may come before the appliance says OUT OF SERVICE)
+        assert {f for side, f, to in seen if side == "a" and to is None} <= {
+            "GOING OUT OF SERVICE", "OUT OF SERVICE"}, (a["app"], seen)
+        assert any(side == "a" and to is None for side, _, to in seen), (a["app"], seen)
+        # A left UP (drained: GOING OUT OF SERVICE, or OUT OF SERVICE when the poll came late)
+        # only after B was UP, by the appliance's own clock
+        b_up = min(t["at"] for t in lb["transitions"] if (t["side"], t["to"]) == ("b", "UP"))
+        a_out = min(t["at"] for t in lb["transitions"]
+                    if t["side"] == "a" and t["to"] in ("GOING OUT OF SERVICE", "OUT OF SERVICE"))
+        assert b_up <= a_out, (a["app"], lb["transitions"])
+        assert a["both_served_s"] is not None and a["both_served_s"] >= 0, a
     # A sides cleaned; volumes imported (same serials, the new cloud's Cinder)
     assert not estate.servers(OLD) and not [n for n in estate.vsd_subnets() if n.endswith("-a")]
     assert {v["owner"] for v in estate.array()} == {NEW}

@@ -185,6 +185,12 @@ class NetScalerEmulator:
         with self.lock:
             return conn.cut_at is None and not conn.closed
 
+    def cut_at(self, conn: Connection) -> float | None:
+        """When the NetScaler cut ``conn`` (epoch seconds), None while it holds: a request in
+        flight on it failed if that came before the request's end."""
+        with self.lock:
+            return conn.cut_at
+
     def close(self, conn: Connection) -> None:
         with self.lock:
             self.runtime.close(conn)

@@ -11,7 +11,9 @@ Rules, from NetScaler's documentation of ``add lb monitor``, ``disable service(g
 - ``disable`` with ``delay``: the member is GOING OUT OF SERVICE, takes no new clients, keeps its
   established connections until the delay ends, then is OUT OF SERVICE (connections cut).
   ``graceful YES`` without a delay: OUT OF SERVICE once its last connection closes. Neither:
-  OUT OF SERVICE at once. A member going DOWN loses its connections (downstateflush ENABLED).
+  OUT OF SERVICE at once. A member going DOWN loses its connections (downstateflush ENABLED),
+  and so does a member unbound: a drain with delay 0 followed at once by the unbind (what a
+  ``drain_delay`` of 0 does) cuts the requests still in flight on it.
 - a vserver is UP while one of its members is UP and enabled, OUT OF SERVICE when disabled.
 """
 

@@ -162,10 +162,11 @@ def _app_findings(svc: Services, m: Move, new: Any, old: Any, flavors: dict[str,
         out += [Finding(w, k, *f) for f in lb_findings(svc, m, acls[dom.id])]
     hook = m.app.writer_hook
     if m.stateful and hook is not None and m.app.writer_stop == "freeze":
+        # a declared hook i2 cannot call would fail the freeze step with A's writers running
         why = svc.hooks().check(hook)
-        level = "ok" if why is None else "warning" if hook.kind == "ssh" else "blocking"
-        out.append(Finding(w, k, "writers", level,
-                           why or "writers quiesced by the http hook through vm_access"))
+        through = "vm_access.http_proxy" if hook.kind == "http" else "the vm_access.ssh_jump host"
+        out.append(Finding(w, k, "writers", "ok" if why is None else "blocking",
+                           why or f"writers quiesced by the {hook.kind} hook through {through}"))
     if m.stateful:
         for name in m.volumes:
             v_old = old.volume(m.project, name)

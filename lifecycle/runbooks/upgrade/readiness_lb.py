@@ -4,17 +4,24 @@ move is done), and VSD's real ACL entries let the NetScaler's SNIPs reach B on t
 the monitor's ports (else B's monitor could never say UP, and the drain of A would be refused).
 
 The ACL check reads the domain's entries as VSD has them (the site model's own check,
-:mod:`lifecycle.model.checks_lb`, proved the site's rules allow it): an egress entry (towards
-the VMs) that forwards, located on B's subnet, B's zone or anywhere, from ANY or a network macro
-holding every SNIP, for TCP (or any protocol) on the port (or every port). Deny entries are not
-weighed: VSD orders them by priority, which the probes measure, not this report.
+:mod:`lifecycle.model.checks_lb`, proved the site's rules allow it), as VSD weighs them: per
+SNIP, the egress entries (towards the VMs) in priority order, and the first that matches traffic
+from that SNIP (network ANY, or a network macro holding it) to B (located on B's subnet, B's
+zone or anywhere), for TCP (or any protocol) on the port (or every port), decides. B is
+reachable when that entry forwards for at least one SNIP; a DROP placed before the forwarding
+entry (say, a network team's block of the SNIPs towards B) keeps B's monitor from ever saying UP.
+Templates are not ranked apart (TOP/BOTTOM): entries are weighed by their priority alone.
 
 >>> from lifecycle.nuage.policy import Entry, Ref
->>> e = Entry("egress", "adc-to-x", Ref("ZONE", "x"), Ref("ENTERPRISE_NETWORK", "adc"), port="8080")
->>> reaches(e, {Ref("ZONE", "x"), Ref("SUBNET", "x-prd-b")}, {"adc"}, "6", 8080)
-True
->>> reaches(e, {Ref("SUBNET", "y-prd-b")}, {"adc"}, "6", 8080)
-False
+>>> e = Entry("egress", "adc-to-x", Ref("ZONE", "x"), Ref("ENTERPRISE_NETWORK", "adc"), port="8080",
+...           priority=1000)
+>>> to = {Ref("ZONE", "x"), Ref("SUBNET", "x-prd-b")}
+>>> reaches(e, to, {"adc"}, "6", 8080), reaches(e, {Ref("SUBNET", "y-prd-b")}, {"adc"}, "6", 8080)
+(True, False)
+>>> block = Entry("egress", "block-adc", Ref("SUBNET", "x-prd-b"), Ref("ENTERPRISE_NETWORK", "adc"),
+...               protocol="ANY", action="DROP", priority=100)
+>>> first_match([e, block], to, {"adc"}, "6", 8080).rule
+'block-adc'
 """
 
 from __future__ import annotations
@@ -27,9 +34,10 @@ from lifecycle.runbooks.common import Services, safe_observe
 from lifecycle.runbooks.upgrade.model import Move
 
 
-def reaches(e: Entry, to: set[Ref], macros: set[str], protocol: str, port: int | None) -> bool:
-    """``e`` forwards traffic from the SNIPs (ANY, or one of ``macros``) to one of ``to``."""
-    if e.direction != "egress" or e.action != "FORWARD":
+def matches(e: Entry, to: set[Ref], macros: set[str], protocol: str, port: int | None) -> bool:
+    """``e`` is an egress entry that matches traffic from a SNIP (ANY, or one of ``macros``: the
+    network macros holding it) to one of ``to``, whatever it does with it."""
+    if e.direction != "egress":
         return False
     if e.location not in to and e.location.type != "ANY":
         return False
@@ -37,19 +45,42 @@ def reaches(e: Entry, to: set[Ref], macros: set[str], protocol: str, port: int |
         return False
     if e.protocol not in (protocol, "ANY"):
         return False
-    return port is None or e.port in ("*", "", str(port))
+    return port is None or _port_in(e.port, port)
+
+
+def _port_in(spec: str, port: int) -> bool:
+    low, dash, high = str(spec or "*").partition("-")
+    if low in ("*", ""):
+        return True
+    if not (low.isdigit() and (not dash or high.isdigit())):
+        return False
+    return int(low) <= port <= int(high if dash else low)
+
+
+def reaches(e: Entry, to: set[Ref], macros: set[str], protocol: str, port: int | None) -> bool:
+    """``e`` forwards traffic from the SNIPs (ANY, or one of ``macros``) to one of ``to``."""
+    return e.action == "FORWARD" and matches(e, to, macros, protocol, port)
+
+
+def first_match(entries: list[Entry], to: set[Ref], macros: set[str], protocol: str,
+                port: int | None) -> Entry | None:
+    """The entry that decides for this traffic: the first that matches it, by priority."""
+    ordered = sorted(entries, key=lambda e: e.priority)  # stable: equal priorities keep VSD's order
+    return next((e for e in ordered if matches(e, to, macros, protocol, port)), None)
 
 
 def snip_gaps(svc: Services, m: Move, entries: list[Entry]) -> list[str]:
-    """What the SNIPs cannot reach on B (``tcp/8081 for monitor mon_x``); empty when all is allowed."""
+    """What the SNIPs cannot reach on B (``tcp/8081 for monitor mon_x``, and the DROP entry that
+    decides when one does); empty when all is allowed."""
     site, lb = svc.site, m.spec.lb
     assert lb is not None and site.loadbalancer is not None
     device = next((d for d in site.loadbalancer.devices if d.name == lb.device), None)
     monitor = next((x for x in site.loadbalancer.monitors if x.monitorname == lb.monitor), None)
     if device is None or monitor is None:
         return []  # the site's own validation names it
-    macros = {x.name for x in (site.nuage.network_macros if site.nuage else [])
-              if all(ipaddress.ip_address(str(ip)) in x.cidr for ip in device.snips)}
+    macros = site.nuage.network_macros if site.nuage else []
+    holding = {str(ip): {x.name for x in macros if ipaddress.ip_address(str(ip)) in x.cidr}
+               for ip in device.snips}
     to = {Ref("SUBNET", m.subnet("b")), Ref("ZONE", m.zone)}
     proto = "17" if lb.servicegroup.servicetype == "UDP" else "6"
     needs = [(proto, lb.servicegroup.port, "to serve"),
@@ -57,9 +88,13 @@ def snip_gaps(svc: Services, m: Move, entries: list[Entry]) -> list[str]:
               f"for monitor {monitor.monitorname}")]
     gaps = []
     for protocol, port, what in needs:
-        if not any(reaches(e, to, macros, protocol, port) for e in entries):
-            label = {v: k for k, v in PROTOCOLS.items()}.get(protocol, protocol)
-            gaps.append(f"{label}{f'/{port}' if port is not None else ''} {what}")
+        deciding = [first_match(entries, to, names, protocol, port) for names in holding.values()]
+        if any(e is not None and e.action == "FORWARD" for e in deciding):
+            continue
+        label = {v: k for k, v in PROTOCOLS.items()}.get(protocol, protocol)
+        gap = f"{label}{f'/{port}' if port is not None else ''} {what}"
+        drops = sorted({f"{e.rule} (priority {e.priority})" for e in deciding if e is not None})
+        gaps.append(gap + (f" (dropped first by egress entry {', '.join(drops)})" if drops else ""))
     return gaps
 
 

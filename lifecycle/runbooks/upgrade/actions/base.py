@@ -17,17 +17,23 @@ sub
 from __future__ import annotations
 
 import ipaddress
+import threading
 import time
 from typing import Any
 
 from lifecycle.engine import Action, PermanentError, RetryPolicy, StepOutputs, StepParams, StepView
-from lifecycle.model.schema_lb import HttpHook
+from lifecycle.model.schema_lb import HttpHook, SshHook
 from lifecycle.nuage.policy import Entry
 from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.upgrade.model import Move, clouds, moves
 
 #: Waiting on something another system finishes on its own (VSD resolving a VM, a vport going).
 WAIT = RetryPolicy(max_attempts=60, base_delay=1.0, max_delay=3.0, jitter=0.2)
+
+# What one attempt of a step has read (VSD subnets by name, the move's servers per cloud): each
+# attempt runs in one thread and starts with move(), which clears it; two reads a few ms apart
+# would check nothing more
+_attempt = threading.local()
 
 
 def now() -> float:
@@ -51,6 +57,7 @@ class MoveAction(Action):
         self.svc = svc
 
     def move(self, step: StepView) -> Move:
+        _attempt.subnets, _attempt.listed = {}, {}
         p = step.params
         found = [m for m in moves(self.svc.site, apps=[p.app], reverse=p.reverse) if m.env == p.env]
         if not found:
@@ -89,14 +96,28 @@ class MoveAction(Action):
             raise PermanentError(f"VSD domain {m.domain} has no zone {m.zone}")
         return ent, dom, zone
 
+    def vsd_subnets(self, dom: Any, names: list[str]) -> dict[str, Any]:
+        """Subnet name -> the VSD subnet (None: absent) in the domain, read once per attempt."""
+        memo: dict[tuple[str, str], Any] = getattr(_attempt, "subnets", None) or {}
+        _attempt.subnets = memo
+        missing = [n for n in names if (dom.id, n) not in memo]
+        if missing:
+            found = self.vsd().subnets(dom, missing)
+            memo.update({(dom.id, n): found.get(n) for n in missing})
+        return {n: memo[(dom.id, n)] for n in names}
+
     def subnet_id(self, m: Move, side: str) -> str | None:
         _, dom, _ = self.where(m)
-        sub = self.vsd().subnet(dom, m.subnet(side))
+        sub = self.vsd_subnets(dom, [m.subnet(side)])[m.subnet(side)]
         return sub.id if sub is not None else None
 
     def servers(self, cloud: Any, m: Move) -> dict[str, Any]:
-        return {s.name: s for s in cloud.servers(project=m.project, names=m.vms)
-                if s.status != "DELETED"}
+        """The move's VMs in ``cloud``, listed now (every check reads them fresh)."""
+        found = {s.name: s for s in cloud.servers(project=m.project, names=m.vms) if s.status != "DELETED"}
+        if not hasattr(_attempt, "listed"):
+            _attempt.listed = {}
+        _attempt.listed[(cloud.name, m.key)] = found
+        return found
 
     def ips(self, m: Move, side: str) -> dict[str, str]:
         """VM name -> its Neutron address on ``side``'s subnet, for the VMs of the move that
@@ -104,30 +125,32 @@ class MoveAction(Action):
         cloud = self.src_of(m) if side == m.src else self.dst_of(m)
         net = ipaddress.ip_network(m.cidr(side))
         out: dict[str, str] = {}
-        for name, s in self.servers(cloud, m).items():
+        # addresses do not change while a VM lives: this attempt's listing, if it made one
+        listed = getattr(_attempt, "listed", {}).get((cloud.name, m.key))
+        for name, s in (listed if listed is not None else self.servers(cloud, m)).items():
             for addrs in (s.addresses or {}).values():
                 for a in addrs:
                     if a.get("addr") and ipaddress.ip_address(a["addr"]) in net:
                         out[name] = a["addr"]
         return out
 
-    def hook_of(self, m: Move) -> HttpHook | None:
-        """The writer hook the move quiesces and resumes writers with (``writer_stop: freeze``);
-        None: the ``i2.writes`` metadata key does. SSH hooks wait for an SSH jump in the endpoints'
-        ``vm_access``: until then such applications keep the metadata key (readiness warns)."""
+    def hook_of(self, m: Move) -> HttpHook | SshHook | None:
+        """The writer hook the move quiesces and resumes writers with (``writer_stop: freeze``):
+        HTTP through ``vm_access.http_proxy``, SSH through ``vm_access.ssh_jump``. None: the
+        ``i2.writes`` metadata key does (an application without a hook)."""
         hook = m.app.writer_hook
-        return hook if isinstance(hook, HttpHook) and m.app.writer_stop == "freeze" else None
+        return hook if hook is not None and m.app.writer_stop == "freeze" else None
 
     def entries(self, m: Move, dom: Any) -> list[Entry]:
         """The entries that matter to the move: naming A or B, and i2's mirrors for either."""
-        vsd = self.vsd()
-        ids = {m.subnet(side): getattr(vsd.subnet(dom, m.subnet(side)), "id", None) for side in ("a", "b")}
-        return list(vsd.entries_for(dom, ids))
+        names = [m.subnet(side) for side in ("a", "b")]
+        found = self.vsd_subnets(dom, names)  # both sides in one read
+        return list(self.vsd().entries_for(dom, {n: getattr(found[n], "id", None) for n in names}))
 
     def vsd_ips(self, m: Move) -> dict[str, str]:
         """IP of each VM interface VSD knows on the destination subnet."""
         _, dom, _ = self.where(m)
-        sub = self.vsd().subnet(dom, m.subnet(m.dst))
+        sub = self.vsd_subnets(dom, [m.subnet(m.dst)])[m.subnet(m.dst)]
         if sub is None:
             return {}
         return {i.ip_address: i.name or "" for i in self.vsd().vm_interfaces(sub)}

@@ -158,7 +158,10 @@ class Retire(MoveAction):
 
 
 class Evidence(MoveAction):
-    """What the probes saw of the application during its move: downtime and write freeze."""
+    """What the probes saw of the application during its move (downtime and write freeze) and,
+    behind a load balancer, what the load balancer showed of it (``lb``: the vserver's state and
+    each side's members at the end, the monitor transitions, the window in which both sides
+    served; see :meth:`~lifecycle.runbooks.upgrade.actions.lb.LbUnbind.evidence`)."""
 
     name, system = "upgrade.evidence", "probes"
     retry = RetryPolicy(max_attempts=5, base_delay=1.0)
@@ -174,19 +177,53 @@ class Evidence(MoveAction):
         write_freeze_ms: int | float | None = None
         samples: int | None = None
         windows: list[dict[str, Any]] | None = None  # the first 20 outage windows
+        lb: dict[str, Any] | None = None  # the load balancer's view of the move (applications with lb)
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         from lifecycle.probes import Probes
 
         m = self.move(step)
+        lb = self.lb_evidence(step, m) if m.spec.lb is not None else None
         probes = Probes.connect(self.svc.endpoints)
         since = float(step.output(step.params.start_step, VsdSubnet.Outputs).at or 0)
         if probes is None:
-            return self.Outputs(probes=False, since=since, note="no probe service in the endpoints file")
+            return self.Outputs(probes=False, since=since, note="no probe service in the endpoints file",
+                                lb=lb)
         with adapter_errors(f"probes of {m.key}"):
             seen = probes.downtime(since=since, until=time.time()).get(m.key)
         if seen is None:
-            return self.Outputs(probes=True, since=since, note=f"the probe service does not probe {m.key}")
+            return self.Outputs(probes=True, since=since, note=f"the probe service does not probe {m.key}",
+                                lb=lb)
         return self.Outputs(probes=True, since=since, downtime_ms=seen.get("downtime_ms", 0),
                             write_freeze_ms=seen.get("write_freeze_ms", 0), samples=seen.get("samples", 0),
-                            windows=seen.get("windows", [])[:20])
+                            windows=seen.get("windows", [])[:20], lb=lb)
+
+    def lb_evidence(self, step: StepView, m: Move) -> dict[str, Any]:
+        """The unbind step's account of the move when it is a dependency of this step; else the
+        load balancer's state now (two GETs), the transitions being in the unbind step's outputs."""
+        from lifecycle.loadbalancer import LbError
+        from lifecycle.loadbalancer.evidence import sides
+        from lifecycle.runbooks.upgrade.actions.lb import lb_intent
+
+        for out in step.dep_outputs.values():
+            found = (out or {}).get("evidence")
+            if isinstance(found, dict) and found.get("vserver"):
+                return dict(found)
+        intent = lb_intent(self.svc, m)
+        where = f"{m.key} on {intent.device}"
+        try:
+            obs = self.svc.lb(intent.device).snapshot(intent)
+        except LbError as exc:
+            if exc.transient:
+                raise TransientError(f"{where}: {exc}") from None
+            # the move is done: a NetScaler that refuses to be read now does not undo it
+            return {"vserver": intent.name, "note": f"not read: {exc}"}
+        vs = obs.vserver or {}
+        unbind = f"unbind-{m.src}"
+        return {"at": now(), "vserver": intent.name,
+                "vip": f"{intent.vserver['ipv46']}:{intent.vserver['port']}",
+                "state": vs.get("curstate", "absent" if obs.vserver is None else "UNKNOWN"),
+                "servicegroup": intent.sg, "monitor": intent.monitorname,
+                "sides": sides(obs.members, intent.side_of),
+                "note": f"read at the end of the move; the monitor transitions and the window in which both "
+                        f"sides served are in step {unbind}'s outputs (evidence)"}

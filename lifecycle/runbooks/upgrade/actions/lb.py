@@ -7,7 +7,9 @@ Every step refuses before acting when acting would leave the virtual server with
 serve: the drain unless every destination member is enabled and UP on the NetScaler, the unbind
 by the adapter's own guard (:class:`~lifecycle.loadbalancer.WouldStopServing`). Each step's
 outputs carry the load balancer's state as NITRO reported it right after (members, their
-svrstate, the vserver's state): the run record's evidence of who served when.
+svrstate, the vserver's state) and the monitor transitions it saw (:class:`MemberWatch`); the
+unbind, the move's last step on the load balancer, gathers them into the move's ``evidence``
+(what ``upgrade.evidence`` and ``i2 upgrade status`` show).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from lifecycle.engine import ActionContext, PermanentError, StepOutputs, StepView, TransientError
 from lifecycle.loadbalancer import LbIntent, LoadBalancer, Member, Observed, diff, intents
+from lifecycle.loadbalancer.evidence import MemberWatch, ordered, sides
 from lifecycle.runbooks.common import Services, adapter_errors
 from lifecycle.runbooks.upgrade.actions.base import MoveAction, MoveParams, now
 from lifecycle.runbooks.upgrade.actions.cutover import guard
@@ -42,7 +45,8 @@ def lb_state(intent: LbIntent, obs: Observed) -> dict[str, Any]:
             "servicegroup": intent.sg, "monitor": intent.monitorname,
             "monitor_bound": intent.monitorname in obs.monitors,
             "members": [{"ip": m.ip, "port": m.port, "side": intent.side_of(m.ip), "state": m.state,
-                         "svrstate": m.svrstate, "serving": m.serving} for m in obs.members]}
+                         "svrstate": m.svrstate, "serving": m.serving, "since": m.since}
+                        for m in obs.members]}
 
 
 def on_side(intent: LbIntent, members: list[Member], side: str) -> list[Member]:
@@ -72,6 +76,10 @@ class LbAction(MoveAction):
 
     def state(self, lb: LoadBalancer, intent: LbIntent) -> dict[str, Any]:
         return lb_state(intent, lb.observe(intent))
+
+    def observed(self, lb: LoadBalancer, intent: LbIntent) -> tuple[dict[str, Any], Observed]:
+        obs = lb.observe(intent)
+        return lb_state(intent, obs), obs
 
 
 class LbEnsure(LbAction):
@@ -147,22 +155,21 @@ class LbInService(LbAction):
             if missing:
                 raise PermanentError(f"{m.key}: {', '.join(missing)}: no address on {m.subnet(m.dst)} "
                                      f"({m.cidr(m.dst)}) to bind to {intent.sg}")
+            bound_at = now()
             bound = lb.bind_members(intent.sg, ips.values(), intent.port)
             enabled = lb.enable(intent.sg, ips.values(), port=intent.port)  # drained before (a rollback)
         ctx.log("lb.bound", app=m.key, servicegroup=intent.sg, bound=bound,
                 enabled=[x.ip for x in enabled])
         started, deadline = time.time(), time.monotonic() + self.up_within(intent)
         poll = max(0.2, min(2.0, float(intent.monitor["interval"]) / 4))
-        seen: dict[str, str] = {}
-        transitions: list[dict[str, Any]] = []
+        # bound (DOWN) -> UP, or a rollback's OUT OF SERVICE -> UP, dated by NetScaler's change times
+        watch = MemberWatch(intent.side_of, {(x.ip, x.port): x.svrstate for x in enabled})
+        watch.bound([(ip, intent.port) for ip in bound], bound_at)
         want = set(ips.values())
         while True:
             with adapter_errors(where):
                 mine = [x for x in lb.members(intent.sg) if x.ip in want and x.port == intent.port]
-            for x in mine:
-                if seen.get(x.ip) != f"{x.state}/{x.svrstate}":
-                    seen[x.ip] = f"{x.state}/{x.svrstate}"
-                    transitions.append({"at": now(), "ip": x.ip, "state": x.state, "svrstate": x.svrstate})
+            watch.see(mine, now())
             if len(mine) == len(want) and all(x.serving for x in mine):
                 break
             if time.monotonic() > deadline:
@@ -179,7 +186,7 @@ class LbInService(LbAction):
         at = now()
         ctx.log("b.in_service", app=m.key, vms=sorted(ips), vserver=intent.name)
         return self.Outputs(vms=sorted(ips), members=ips, at=at, up_after_s=round(at - started, 3),
-                            transitions=transitions, lb=state)
+                            transitions=watch.transitions, lb=state)
 
 
 class LbDrain(LbAction):
@@ -194,6 +201,7 @@ class LbDrain(LbAction):
         drained: list[str]
         delay: int
         at: float | None = None  # when the drain began (established clients end by at + delay)
+        transitions: list[dict[str, Any]] = []  # the source's UP -> GOING OUT OF SERVICE
         lb: dict[str, Any] = {}
 
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
@@ -222,13 +230,15 @@ class LbDrain(LbAction):
                 raise PermanentError(f"{m.key}: refused: {m.dst.upper()} is not serving on {intent.name} "
                                      f"(monitor {intent.monitorname}): {'; '.join(problems)}. "
                                      f"{m.src.upper()} keeps serving; nothing was drained")
-            src = [x.ip for x in on_side(intent, members, m.src)]
+            src = on_side(intent, members, m.src)
+            watch = MemberWatch(intent.side_of, {(x.ip, x.port): x.svrstate for x in src})
             at = now()
-            drained = lb.drain(intent.sg, src, intent.drain_delay, port=intent.port)
-            state = self.state(lb, intent)
+            drained = lb.drain(intent.sg, [x.ip for x in src], intent.drain_delay, port=intent.port)
+            state, obs = self.observed(lb, intent)
+            watch.see(on_side(intent, obs.members, m.src), now())
         ctx.log("a.out_of_service", app=m.key, drained=[x.ip for x in drained], delay=intent.drain_delay)
         return self.Outputs(drained=[f"{x.ip}:{x.port}" for x in drained], delay=intent.drain_delay, at=at,
-                            lb=state)
+                            transitions=watch.transitions, lb=state)
 
 
 class LbUnbind(LbAction):
@@ -247,7 +257,9 @@ class LbUnbind(LbAction):
         unbound: list[str]
         at: float | None = None
         both_served: dict[str, float] | None = None  # from B UP to A's drain, and its end
+        transitions: list[dict[str, Any]] = []  # the source's -> OUT OF SERVICE -> unbound
         lb: dict[str, Any] = {}
+        evidence: dict[str, Any] = {}  # the move on the load balancer: see :meth:`LbUnbind.evidence`
 
     def window(self, step: StepView) -> dict[str, float] | None:
         ins = step.output(step.params.in_service_step, LbInService.Outputs)
@@ -257,14 +269,33 @@ class LbUnbind(LbAction):
         return {"from": ins.at, "to": drain.at, "drained_by": drain.at + drain.delay,
                 "seconds": round(max(drain.at - ins.at, 0.0), 3)}
 
+    def evidence(self, step: StepView, intent: LbIntent, obs: Observed, state: dict[str, Any],
+                 own: list[dict[str, Any]], *, observed: bool = False) -> dict[str, Any]:
+        """The move as the load balancer showed it: the vserver's state and each side's members at
+        the end, every monitor transition the move's steps saw (in-service: the destination's DOWN
+        -> UP; retire: the source's UP -> GOING OUT OF SERVICE; here: -> OUT OF SERVICE, unbound),
+        how long the destination took to be UP, and the window in which both sides served.
+        ``observed``: this step found the unbind done (a resumed or repeated run), so what it
+        holds of the move is what the earlier steps found, not what they saw happen."""
+        ins = step.output(step.params.in_service_step, LbInService.Outputs)
+        drain = step.output(step.params.drain_step, LbDrain.Outputs)
+        return {"at": state["at"], "vserver": intent.name, "vip": state["vip"], "state": state["state"],
+                "servicegroup": intent.sg, "monitor": intent.monitorname,
+                "monitor_bound": state["monitor_bound"], "sides": sides(obs.members, intent.side_of),
+                "transitions": ordered([*ins.transitions, *drain.transitions, *own]),
+                "up_after_s": ins.up_after_s, "drain_delay": drain.delay, "both_served": self.window(step),
+                # a resumed run's earlier steps may have seen the move happen; a repeated one's did not
+                "observed": observed and not (ins.transitions or drain.transitions)}
+
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         m = self.move(step)
         intent, lb = self.lb(m)
         with adapter_errors(f"{m.key} on {intent.device}"):
             if on_side(intent, lb.members(intent.sg), m.src):
                 return None
-            state = self.state(lb, intent)
-        return self.Outputs(unbound=[], at=now(), both_served=self.window(step), lb=state)
+            state, obs = self.observed(lb, intent)
+        return self.Outputs(unbound=[], at=now(), both_served=self.window(step), lb=state,
+                            evidence=self.evidence(step, intent, obs, state, [], observed=True))
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m = self.move(step)
@@ -275,10 +306,15 @@ class LbUnbind(LbAction):
             ctx.progress(f"{m.key}: {m.src.upper()} draining, {left:.0f} s left")
             if ctx.cancelled.wait(min(left, 1.0)):
                 raise TransientError(f"{m.key}: interrupted while {m.src.upper()} drains")
+        watch = MemberWatch.from_rows(intent.side_of, [r for r in drain.lb.get("members", [])
+                                                       if r.get("side") == m.src])
         with adapter_errors(f"{m.key} on {intent.device}"):
-            src = [x.ip for x in on_side(intent, lb.members(intent.sg), m.src)]
-            unbound = lb.unbind(intent.sg, src, port=intent.port)
-            state = self.state(lb, intent)
+            src = on_side(intent, lb.members(intent.sg), m.src)
+            watch.see(src, now())  # the drain's end: OUT OF SERVICE, when NetScaler says it came
+            unbound = lb.unbind(intent.sg, [x.ip for x in src], port=intent.port)
+            watch.unbound(unbound, now())
+            state, obs = self.observed(lb, intent)
         ctx.log("lb.unbound", app=m.key, unbound=[x.ip for x in unbound])
         return self.Outputs(unbound=[f"{x.ip}:{x.port}" for x in unbound], at=now(),
-                            both_served=self.window(step), lb=state)
+                            both_served=self.window(step), transitions=watch.transitions, lb=state,
+                            evidence=self.evidence(step, intent, obs, state, watch.transitions))
