@@ -56,12 +56,9 @@ def test_product_never_imports_the_twin():
 
 # The product's own code the twin must not use (issue 15): it builds its estate, validates
 # uploads and answers from the site model and its own code, so it cannot agree with i2 by
-# construction (`i2 lab` may use the CLI's plumbing). What is left is listed here, by module
-# and target, until it is rewritten.
+# construction (`i2 lab` may use the CLI's plumbing). No allowance is left.
 PRODUCT_CODE = ("fabric", "oneview", "baremetal", "nuage", "clouds", "tripleo", "runbooks",
                 "loadbalancer", "vmaccess", "probes", "report", "engine")
-TWIN_USES_PRODUCT = {("lifecycle.lab.components", "lifecycle.fabric"),
-                     ("lifecycle.lab.components", "lifecycle.fabric.eapi")}  # in-service switch configs
 
 
 def product_code(target: str) -> bool:
@@ -75,8 +72,7 @@ def test_the_twin_never_imports_the_product_s_code():
     named = {(m.name, node.value.split(":")[0]) for m in twin for node, _ in strings(m)
              if re.fullmatch(r"lifecycle(\.\w+)+(:\w+)?", node.value)}
     found |= {(m, t) for m, t in named if product_code(t)}
-    assert found - TWIN_USES_PRODUCT == set(), sorted(found - TWIN_USES_PRODUCT)
-    assert found >= TWIN_USES_PRODUCT, "an allowance no longer needed: remove it"
+    assert found == set(), sorted(found)
 
 
 def test_relative_imports_are_resolved():

@@ -12,11 +12,11 @@ from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.output import console, emit, err_console, make_table
 from lifecycle.fabric import write_data_root
 from lifecycle.fabric.dhcp import FORMATS, render_dhcp
+from lifecycle.fabric.drift import Review, review
 from lifecycle.fabric.eapi import (
     Finding,
     PushFailed,
     connect,
-    diff,
     health,
     push,
     verify_leaf,
@@ -68,22 +68,31 @@ def render_cmd(ctx: Ctx, target: str, out: Path | None) -> None:
          message="\n".join(f"! ---- {n}\n{configs[n]}" for n in names))
 
 
-def _diffs(ctx: Ctx, target: str) -> tuple[dict[str, str], dict[str, str], Any, SecretStore]:
+def _diffs(ctx: Ctx, target: str) -> tuple[dict[str, Review], Any, SecretStore]:
+    """Each switch's config session diff against the site's config, explained. A user's hash
+    the switch already holds for the same password is kept (another salt is no change)."""
     ep = ctx.endpoints()
     secrets = SecretStore(ep)
     configs = _rendered(ctx, secrets)
-    out = {n: diff(connect(ep, secrets, n), configs[n]) for n in _switches(ctx, target)}
-    return out, configs, ep, secrets
+    pw = ep.fabric.defaults.password
+    password = secrets.get(pw) if pw is not None else None
+    out = {n: review(connect(ep, secrets, n), configs[n], password) for n in _switches(ctx, target)}
+    return out, ep, secrets
 
 
-def _show_diffs(ctx: Ctx, diffs: dict[str, str]) -> None:
+def _show_diffs(ctx: Ctx, reviews: dict[str, Review]) -> None:
     if ctx.output != "table":
-        emit(diffs, ctx.output)
+        emit({n: r.diff for n, r in reviews.items()}, ctx.output)
         return
-    for name, text in diffs.items():
-        console.print(f"[bold]{name}[/bold]: " + ("no change" if not text.strip() else ""))
-        if text.strip():
-            console.print(text, markup=False, highlight=False)
+    for name, r in reviews.items():
+        if not r.diff.strip():
+            console.print(f"[bold]{name}[/bold]: no change")
+            continue
+        console.print(f"[bold]{name}[/bold]: {len(r.drift)} difference(s) in meaning, by section "
+                      "(order, comments and equivalent syntax are not differences):")
+        for d in r.drift:
+            console.print(f"  {d}", markup=False, highlight=False)
+        console.print(r.diff, markup=False, highlight=False)
 
 
 @fabric_group.command("diff")
@@ -92,11 +101,13 @@ def _show_diffs(ctx: Ctx, diffs: dict[str, str]) -> None:
 def diff_cmd(ctx: Ctx, target: str) -> None:
     """Diff each switch's running config against its intended config (changes nothing).
 
-    Exit 0 when every switch already matches, 1 when some would change.
+    The switch's config session diff, and what it means section by section: what is only on the
+    switch (a push removes it), what the site adds, what differs. Exit 0 when every switch
+    already matches, 1 when some would change.
     """
-    diffs, *_ = _diffs(ctx, target)
-    _show_diffs(ctx, diffs)
-    raise SystemExit(1 if any(d.strip() for d in diffs.values()) else 0)
+    reviews, *_ = _diffs(ctx, target)
+    _show_diffs(ctx, reviews)
+    raise SystemExit(1 if any(r.diff.strip() for r in reviews.values()) else 0)
 
 
 def _checker(ctx: Ctx, target: str, name: str, node: Any) -> Callable[[], list[Finding]]:
@@ -125,9 +136,13 @@ def push_cmd(ctx: Ctx, target: str, yes: bool, dry_run: bool, confirm_within: in
     does not verify is rolled back and nothing after it is pushed."""
     if settle >= confirm_within:
         raise click.BadParameter("must be shorter than --confirm-within", param_hint="--settle")
-    diffs, configs, ep, secrets = _diffs(ctx, target)
-    _show_diffs(ctx, diffs)
-    todo = [n for n, d in diffs.items() if d.strip()]
+    reviews, ep, secrets = _diffs(ctx, target)
+    _show_diffs(ctx, reviews)
+    todo = [n for n, r in reviews.items() if r.diff.strip()]
+    theirs = [f"{n}: {d}" for n in todo for d in reviews[n].drift if d.kind != "site-only"]
+    if theirs:  # what only the switch has goes: say so before asking
+        err_console.print(f"{len(theirs)} setting(s) only on the switches would be removed or "
+                          "reset (see above)", markup=False, highlight=False)
     if dry_run or not todo:
         err_console.print("nothing to push" if not todo else f"dry run: {len(todo)} to push")
         return
@@ -136,7 +151,7 @@ def push_cmd(ctx: Ctx, target: str, yes: bool, dry_run: bool, confirm_within: in
     for i, n in enumerate(todo):  # never two at once: MLAG peers and spines one by one
         node = connect(ep, secrets, n)
         try:
-            push(node, configs[n], check=_checker(ctx, target, n, node), device=n,
+            push(node, reviews[n].config, check=_checker(ctx, target, n, node), device=n,
                  confirm_within=confirm_within, settle=settle)
         except PushFailed as exc:
             err_console.print(f"{exc}\nnot pushed: {', '.join(todo[i + 1:]) or 'nothing else'}",

@@ -95,7 +95,7 @@ def list_cmd(ctx: Ctx, rack: str) -> None:
             problems = ov.identity_mismatches(s, hw, profile)
             compliance, _ = ov.compliance(s)
             item.update(state=hw.get("state"), power=hw.get("powerState"),
-                        profile=s.name if hw.get("serverProfileUri") else None, compliance=compliance,
+                        profile=ov.profile_name(hw), compliance=compliance,
                         ilo=", ".join(a.get("address", "") for a in (hw.get("mpHostInfo") or {}).get(
                             "mpIpAddresses", [])), problems=problems)
         except ServerMissing as exc:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any, Self
 
 from lifecycle.clouds.client import CloudError, connect, transient
+from lifecycle.clouds.shared import GATHER, SharedReads
 from lifecycle.model.endpoints import Endpoints
 
 
@@ -24,6 +25,9 @@ class CloudBase:
         # deleted one fails the boot that names its id, it is never silently replaced)
         self._found: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        # the moves of a wave list a project's servers (volumes) at the same moments: one request
+        # answers the callers that asked before it went
+        self._shared = SharedReads(gather=GATHER)
 
     @classmethod
     def connect(cls, endpoints: Endpoints, name: str) -> Self:

@@ -68,10 +68,25 @@ def connect(endpoints: Endpoints, cloud: str) -> Any:
     # A 503 (or 429) is retried by keystoneauth itself, a few times with backoff, unless the
     # clouds.yaml entry says otherwise: one busy API must not fail a step of forty calls.
     region.config.setdefault("status_code_retries", STATUS_CODE_RETRIES)
-    return openstack.connection.Connection(config=region)
+    conn = openstack.connection.Connection(config=region)
+    _retry_reads(conn)
+    return conn
 
 
 STATUS_CODE_RETRIES = 4
+
+
+def _retry_reads(conn: Any) -> None:
+    """A connection dropped before the answer (a reset) is retried for idempotent requests
+    (GET, PUT, DELETE...: urllib3's default), never for a POST, which may have been done; one
+    that could not connect at all is retried for any method (nothing was sent)."""
+    from keystoneauth1.session import TCPKeepAliveAdapter
+    from urllib3.util.retry import Retry
+
+    retry = Retry(total=3, connect=3, read=2, status=0, backoff_factor=0.2, raise_on_status=False)
+    rs = conn.session.session  # the requests.Session under keystoneauth's (its keep-alive adapter)
+    for scheme in ("https://", "http://"):
+        rs.mount(scheme, TCPKeepAliveAdapter(max_retries=retry))
 
 
 def transient(exc: BaseException) -> bool:

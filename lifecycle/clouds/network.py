@@ -53,8 +53,9 @@ class NetworkMixin(CloudBase):
                 return False
         return True
 
-    def ensure_network(self, project: str, name: str) -> tuple[Any, bool]:
-        found = self.network(project, name)
+    def ensure_network(self, project: str, name: str, *, absent: bool = False) -> tuple[Any, bool]:
+        """The network ``name`` of the project. ``absent``: the caller has just found none."""
+        found = None if absent else self.network(project, name)
         if found is not None:
             return found, False
         conn = self.scoped(project)
@@ -66,9 +67,11 @@ class NetworkMixin(CloudBase):
         return next(iter(got["subnets"]), None)
 
     def ensure_vsd_subnet(self, project: str, network_id: str, name: str, cidr: str, gateway: str,
-                          net_partition: str, nuagenet: str) -> tuple[dict[str, Any], bool]:
-        """A VSD-managed subnet: Neutron checks the VSD subnet against the net-partition."""
-        found = self.subnet(network_id, name)
+                          net_partition: str, nuagenet: str, *, absent: bool = False
+                          ) -> tuple[dict[str, Any], bool]:
+        """A VSD-managed subnet: Neutron checks the VSD subnet against the net-partition.
+        ``absent``: the caller has just found none on the network (or just created it)."""
+        found = None if absent else self.subnet(network_id, name)
         if found is not None:
             if found.get("nuagenet") not in (None, nuagenet) and found.get("vsd_id") != nuagenet:
                 raise CloudError(f"{self.name}: subnet {name} exists on another VSD subnet "

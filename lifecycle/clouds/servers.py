@@ -15,13 +15,24 @@ from lifecycle.clouds.client import CloudError
 class ServersMixin(CloudBase):
     """Servers of one cloud, across its projects."""
 
-    def servers(self, *, project: str | None = None, names: Iterable[str] | None = None) -> list[Any]:
-        """Servers (all projects), optionally of one project and/or with these names."""
+    def servers(self, *, project: str | None = None, names: Iterable[str] | None = None,
+                after: float | None = None) -> list[Any]:
+        """Servers (all projects), optionally of one project and/or with these names. Callers
+        asking for names in one project at the same moment share one request (the moves of a
+        wave): none gets an answer sent before it asked, but a poll, one sent since ``after``
+        (see :class:`~lifecycle.clouds.shared.SharedReads`)."""
         want = set(names) if names is not None else None
+        if want is not None and not want:
+            return []
+        if project is None or want is None:
+            return self._list_servers(project, want)
+        found = self._shared.read(("servers", project), want,
+                                  lambda union: self._list_servers(project, union), after=after)
+        return [s for s in found if s.name in want]
+
+    def _list_servers(self, project: str | None, want: set[str] | frozenset[str] | None) -> list[Any]:
         query: dict[str, Any] = {"all_projects": True}
         if want is not None:
-            if not want:
-                return []
             # Nova's name filter is a regular expression: ask only for these (building SDK
             # resources for a whole project's servers is most of the client's CPU otherwise)
             query["name"] = "^(" + "|".join(re.escape(n) for n in sorted(want)) + ")$"
@@ -67,25 +78,31 @@ class ServersMixin(CloudBase):
         apart as the wait goes on (:func:`~lifecycle.clouds.base.backoff`, from ``first`` s)."""
         deadline = time.monotonic() + timeout
         waits = backoff(first)
-        while True:
-            found = {s.name: s for s in self.servers(project=project, names=names)}
-            bad = [n for n, s in found.items() if s.status == "ERROR"]
-            if bad:
-                s = found[bad[0]]
-                fault = (getattr(s, "fault", None) or {}).get("message", "")
-                raise CloudError(f"{self.name}: server {bad[0]} went to ERROR {fault}".rstrip(),
-                                 subject=bad[0])
-            if all(n in found and found[n].status == status for n in names):
-                return found
-            if time.monotonic() > deadline:
-                late = [n for n in names if n not in found or found[n].status != status]
-                raise CloudError(f"{self.name}: {', '.join(late)} not {status} after {timeout:.0f} s",
-                                 transient=True)
-            interval = next(waits)
-            if cancelled is not None and cancelled(interval):
-                raise CloudError(f"{self.name}: waiting for {', '.join(names)} cancelled", transient=True)
-            if cancelled is None:
-                time.sleep(interval)
+        # the other moves' polls of this project read these too: a poll takes theirs when it
+        # was sent since this one's previous poll (or since the wait began)
+        polled = time.monotonic()
+        with self._shared.waiting(("servers", project), names):
+            while True:
+                found = {s.name: s for s in self.servers(project=project, names=names, after=polled)}
+                polled = time.monotonic()
+                bad = [n for n, s in found.items() if s.status == "ERROR"]
+                if bad:
+                    s = found[bad[0]]
+                    fault = (getattr(s, "fault", None) or {}).get("message", "")
+                    raise CloudError(f"{self.name}: server {bad[0]} went to ERROR {fault}".rstrip(),
+                                     subject=bad[0])
+                if all(n in found and found[n].status == status for n in names):
+                    return found
+                if polled > deadline:
+                    late = [n for n in names if n not in found or found[n].status != status]
+                    raise CloudError(f"{self.name}: {', '.join(late)} not {status} after {timeout:.0f} s",
+                                     transient=True)
+                interval = next(waits)
+                if cancelled is not None and cancelled(interval):
+                    raise CloudError(f"{self.name}: waiting for {', '.join(names)} cancelled",
+                                     transient=True)
+                if cancelled is None:
+                    time.sleep(interval)
 
     def set_metadata(self, server: Any, **items: str) -> None:
         with self.calling(f"set metadata on {server.name}"):
@@ -108,9 +125,13 @@ class ServersMixin(CloudBase):
     def wait_gone(self, project: str, names: list[str], *, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         waits = backoff()
-        while [s for s in self.servers(project=project, names=names) if s.status != "DELETED"]:
-            if time.monotonic() > deadline:
-                raise CloudError(f"{self.name}: {', '.join(names)} still there after {timeout:.0f} s",
-                                 transient=True)
-            time.sleep(next(waits))
+        polled = time.monotonic()  # as wait_servers: polls shared with the project's other waits
+        with self._shared.waiting(("servers", project), names):
+            while [s for s in self.servers(project=project, names=names, after=polled)
+                   if s.status != "DELETED"]:
+                polled = time.monotonic()
+                if polled > deadline:
+                    raise CloudError(f"{self.name}: {', '.join(names)} still there after {timeout:.0f} s",
+                                     transient=True)
+                time.sleep(next(waits))
 

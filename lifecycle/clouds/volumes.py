@@ -14,8 +14,19 @@ from lifecycle.clouds.client import CloudError
 class VolumesMixin(CloudBase):
     """Volumes of one cloud: attachments, Cinder manage/unmanage."""
 
-    def volumes(self, *, project: str | None = None, names: Iterable[str] | None = None) -> list[Any]:
+    def volumes(self, *, project: str | None = None, names: Iterable[str] | None = None,
+                after: float | None = None) -> list[Any]:
+        """Volumes (all projects), optionally of one project and/or with these names; callers
+        asking about one project at the same moment share one request, a poll one sent since
+        ``after`` (see ``servers``)."""
         want = set(names) if names is not None else None
+        if project is None or want is None:
+            return self._list_volumes(project, want)
+        found = self._shared.read(("volumes", project), want, lambda _: self._list_volumes(project, None),
+                                  after=after)
+        return [v for v in found if v.name in want]
+
+    def _list_volumes(self, project: str | None, want: set[str] | None) -> list[Any]:
         query: dict[str, Any] = {"all_projects": True}
         if project is not None:
             p = self.project(project)
@@ -26,8 +37,8 @@ class VolumesMixin(CloudBase):
             found = list(self.conn.block_storage.volumes(details=True, **query))
         return [v for v in found if want is None or v.name in want]
 
-    def volume(self, project: str, name: str) -> Any | None:
-        found = self.volumes(project=project, names=[name])
+    def volume(self, project: str, name: str, *, after: float | None = None) -> Any | None:
+        found = self.volumes(project=project, names=[name], after=after)
         if len(found) > 1:
             raise CloudError(f"{self.name}: {len(found)} volumes named {name} in {project}", subject=name)
         return found[0] if found else None
@@ -53,8 +64,10 @@ class VolumesMixin(CloudBase):
                     ) -> Any:
         deadline = time.monotonic() + timeout
         waits = backoff(0.25)
+        polled = time.monotonic()  # polls shared with the project's other waits (see servers)
         while True:
-            vol = self.volume(project, name)
+            vol = self.volume(project, name, after=polled)
+            polled = time.monotonic()
             if vol is not None and vol.status in statuses:
                 return vol
             if vol is not None and vol.status.startswith("error"):
@@ -68,7 +81,9 @@ class VolumesMixin(CloudBase):
         """Until Cinder no longer lists the volume (an unmanage or delete is asynchronous)."""
         deadline = time.monotonic() + timeout
         waits = backoff(0.25)
-        while (vol := self.volume(project, name)) is not None:
+        polled = time.monotonic()
+        while (vol := self.volume(project, name, after=polled)) is not None:
+            polled = time.monotonic()
             if vol.status.startswith("error"):
                 raise CloudError(f"{self.name}: volume {name} is {vol.status}", subject=name)
             if time.monotonic() > deadline:
@@ -111,11 +126,17 @@ class VolumesMixin(CloudBase):
         return got["volume"]
 
     def backend_host(self, backend: str) -> str:
-        """The cinder-volume ``host@backend#pool`` string of a backend name."""
+        """The cinder-volume ``host@backend#pool`` string of a backend name (a backend's host
+        does not move while i2 runs: looked up once per process)."""
+        with self._lock:
+            if ("backend", backend) in self._found:
+                return str(self._found[("backend", backend)])
         with self.calling("list cinder pools"):
             pools = list(self.conn.block_storage.backend_pools())
         for p in pools:
             if p.name.split("@", 1)[-1].split("#", 1)[0] == backend:
+                with self._lock:
+                    self._found[("backend", backend)] = p.name
                 return str(p.name)
         raise CloudError(f"{self.name}: no cinder backend {backend} (pools: "
                          f"{', '.join(p.name for p in pools) or 'none'})")

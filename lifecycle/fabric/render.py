@@ -121,11 +121,17 @@ def render_leaf(site: Site, rack: Rack, index: int, *, username: str = "i2",
                                 "vlans": ",".join(str(v) for v in sorted(mine))})
     return _env().get_template("eos/leaf.j2").render(
         leaf=leaf, mate=mate, mgmt_intf=mgmt_interface(leaf.model), pair=pair,
-        domain=site.site.domain, username=username,
+        domain=site.site.domain, username=username, **_services(site),
         secret_hash=hash_for(secret_hash, leaf.name), peer_channel=PEER_CHANNEL, peer_ip=ips[index],
         mate_peer_ip=ips[1 - index], uplinks=leaf_uplinks(site, rack, leaf),
         servers=sorted(servers, key=lambda s: s["channel"]), cvx_hosts=list(cvx_hosts),
         vlans=sorted(vlans.items()))
+
+
+def _services(site: Site) -> dict[str, list[str]]:
+    """The site's NTP and DNS servers, which every switch uses (a push must not drop them)."""
+    return {"ntp_servers": [str(s) for s in site.site.ntp_servers],
+            "dns_servers": [str(s) for s in site.site.dns_servers]}
 
 
 def hash_for(secret_hash: SecretHash, switch: str) -> str:
@@ -143,7 +149,7 @@ def mgmt_interface(model: str) -> str:
 def render_spine(site: Site, spine: Spine, *, username: str = "i2", secret_hash: SecretHash,
                  cvx_hosts: Sequence[str] = ()) -> str:
     return _env().get_template("eos/spine.j2").render(
-        spine=spine, mgmt_intf=mgmt_interface(spine.model), domain=site.site.domain,
+        spine=spine, mgmt_intf=mgmt_interface(spine.model), domain=site.site.domain, **_services(site),
         username=username, secret_hash=hash_for(secret_hash, spine.name),
         downlinks=spine_downlinks(site, spine), cvx_hosts=list(cvx_hosts))
 

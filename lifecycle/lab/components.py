@@ -27,6 +27,11 @@ def start_oneview(lab: Lab) -> None:
     emu = OneViewEmulator(lab.world.servers, tls=lab.tls, latency=lab.latency, faults=lab.faults,
                           username="administrator", password=lab.secrets["oneview"],
                           power=lab.power).start()
+    # brownfield: the in-service servers' profiles from the platform team's templates, old firmware
+    from lifecycle.lab.oneview.brownfield import seed_hardware
+
+    seed_hardware(emu, profiles=lab.config.brownfield_hardware_profiles,
+                  old_firmware=lab.config.brownfield_hardware_old_firmware)
     lab.add(Component("oneview", "emulator", emu.url, int(emu.address.rsplit(":", 1)[1]), os.getpid(),
                       f"{emu.url}/rest/version"), emu.stop)
     lab.rack_hooks.append(lambda rack: emu.rack([rack]))
@@ -180,22 +185,23 @@ def _switch_component(lab: Lab, sw: object) -> Component:
 
 
 def start_fabric(lab: Lab) -> None:
-    """Every racked switch as an EOS emulator, in-service ones configured as i2 renders them;
-    the leaves of planned racks appear (empty, in ZTP mode) when their rack is racked."""
-    from lifecycle.fabric import render_switches
-    from lifecycle.fabric.eapi import switch_hashes
+    """Every racked switch as an EOS emulator, in-service ones with the configs the network team
+    typed over the years (the lab's own writer, brownfield unless ``brownfield_switches`` is
+    off); the leaves of planned racks appear (empty, in ZTP mode) when their rack is racked."""
     from lifecycle.lab.eos import CVX, Fabric
+    from lifecycle.lab.eos.estate_configs import typed_configs
 
-    planned = {s.name for s in lab.world.switches if s.ztp}
-    # The same hash i2 renders for this site, so `i2 fabric diff` on the twin starts clean.
-    configs = render_switches(lab.site, username="i2",
-                              secret_hash=switch_hashes(lab.secrets["eapi"], lab.site.site.name),
-                              cvx_hosts=(CVX_MGMT,))
-    configs = {k: v for k, v in configs.items() if k not in planned}
+    configs = typed_configs(lab.site, username="i2", password=lab.secrets["eapi"],
+                            cvx_hosts=(CVX_MGMT,), brownfield=lab.config.brownfield_switches)
     cvx = CVX("cvx1", "SSJ17000001", "00:1c:73:00:99:01", mgmt_ip=CVX_MGMT,
               password=lab.secrets["cvx"], flash_dir=lab.dir / "flash" / "cvx1")
     fabric = Fabric.from_world(lab.world, configs=configs, flash_root=lab.dir / "flash",
                                extra=(cvx,), latency=lab.latency)
+    for name in configs:  # typed at the CLI, then `write memory`: flash holds EOS's own form
+        if fabric[name].boot_errors:
+            raise RuntimeError(f"{name}: the lab's config has lines EOS rejects: "
+                               f"{fabric[name].boot_errors[:3]}")
+        fabric[name].write_memory()
     fabric.serve(tls=lab.tls, faults=lab.faults)
     lab.fabric = fabric
     devices = {}

@@ -27,6 +27,22 @@ class LabConfig:
     undercloud_releases: dict[str, str] = field(default_factory=dict)
     # seconds a token of an undercloud's Keystone lives (keystone.conf [token] expiration)
     token_lifetime: int = 3600
+    # Brownfield, as operators find it (docs/twin.md "Brownfield"): what other teams and tools left
+    # in the estate before i2. Each is on unless set false (a flavor name: "" is off).
+    brownfield_vsd_foreign_entries: bool = True  # other teams' ACL entries next to the site's
+    brownfield_vsd_team_objects: bool = True  # network macros and policy groups made by teams
+    brownfield_vsd_extra_subnets: bool = True  # a subnet per domain that is not in the site
+    brownfield_vsd_stale_cms: bool = True  # a CMS id of a cloud that no longer exists
+    brownfield_cloud_foreign: bool = True  # servers, networks, volumes in projects, not in the site
+    brownfield_cloud_flavor_drift: str = "m1.xlarge"  # same name, other size in the new cloud
+    brownfield_cloud_image_aliases: bool = True  # the new cloud's images under a second name
+    brownfield_cloud_tight_quota: bool = True  # a project's quota nearly exhausted in the new cloud
+    # in-service switches typed by hand: other order, comments, `vlan add`, old defaults, and
+    # drift (extra descriptions, VLAN 999, a shut spare port)
+    brownfield_switches: bool = True
+    # in-service servers with OneView profiles from the platform team's template (not i2's)
+    brownfield_hardware_profiles: bool = True
+    brownfield_hardware_old_firmware: bool = True  # one in-service server below every SPP baseline
 
     def __post_init__(self) -> None:
         if isinstance(self.token_lifetime, bool) or not isinstance(self.token_lifetime, int) \
@@ -37,6 +53,11 @@ class LabConfig:
     @classmethod
     def load(cls, labdir: Path) -> LabConfig:
         data = yaml.safe_load((labdir / "lab.yaml").read_text())
+        # an operator's switches, kept across `i2 lab up` (which rewrites lab.yaml)
+        extra = labdir / "brownfield.yaml"
+        if extra.exists():
+            data |= {k: v for k, v in (yaml.safe_load(extra.read_text()) or {}).items()
+                     if k.startswith("brownfield_")}
         return cls(**data)
 
     def save(self, labdir: Path) -> None:

@@ -10,7 +10,12 @@ vendors' SDKs (vspk, openstacksdk) from the site model, as a platform team built
   images the applications use;
 - the old cloud: its net-partition, a network and VSD-managed subnet A per application
   environment, the VMs booted on it in service and their volumes attached;
-- the teams' clouds.yaml (one entry per project, pointing at the old cloud) and secure.yaml.
+- the teams' clouds.yaml (one entry per project, pointing at the old cloud) and secure.yaml;
+- brownfield, as operators find it (each part a switch of ``lab.yaml``, see
+  :class:`~lifecycle.lab.config.LabConfig`): other teams' ACL entries, macros, policy groups and
+  subnets, a stale CMS id (:func:`~lifecycle.lab.estate_vsd.seed_brownfield`); foreign servers,
+  networks and volumes, a drifted flavor, image aliases, a tight quota
+  (:func:`~lifecycle.lab.estate_clouds.seed_brownfield`).
 
 Nothing here uses i2's adapters or runbooks, so what those get wrong the estate does not repeat.
 Idempotent: a lab restarted on the same directory finds everything and creates nothing.
@@ -102,18 +107,29 @@ def _team_passwords(lab: Lab) -> dict[str, str]:
 def seed_estate(lab: Lab) -> dict[str, int]:
     site = lab.site
     assert site.upgrade is not None and site.nuage is not None
+    cfg = lab.config
     session = _vsd(lab)
     counts = estate_vsd.seed_vsd(session, site)
+    counts["vsd brownfield"] = estate_vsd.seed_brownfield(
+        session, site, foreign_entries=cfg.brownfield_vsd_foreign_entries,
+        team_objects=cfg.brownfield_vsd_team_objects, extra_subnets=cfg.brownfield_vsd_extra_subnets,
+        stale_cms=cfg.brownfield_vsd_stale_cms)["foreign"]
     passwords = _team_passwords(lab)
     old_name, new_name = site.upgrade.from_cloud, site.upgrade.to_cloud
     conns = {name: _conn(lab, name) for name in (old_name, new_name)}
     for name, conn in conns.items():
-        counts[f"projects {name}"] = estate_clouds.seed_projects(conn, site, passwords)
+        counts[f"projects {name}"] = estate_clouds.seed_projects(
+            conn, site, passwords, flavor_drift=cfg.brownfield_cloud_flavor_drift,
+            drift_here=name == new_name)
     for name, conn in conns.items():  # both: the new cloud's free capacity is read at once
         _wait_hypervisors(lab, conn, name)
     ent = estate_vsd.enterprise(session, site.nuage.organisation)
     subnet_ids = {s.name: s.id for d in estate_vsd.every(ent.domains) for s in estate_vsd.every(d.subnets)}
     counts |= estate_clouds.seed_old_workloads(conns[old_name], site, old_name, subnet_ids)
+    counts["clouds brownfield"] = estate_clouds.seed_brownfield(
+        conns[old_name], conns[new_name], site, foreign=cfg.brownfield_cloud_foreign,
+        image_aliases=cfg.brownfield_cloud_image_aliases,
+        tight_quota=cfg.brownfield_cloud_tight_quota)["foreign"]
     write_teams(lab, lab.clouds[old_name].clouds_yaml_entry(), passwords)
     lab.write_endpoints()
     return counts

@@ -46,8 +46,21 @@ class Scoped:
         return self._by[project]
 
 
-def seed_projects(conn: Any, site: Site, team_passwords: dict[str, str]) -> int:
-    """Projects, team users and roles, quotas, flavors and images the applications need."""
+def image_bytes(name: str) -> bytes:
+    """The content of an image the estate uploads: the same in both clouds, so the same checksum."""
+    return f"{name}: the platform team's golden image\n".encode() * 64
+
+
+def drifted(size: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A flavor as the new cloud's builders re-made it: half the vCPUs and RAM, the same disk."""
+    return max(1, size[0] // 2), size[1] // 2, size[2]
+
+
+def seed_projects(conn: Any, site: Site, team_passwords: dict[str, str], *, flavor_drift: str = "",
+                  drift_here: bool = False) -> int:
+    """Projects, team users and roles, quotas, flavors and images the applications need.
+    ``flavor_drift``: a flavor made here too, sized :func:`drifted` when ``drift_here`` (the
+    brownfield's flavor with the same name and other properties in the new cloud)."""
     made = 0
     admin = conn.identity.find_user("admin")
     roles = {r.name: r for r in conn.identity.roles()}
@@ -75,12 +88,14 @@ def seed_projects(conn: Any, site: Site, team_passwords: dict[str, str]) -> int:
                                       ram=max(51200, 2 * ram))
     vms = [vm for a in site.applications for e in a.environments.values() for vm in e.vms]
     flavors = {f.name for f in conn.compute.flavors()}
-    for name in sorted({vm.flavor for vm in vms} - flavors):
-        vcpus, ram, disk = FLAVORS.get(name, FLAVORS["m1.medium"])
+    for name in sorted(({vm.flavor for vm in vms} | ({flavor_drift} if flavor_drift else set())) - flavors):
+        size = FLAVORS.get(name, FLAVORS["m1.medium"])
+        vcpus, ram, disk = drifted(size) if drift_here and name == flavor_drift else size
         conn.compute.create_flavor(name=name, vcpus=vcpus, ram=ram, disk=disk)
     images = {i.name for i in conn.image.images()}
     for name in sorted({vm.image for vm in vms} - images):
-        conn.image.create_image(name=name, disk_format="qcow2", container_format="bare", visibility="public")
+        conn.image.create_image(name=name, data=image_bytes(name), disk_format="qcow2",
+                                container_format="bare", visibility="public")
     return made
 
 
@@ -181,3 +196,119 @@ def _until(conn: Any, what: str, check: Any, timeout: float = 120.0) -> Any:
         time.sleep(wait)
         wait = min(wait * 1.5, 1.0)
     return got
+
+
+# -- brownfield: what teams did in the clouds before i2 (docs/twin.md "Brownfield") ------------
+
+def image_alias(name: str) -> str:
+    """The name the new cloud's builders gave a second upload of image ``name``."""
+    return f"{name}-golden"
+
+
+def _projects(site: Site) -> list[tuple[str, int]]:
+    """Every application project with its VM count, in the site's order."""
+    out: dict[str, int] = {}
+    for app in site.applications:
+        for env in app.environments.values():
+            out[env.project] = out.get(env.project, 0) + len(env.vms)
+    return list(out.items())
+
+
+def foreign_project(site: Site) -> str:
+    """Where a team runs things of its own beside its applications: the site's first project."""
+    return _projects(site)[0][0]
+
+
+def tight_project(site: Site) -> str:
+    """The project whose quota the new cloud's builders set just large enough: the one with the
+    fewest VMs (the last such in the site's order)."""
+    fewest = min(n for _, n in _projects(site))
+    return [p for p, n in _projects(site) if n == fewest][-1]
+
+
+def seed_brownfield(old: Any, new: Any, site: Site, *, foreign: bool = True, image_aliases: bool = True,
+                    tight_quota: bool = True) -> dict[str, int]:
+    """What the teams did in the clouds before i2, each part switchable:
+
+    - ``foreign``: in the new cloud, in :func:`foreign_project`, a network of the team's own
+      (OpenStack-managed), a jump host on it with a scratch volume attached (once the new cloud
+      has computes: the jump host is made by the first start that finds one), and an archive
+      volume, unattached; in the old cloud, in the same project, a network without subnets (no
+      server or volume there: the old computes and array volumes must empty for the upgrade to
+      end, and a foreign one would rightly stop it);
+    - ``image_aliases``: each application image uploaded again in the new cloud under
+      :func:`image_alias` (the same bytes: the same checksum);
+    - ``tight_quota``: :func:`tight_project`'s compute quota in the new cloud just large enough
+      for its VMs (one instance, one vCPU and 1 GB to spare).
+    Idempotent: each object is looked for by name first."""
+    made = {"foreign": 0}
+    project = foreign_project(site)
+    vms = [vm for a in site.applications for e in a.environments.values() for vm in e.vms]
+    if image_aliases:
+        have = {i.name for i in new.image.images()}
+        for name in sorted({vm.image for vm in vms}):
+            if image_alias(name) not in have:
+                new.image.create_image(name=image_alias(name), data=image_bytes(name), disk_format="qcow2",
+                                       container_format="bare", visibility="public")
+                made["foreign"] += 1
+    if foreign:
+        made["foreign"] += _foreign_new(new, site, project) + _foreign_old(old, project)
+    if tight_quota:
+        p = new.identity.find_project(tight_project(site))
+        flavors = {f.name: f for f in new.compute.flavors()}
+        mine = [vm for a in site.applications for e in a.environments.values() if e.project == p.name
+                for vm in e.vms]
+        new.compute.update_quota_set(p.id, instances=len(mine) + 1,
+                                     cores=sum(int(flavors[v.flavor].vcpus) for v in mine) + 1,
+                                     ram=sum(int(flavors[v.flavor].ram) for v in mine) + 1024)
+    return made
+
+
+def _foreign_new(conn: Any, site: Site, project: str) -> int:
+    made = 0
+    team = Scoped(conn)(project)
+    pid = conn.identity.find_project(project).id
+    net_name, vm_name, vol_name, archive = (f"{project}-tools", f"{project}-jump", f"{project}-scratch",
+                                            f"{project}-archive")
+    net = next((n for n in conn.network.networks(project_id=pid) if n.name == net_name), None)
+    if net is None:
+        net = team.network.create_network(name=net_name)
+        team.network.create_subnet(name=net_name, network_id=net.id, ip_version=4, cidr="192.168.200.0/24")
+        made += 2
+    server = next((s for s in conn.compute.servers(all_projects=True, project_id=pid) if s.name == vm_name),
+                  None)
+    # a jump host needs a compute: none before the new cloud's first rack is in service
+    computes = server is not None or any(True for _ in conn.compute.hypervisors())
+    if server is None and computes:
+        flavors = {f.name: f for f in conn.compute.flavors()}
+        used = sorted({vm.flavor for a in site.applications for e in a.environments.values() for vm in e.vms},
+                      key=lambda n: (int(flavors[n].vcpus), int(flavors[n].ram)))
+        image = next(iter(sorted({vm.image for a in site.applications for e in a.environments.values()
+                                  for vm in e.vms})))
+        team.compute.create_server(name=vm_name, flavor_id=flavors[used[0]].id,
+                                   image_id=conn.image.find_image(image).id, networks=[{"uuid": net.id}],
+                                   metadata={"owner": "ops", "ticket": "CHG0040021"})
+        made += 1
+    vols = {v.name: v for v in conn.block_storage.volumes(details=True, all_projects=True, project_id=pid)}
+    for name, size, what in ((vol_name, 10, "scratch space (ops)"), (archive, 50, "archive (ops)")):
+        if name not in vols:
+            team.block_storage.create_volume(name=name, size=size, description=what)
+            made += 1
+    if not computes:
+        return made
+    servers = _until(conn, "the jump host ACTIVE", lambda: _servers_active(conn, {vm_name}))
+    vol = _until(conn, "the scratch volume", lambda: _volumes_in(conn, {vol_name}, ("available", "in-use")))
+    if vol[vol_name].status == "available":
+        conn.compute.create_volume_attachment(servers[vm_name], volume=vol[vol_name])
+        _until(conn, "the scratch volume attached", lambda: _volumes_in(conn, {vol_name}, ("in-use",)))
+    return made
+
+
+def _foreign_old(conn: Any, project: str) -> int:
+    made = 0
+    team = Scoped(conn)(project)
+    pid = conn.identity.find_project(project).id
+    if not any(n.name == f"{project}-legacy" for n in conn.network.networks(project_id=pid)):
+        team.network.create_network(name=f"{project}-legacy")
+        made += 1
+    return made

@@ -181,3 +181,126 @@ def _doing(e: Any) -> tuple[Any, ...]:
     l4 = str(e.protocol) in ("6", "17")
     return (e.location_type or "ANY", e.location_id or None, e.network_type or "ANY", e.network_id or None,
             str(e.protocol or "ANY"), str(e.destination_port or "*") if l4 else "*", e.action or "FORWARD")
+
+
+# -- brownfield: what other teams and tools left in VSD (docs/twin.md "Brownfield") -------------
+
+# Other teams' objects, named and addressed as those teams did (198.18.0.0/15: never a site range)
+TEAM_MACROS = {"netops-syslog": "198.18.0.10/32", "backup-vault": "198.18.1.0/24"}
+SCANNERS_PG, QUARANTINE_PG = "secops-scanners", "ops-quarantine"
+SYSLOG_ENTRY = "netops: syslog to the collectors (CHG0042117)"
+SCANNER_ENTRY = "secops: scanner reach (INC0815)"
+
+
+def stale_cms_name(site: Site) -> str:
+    """The CMS a decommissioned cloud (the estate's OSP 8, long gone) registered in VSD."""
+    taken = {c.nuage.cms_name for c in site.clouds if c.nuage is not None}
+    name = f"{site.site.name}-osp8"
+    return name if name not in taken else f"{name}-retired"
+
+
+def seed_brownfield(session: Any, site: Site, *, foreign_entries: bool = True, team_objects: bool = True,
+                    extra_subnets: bool = True, stale_cms: bool = True) -> dict[str, int]:
+    """What other teams and tools left in VSD before i2, each part switchable:
+
+    - ``foreign_entries``: in every domain a syslog entry (UDP, from any VM) right after a rule's
+      block in the ingress template and a scanner entry (TCP, to a policy group) likewise in the
+      egress one. Where a rule names subnet A, that is the priority a copy for B would take
+      first: the syslog entry cannot match B's traffic, the scanner entry can;
+    - ``team_objects``: network macros and a policy group per domain nobody's rules use;
+    - ``extra_subnets``: a subnet per domain, in a zone of the site, that the site does not know;
+    - ``stale_cms``: the CMS of a cloud that no longer exists, whose id the extra subnets carry
+      in their externalID as its Nuage plugin wrote them.
+    Idempotent, like the rest of the estate."""
+    from vspk.v6 import NUCloudMgmtSystem, NUEnterpriseNetwork, NUPolicyGroup
+
+    assert site.nuage is not None
+    made = {"foreign": 0}
+    ent = enterprise(session, site.nuage.organisation)
+    cms_id = ""
+    if stale_cms:
+        cms = _named(session.user.cloud_mgmt_systems, stale_cms_name(site))
+        if cms is None:
+            cms = NUCloudMgmtSystem(name=stale_cms_name(site))
+            session.user.create_child(cms)
+            made["foreign"] += 1
+        cms_id = cms.id
+    macros = {m.name for m in every(ent.enterprise_networks)}
+    for name, cidr in TEAM_MACROS.items():
+        if (team_objects or (name == "netops-syslog" and foreign_entries)) and name not in macros:
+            net = ipaddress.ip_network(cidr)
+            ent.create_child(NUEnterpriseNetwork(name=name, address=str(net.network_address),
+                                                 netmask=str(net.netmask), description="netops"))
+            made["foreign"] += 1
+    placed = a_subnets(site)
+    for n, d in enumerate(site.nuage.domains):
+        dom = _named(ent.domains, d.name)
+        pgs = {pg.name for pg in every(dom.policy_groups)}
+        for pg, wanted in ((QUARANTINE_PG, team_objects), (SCANNERS_PG, foreign_entries)):
+            if wanted and pg not in pgs:
+                dom.create_child(NUPolicyGroup(name=pg, type="SOFTWARE", description="secops"))
+                made["foreign"] += 1
+        here = [p for p in placed if p.domain == d.name]
+        if extra_subnets and here:
+            made["foreign"] += _legacy_subnet(dom, here, d.environment, n, cms_id)
+        if foreign_entries:
+            made["foreign"] += _foreign_entries(dom, ent, grants(site, d.environment),
+                                                {p.subnet for p in here})
+    return made
+
+
+def legacy_subnet(zone: str, env: str) -> str:
+    return f"{zone}-{env}-legacy"
+
+
+def _legacy_subnet(dom: Any, here: list[Placement], env: str, n: int, cms_id: str) -> int:
+    import uuid
+
+    from vspk.v6 import NUSubnet
+
+    p = here[-1]  # the domain's last application: its zone holds what an older cloud left
+    name = legacy_subnet(p.zone, env)
+    if _named(dom.subnets, name) is not None:
+        return 0
+    zone = _named(dom.zones, p.zone)
+    net = ipaddress.ip_network(f"198.19.{n}.0/28")
+    ext = f"{uuid.uuid5(uuid.NAMESPACE_URL, name)}@{cms_id}" if cms_id else None
+    zone.create_child(NUSubnet(name=name, address=str(net.network_address), netmask=str(net.netmask),
+                               gateway=str(net.network_address + 1), description="batch hosts (OSP 8)",
+                               external_id=ext))
+    return 1
+
+
+def _foreign_entries(dom: Any, ent: Any, wanted: list[Grant], a_names: set[str]) -> int:
+    """The syslog (ingress) and scanner (egress) entries, each right after the block of the first
+    rule naming a subnet A on that side (else the domain's first rule)."""
+    from vspk.v6 import NUEgressACLEntryTemplate, NUIngressACLEntryTemplate
+
+    made = 0
+    for direction, cls, attr, tpls in (
+            ("ingress", NUIngressACLEntryTemplate, "ingress_acl_entry_templates", dom.ingress_acl_templates),
+            ("egress", NUEgressACLEntryTemplate, "egress_acl_entry_templates", dom.egress_acl_templates)):
+        side = [g for g in wanted if g.direction == direction]
+        if not side:
+            continue
+        naming = [g for g in side if {g.location, g.network} & {("SUBNET", s) for s in a_names}]
+        first = (naming or side)[0]
+        at = max(g.priority for g in side if g.label == first.label) + 1
+        tpl = tpls.get_first()
+        label = SYSLOG_ENTRY if direction == "ingress" else SCANNER_ENTRY
+        if any(e.description == label for e in every(getattr(tpl, attr))):
+            continue
+        if direction == "ingress":  # UDP: it can never match a copy of a TCP rule's entry
+            net = _named(ent.enterprise_networks, "netops-syslog")
+            obj = cls(description=label, action="FORWARD", priority=at, location_type="ANY",
+                      network_type="ENTERPRISE_NETWORK", network_id=net.id, protocol="17",
+                      ether_type="0x0800", dscp="*", stateful=False, source_port="*", destination_port="514")
+        else:  # a policy group: VSD cannot say it holds no VM of subnet B, so it may match
+            pg = _named(dom.policy_groups, SCANNERS_PG)
+            obj = cls(description=label, action="FORWARD", priority=at, location_type="POLICYGROUP",
+                      location_id=pg.id, network_type="ANY", protocol="6", ether_type="0x0800", dscp="*",
+                      stateful=True, source_port="*", destination_port=first.port,
+                      external_id=f"secops-scanner:{dom.name}")
+        tpl.create_child(obj)
+        made += 1
+    return made

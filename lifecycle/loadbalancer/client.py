@@ -9,7 +9,8 @@ speaks it (the NITRO Python SDK is no longer published).
   system store); False only when the endpoints file acknowledges it (:class:`Tls`).
 - At most ``connections`` HTTP connections: further requests wait for one (``pool_block``).
 
-Reads take ``filter=`` (``name:value`` pairs), ``attrs=`` and ``count=yes``; unbinds and deletes
+Reads take ``filter=`` (``name:value`` pairs), ``attrs=`` and ``count=yes``, and a binding type's
+every object at once ``bulkbindings=yes`` (NetScaler 11.1 on); unbinds and deletes
 take ``args=`` (``name:value`` pairs, values URL-encoded). Names in a path are URL-encoded.
 
 >>> resource_path("lbvserver", "vs web/1")
@@ -170,10 +171,11 @@ class Nitro:
     # -- NITRO operations ------------------------------------------------------------------------
 
     def get(self, rtype: str, name: str | None = None, *, filter: Mapping[str, Any] | None = None,
-            attrs: list[str] | None = None) -> list[dict[str, Any]]:
+            attrs: list[str] | None = None, bulk: bool = False) -> list[dict[str, Any]]:
         """Objects of ``rtype`` (one name, or all matching ``filter``); a binding type with a
-        name gives that object's bindings. An empty list when there are none; 258 raises."""
-        params: dict[str, str] = {}
+        name gives that object's bindings, ``bulk`` every object's. An empty list when there are
+        none; 258 raises."""
+        params: dict[str, str] = {"bulkbindings": "yes"} if bulk else {}
         if filter:
             params["filter"] = pairs(filter)
         if attrs:

@@ -1,12 +1,15 @@
 """The load balancer facade: observe one application environment's objects on its NetScaler,
 diff them against the intent, apply the difference idempotently; member moves for the upgrade.
 
-Observing costs six GETs (vserver, its service group bindings, the service group, its members,
-its monitor bindings, the monitor). Applying twice changes nothing the second time.
+Observing costs five GETs (the vserver, its service group bindings, the service group, the
+monitor, and the service group's bindings: members and monitors in one aggregate read); the
+state after a change two (the vserver, the service group's bindings). Applying twice changes
+nothing the second time.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -15,12 +18,16 @@ from lifecycle.loadbalancer import members as mem
 from lifecycle.loadbalancer.client import Nitro
 from lifecycle.loadbalancer.errors import Conflict, LbError, NitroError
 from lifecycle.loadbalancer.intent import IMMUTABLE, LbIntent
-from lifecycle.loadbalancer.members import Member
+from lifecycle.loadbalancer.members import MEMBER_BINDING, Member
+from lifecycle.loadbalancer.poller import MemberPoller, SharedRead
 from lifecycle.model.endpoints import Endpoints, SecretStore
 
 VS_BINDING = "lbvserver_servicegroup_binding"
 MON_BINDING = "servicegroup_lbmonitor_binding"
+SG_BINDINGS = "servicegroup_binding"  # NITRO's aggregate: every binding of a service group
 LIST_FIELDS = {"respcode"}
+BULK_BINDINGS = {VS_BINDING: ("name", "servicegroupname"), MON_BINDING: ("servicegroupname", "monitor_name")}
+STATE_ATTRS = ["name", "curstate", "effectivestate", "ipv46", "port"]
 
 
 @dataclass
@@ -103,6 +110,9 @@ class LoadBalancer:
 
     def __init__(self, nitro: Nitro):
         self.nitro = nitro
+        # the in-service waits of every move on this appliance share one read per poll
+        self.poller = MemberPoller(nitro)
+        self._shared: dict[str, SharedRead] = {}
 
     @classmethod
     def connect(cls, endpoints: Endpoints, secrets: SecretStore, device: str) -> LoadBalancer:
@@ -126,6 +136,20 @@ class LoadBalancer:
                 return []
             raise
 
+    def group(self, sg: str) -> tuple[list[str], list[Member]] | None:
+        """The service group's monitors and members in one read (``servicegroup_binding``);
+        None when the group does not exist."""
+        try:
+            found = self.nitro.get(SG_BINDINGS, sg)
+        except NitroError as exc:
+            if exc.absent:
+                return None
+            raise
+        read_at = time.time()
+        agg = found[0] if found else {}
+        monitors = sorted(str(b.get("monitor_name")) for b in agg.get(MON_BINDING) or [])
+        return monitors, mem.parse_rows(agg.get(MEMBER_BINDING) or [], read_at)
+
     def observe(self, intent: LbIntent) -> Observed:
         n = self.nitro
         obs = Observed(intent.key, vserver=n.get_one("lbvserver", intent.name),
@@ -133,24 +157,65 @@ class LoadBalancer:
         if obs.vserver is not None:
             obs.vserver_groups = self._bindings(VS_BINDING, intent.name, "servicegroupname")
         obs.servicegroup = n.get_one("servicegroup", intent.sg)
+        if obs.servicegroup is not None and (found := self.group(intent.sg)) is not None:
+            obs.monitors, obs.members = found
+        return obs
+
+    def shared(self, rtype: str) -> SharedRead:
+        """A bulk read of ``rtype`` shared by the steps that read it at once: every object of a
+        type (``GET <type>``), or every object's bindings (``bulkbindings=yes``) by parent name."""
+        if rtype not in self._shared:
+            key = {"lbvserver": "name", "lbmonitor": "monitorname", "servicegroup": "servicegroupname"}
+            if rtype in key:
+                def fetch() -> dict[str, Any]:
+                    return {str(o.get(key[rtype])): o for o in self.nitro.get(rtype)}
+                self._shared[rtype] = SharedRead(fetch, timeout=self.nitro.timeout, what=rtype)
+            else:  # a binding type: parent name -> the names bound to it
+                parent, target = BULK_BINDINGS[rtype]
+
+                def bound() -> dict[str, Any]:
+                    out: dict[str, list[str]] = {}
+                    for b in self.nitro.get(rtype, bulk=True):
+                        out.setdefault(str(b.get(parent)), []).append(str(b.get(target)))
+                    return {k: sorted(v) for k, v in out.items()}
+                self._shared[rtype] = SharedRead(bound, timeout=self.nitro.timeout, default=[], what=rtype)
+        return self._shared[rtype]
+
+    def observe_shared(self, intent: LbIntent) -> Observed:
+        """What :meth:`observe` reads, each from a read started after this call and shared with
+        the other steps observing this appliance at once (the upgrade's moves of a wave)."""
+        obs = Observed(intent.key, vserver=self.shared("lbvserver").read(intent.name),
+                       monitor=self.shared("lbmonitor").read(intent.monitorname),
+                       servicegroup=self.shared("servicegroup").read(intent.sg))
+        if obs.vserver is not None:
+            obs.vserver_groups = self.shared(VS_BINDING).read(intent.name)
         if obs.servicegroup is not None:
-            obs.monitors = self._bindings(MON_BINDING, intent.sg, "monitor_name")
-            obs.members = mem.members(n, intent.sg)
+            obs.monitors = self.shared(MON_BINDING).read(intent.sg)
+            obs.members = self.poller.read(intent.sg)
+        return obs
+
+    def state(self, intent: LbIntent, *, vserver: bool = True) -> Observed:
+        """Who serves, in two GETs: the vserver (its state; skipped unless ``vserver``) and the
+        service group's bindings (members, monitors)."""
+        obs = Observed(intent.key)
+        if vserver:
+            obs.vserver = self.nitro.get_one("lbvserver", intent.name, attrs=STATE_ATTRS)
+        obs.monitors, obs.members = self.group(intent.sg) or ([], [])
         return obs
 
     def snapshot(self, intent: LbIntent) -> Observed:
         """Who serves, in two GETs: the vserver (its state) and the service group's members."""
-        return Observed(intent.key, vserver=self.nitro.get_one("lbvserver", intent.name),
-                        members=mem.members(self.nitro, intent.sg))
+        return self.state(intent)
 
     def diff(self, intent: LbIntent, obs: Observed | None = None) -> list[Change]:
         return diff(intent, obs if obs is not None else self.observe(intent))
 
-    def apply(self, intent: LbIntent, *, dry_run: bool = False) -> list[Change]:
+    def apply(self, intent: LbIntent, *, dry_run: bool = False, obs: Observed | None = None) -> list[Change]:
         """Make the vserver, service group, monitor and their bindings what ``intent`` says;
         the changes made (none when it already was). Members are left as they are. A
-        :class:`Conflict` (an immutable field differs) stops it before anything changes."""
-        changes = self.diff(intent)
+        :class:`Conflict` (an immutable field differs) stops it before anything changes.
+        ``obs``: the caller's observation, just made (else observed here)."""
+        changes = self.diff(intent, obs)
         conflicts = [c for c in changes if c.op == "conflict"]
         if conflicts and not dry_run:
             raise Conflict(f"{intent.key}: " + "; ".join(str(c) for c in conflicts))
@@ -182,22 +247,24 @@ class LoadBalancer:
     def members(self, sg: str) -> list[Member]:
         return mem.members(self.nitro, sg)
 
-    def bind_members(self, sg: str, ips: Iterable[str], port: int) -> list[str]:
-        return mem.bind_members(self.nitro, sg, ips, port)
+    def bind_members(self, sg: str, ips: Iterable[str], port: int, *,
+                     current: list[Member] | None = None) -> list[str]:
+        return mem.bind_members(self.nitro, sg, ips, port, current=current)
 
     def members_up(self, sg: str, ips: Iterable[str], port: int | None = None) -> bool:
         return mem.members_up(self.nitro, sg, ips, port)
 
     def drain(self, sg: str, ips: Iterable[str], delay: int, *, port: int | None = None,
-              force: bool = False) -> list[Member]:
-        return mem.drain(self.nitro, sg, ips, delay, port=port, force=force)
+              force: bool = False, current: list[Member] | None = None) -> list[Member]:
+        return mem.drain(self.nitro, sg, ips, delay, port=port, force=force, current=current)
 
-    def enable(self, sg: str, ips: Iterable[str], *, port: int | None = None) -> list[Member]:
-        return mem.enable(self.nitro, sg, ips, port=port)
+    def enable(self, sg: str, ips: Iterable[str], *, port: int | None = None,
+               current: list[Member] | None = None) -> list[Member]:
+        return mem.enable(self.nitro, sg, ips, port=port, current=current)
 
     def unbind(self, sg: str, ips: Iterable[str], *, port: int | None = None,
-               force: bool = False) -> list[Member]:
-        return mem.unbind(self.nitro, sg, ips, port=port, force=force)
+               force: bool = False, current: list[Member] | None = None) -> list[Member]:
+        return mem.unbind(self.nitro, sg, ips, port=port, force=force, current=current)
 
     def who_serves(self, intent: LbIntent, obs: Observed | None = None) -> dict[str, Any]:
         return who_serves(intent, obs if obs is not None else self.observe(intent))

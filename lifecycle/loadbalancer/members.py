@@ -64,6 +64,11 @@ def _since(obj: dict[str, Any], read_at: float | None) -> float | None:
     return None if read_at is None or ticks < 0 else round(read_at - ticks / 100.0, 3)
 
 
+def parse_rows(rows: Iterable[dict[str, Any]], read_at: float) -> list[Member]:
+    """Members from binding rows, in a stable order."""
+    return sorted((parse_member(o, read_at) for o in rows), key=lambda m: (m.ip, m.port))
+
+
 def members(nitro: Nitro, sg: str) -> list[Member]:
     """The service group's members (none when the group does not exist)."""
     try:
@@ -72,14 +77,24 @@ def members(nitro: Nitro, sg: str) -> list[Member]:
         if exc.absent:
             return []
         raise
+    return parse_rows(found, time.time())
+
+
+def every_member(nitro: Nitro) -> dict[str, list[Member]]:
+    """Every service group's members in one read (``bulkbindings=yes``): group -> members."""
+    found = nitro.get(MEMBER_BINDING, bulk=True)
     read_at = time.time()
-    return sorted((parse_member(o, read_at) for o in found), key=lambda m: (m.ip, m.port))
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in found:
+        groups.setdefault(str(row.get("servicegroupname")), []).append(row)
+    return {sg: parse_rows(rows, read_at) for sg, rows in groups.items()}
 
 
-def bind_members(nitro: Nitro, sg: str, ips: Iterable[str], port: int) -> list[str]:
+def bind_members(nitro: Nitro, sg: str, ips: Iterable[str], port: int, *,
+                 current: list[Member] | None = None) -> list[str]:
     """Bind each ``ip:port`` not yet bound (NetScaler starts it DOWN until its monitor passes);
-    the IPs newly bound."""
-    bound = {(m.ip, m.port) for m in members(nitro, sg)}
+    the IPs newly bound. ``current``: the members as the caller has just read them."""
+    bound = {(m.ip, m.port) for m in (members(nitro, sg) if current is None else current)}
     new = [ip for ip in sorted(set(ips)) if (ip, port) not in bound]
     for ip in new:
         nitro.bind(MEMBER_BINDING, {"servicegroupname": sg, "ip": ip, "port": port})
@@ -123,19 +138,21 @@ def enable_targets(current: list[Member], ips: Iterable[str], port: int | None) 
 
 
 def drain(nitro: Nitro, sg: str, ips: Iterable[str], delay: int, *, port: int | None = None,
-          force: bool = False) -> list[Member]:
+          force: bool = False, current: list[Member] | None = None) -> list[Member]:
     """Gracefully disable ``ips``: no new connections, established ones served for ``delay``
-    seconds. The members disabled by this call (already disabled ones are left as they are)."""
-    targets = drain_targets(sg, members(nitro, sg), ips, port, force=force)
+    seconds. The members disabled by this call (already disabled ones are left as they are).
+    ``current``: the members as the caller has just read them (the guard judges that read)."""
+    targets = drain_targets(sg, members(nitro, sg) if current is None else current, ips, port, force=force)
     for m in targets:
         nitro.action("servicegroup", "disable", {"servicegroupname": sg, "servername": m.servername or m.ip,
                                                  "port": m.port, "graceful": "YES", "delay": delay})
     return targets
 
 
-def enable(nitro: Nitro, sg: str, ips: Iterable[str], *, port: int | None = None) -> list[Member]:
+def enable(nitro: Nitro, sg: str, ips: Iterable[str], *, port: int | None = None,
+           current: list[Member] | None = None) -> list[Member]:
     """Enable ``ips`` again (a rollback of a drain); the members that were disabled."""
-    targets = enable_targets(members(nitro, sg), ips, port)
+    targets = enable_targets(members(nitro, sg) if current is None else current, ips, port)
     for m in targets:
         nitro.action("servicegroup", "enable", {"servicegroupname": sg, "servername": m.servername or m.ip,
                                                 "port": m.port})
@@ -143,10 +160,10 @@ def enable(nitro: Nitro, sg: str, ips: Iterable[str], *, port: int | None = None
 
 
 def unbind(nitro: Nitro, sg: str, ips: Iterable[str], *, port: int | None = None,
-           force: bool = False) -> list[Member]:
+           force: bool = False, current: list[Member] | None = None) -> list[Member]:
     """Unbind ``ips`` (``DELETE ...binding/<sg>?args=ip:..,port:..``); refused, like a drain,
     when no serving member would remain. The members unbound."""
-    current = members(nitro, sg)
+    current = members(nitro, sg) if current is None else current
     targets = _targets(current, ips, port)
     guard(sg, current, targets, "unbinding", force)
     for m in targets:

@@ -14,7 +14,7 @@ Example (needs a reachable VSD)::
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -89,7 +89,13 @@ class Nuage:
         return self._once("domains", enterprise, name)
 
     def zone(self, domain: Any, name: str) -> Any | None:
-        return self._once("zones", domain, name)
+        """A zone of the domain; the domain's zones are read together, once per process (each
+        application has its own: one read per domain, not one per application)."""
+        key = ("zones", getattr(domain, "id", "") or "", name)
+        if key not in self._found:
+            for z in self.all(domain.zones):
+                self._found.setdefault(("zones", key[1], z.name), z)
+        return self._found.get(key)
 
     def subnet(self, parent: Any, name: str) -> Any | None:
         """A subnet by name under a zone or a domain."""
@@ -170,32 +176,47 @@ class Nuage:
         are i2's mirrors for one of them: selected by VSD's filter, so a domain with thousands
         of entries is not read whole for one application. The other side of an entry keeps its
         VSD id as its name."""
-        clauses = []
-        for name, sid in subnets.items():
-            if sid:
-                clauses += [f"locationID == {quote(sid)}", f"networkID == {quote(sid)}"]
-            clauses.append(f"externalID ENDSWITH {quote(':' + name)}")
-        names = {sid: Ref("SUBNET", name) for name, sid in subnets.items() if sid}
-        out: list[Entry] = []
+        return select_entries(self.acl_entries(domain, entry_clauses(subnets)), subnets)
+
+    def acl_entries(self, domain: Any, clauses: Iterable[str]) -> list[tuple[str, Any]]:
+        """(direction, vspk entry) for the domain's entries matching any of ``clauses`` (see
+        :func:`entry_clauses`): one read per ACL template, whatever the number of clauses, so
+        the moves of a wave can ask together."""
+        text = " or ".join(sorted(set(clauses)))
+        out: list[tuple[str, Any]] = []
         for direction, entry_attr in (("ingress", "ingress_acl_entry_templates"),
                                       ("egress", "egress_acl_entry_templates")):
             for tpl in self.templates(domain, direction):
-                for e in self.all(getattr(tpl, entry_attr), filter=" or ".join(clauses)):
-                    out.append(_entry(direction, e, names))
+                out += [(direction, e) for e in self.all(getattr(tpl, entry_attr), filter=text)]
+        return out
+
+    def vm_interfaces_on(self, domain: Any, subnets: Iterable[tuple[str, str]]
+                         ) -> dict[tuple[str, str], list[Any]]:
+        """(zone, subnet) name -> the VM interfaces VSD has on that subnet of the domain: one
+        filtered read of the domain's interfaces for any number of subnets (a subnet's name is
+        unique in its zone), without looking the subnets up first."""
+        want = set(subnets)
+        if not want:
+            return {}
+        text = " or ".join(f"(zoneName == {quote(z)} and networkName == {quote(n)})" for z, n in sorted(want))
+        out: dict[tuple[str, str], list[Any]] = {w: [] for w in want}
+        for i in self.all(domain.vm_interfaces, filter=text):
+            if (i.zone_name, i.network_name) in out:
+                out[(i.zone_name, i.network_name)].append(i)
         return out
 
     # -- changing -----------------------------------------------------------------------------
 
     def ensure_subnet(self, zone: Any, name: str, cidr: str, *, description: str = "",
-                      external_id: str | None = None) -> tuple[Any, bool]:
+                      external_id: str | None = None, absent: bool = False) -> tuple[Any, bool]:
         """Subnet ``name`` with ``cidr`` (gateway: its first address) in ``zone``.
 
         Returns (subnet, created). An existing subnet of that name with another CIDR is an
-        error naming both, never silently reused."""
+        error naming both, never silently reused. ``absent``: the caller has just found none."""
         from vspk.v6 import NUSubnet
 
         net = ipaddress.ip_network(cidr)
-        found = self.subnet(zone, name)
+        found = None if absent else self.subnet(zone, name)
         if found is not None:
             have = f"{found.address}/{ipaddress.ip_network(f'0.0.0.0/{found.netmask}').prefixlen}"
             if have != str(net):
@@ -282,6 +303,41 @@ class Nuage:
 
     def mirrors(self, entries: list[Entry]) -> list[Entry]:
         return [e for e in entries if e.external_id.startswith(MIRROR_PREFIX)]
+
+
+def entry_clauses(subnets: dict[str, str | None]) -> list[str]:
+    """VSD filter clauses for the entries naming one of ``subnets`` (name -> id, None when
+    absent) by id, or i2's mirrors for one of them (by the name their externalID ends with)."""
+    clauses = []
+    for name, sid in subnets.items():
+        if sid:
+            clauses += [f"locationID == {quote(sid)}", f"networkID == {quote(sid)}"]
+        clauses.append(f"externalID ENDSWITH {quote(':' + name)}")
+    return clauses
+
+
+def select_entries(found: Iterable[tuple[str, Any]], subnets: dict[str, str | None]) -> list[Entry]:
+    """The entries among ``found`` that :func:`entry_clauses` of ``subnets`` selects, as
+    :class:`Entry`, the subnets by name and any other side by its VSD id (so what one caller
+    sees does not depend on who else asked in the same read).
+
+    >>> class E:
+    ...     def __init__(self, **kw): self.__dict__.update(dict.fromkeys(
+    ...         ("description", "location_type", "location_id", "network_type", "network_id", "protocol",
+    ...          "destination_port", "action", "stateful", "priority", "external_id")), **kw)
+    >>> found = [("ingress", E(id="1", location_type="SUBNET", location_id="s-a")),
+    ...          ("ingress", E(id="2", location_type="SUBNET", location_id="s-x")),
+    ...          ("egress", E(id="3", external_id="i2-mirror:r:web-b"))]
+    >>> picked = select_entries(found, {"web-a": "s-a", "web-b": None})
+    >>> [(e.id, e.location.name or e.location.type) for e in picked]
+    [('1', 'web-a'), ('3', 'ANY')]
+    """
+    ids = {sid: name for name, sid in subnets.items() if sid}
+    names = {sid: Ref("SUBNET", name) for sid, name in ids.items()}
+    ends = tuple(":" + name for name in subnets)
+    return [_entry(direction, e, names) for direction, e in found
+            if (e.location_id or "") in ids or (e.network_id or "") in ids
+            or (e.external_id or "").endswith(ends)]
 
 
 def _entry(direction: str, e: Any, names: dict[str, Ref]) -> Entry:

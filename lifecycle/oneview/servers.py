@@ -85,6 +85,16 @@ def _port_key(port_id: str) -> str:
     return f"{m.group('loc')} {int(m.group('dev'))}:{int(m.group('port'))}" if m else port_id
 
 
+def version_of(text: str) -> tuple[int, ...]:
+    """The first dotted number of a firmware string (ROMs carry their family before it):
+
+    >>> version_of("P89 v2.40 (02/17/2017)"), version_of("2.80_10-16-2020"), version_of("2.55 Aug 16 2017")
+    ((2, 40), (2, 80), (2, 55))
+    """
+    m = re.search(r"(\d+(?:\.\d+)+)", text)
+    return tuple(int(p) for p in m.group(1).split(".")) if m else ()
+
+
 def ilo_addresses(hardware: dict[str, Any]) -> list[str]:
     return [a.get("address") for a in (hardware.get("mpHostInfo") or {}).get("mpIpAddresses") or []
             if a.get("address")]
@@ -258,7 +268,8 @@ class OneViewServers:
         prof = self._profile(server.name)
         if prof is None:
             if hw.get("serverProfileUri"):
-                return f"mismatch: server already has another profile ({hw['serverProfileUri']})"
+                drift = "".join(f"; drift: {d}" for d in self.firmware_drift(hw, template_uri))
+                return f"mismatch: {self._foreign(hw['serverProfileUri'])}; left alone{drift}"
             return "no profile"
         data = prof.data
         if data.get("serverHardwareUri") != hw["uri"]:
@@ -271,6 +282,41 @@ class OneViewServers:
             # OneView has lost the iLO: the profile cannot be vouched for, nor the power set
             return "iLO not answering (power state Unknown)"
         return "ok"
+
+    def profile_name(self, hw: dict[str, Any]) -> str | None:
+        """The name of the profile on a server (whoever made it), None without one."""
+        uri = hw.get("serverProfileUri")
+        if not uri:
+            return None
+        with errors(uri):
+            return str(self.ov.server_profiles.get_by_uri(uri).data.get("name"))
+
+    def _foreign(self, profile_uri: str) -> str:
+        """What another team's profile on a server is: its name and template (i2's are ``i2-*``)."""
+        with errors(profile_uri):
+            data = self.ov.server_profiles.get_by_uri(profile_uri).data
+            tpl_uri = data.get("serverProfileTemplateUri")
+            tpl = self.ov.server_profile_templates.get_by_uri(tpl_uri).data.get("name") if tpl_uri else None
+        origin = f"from template {tpl!r}" if tpl else "from no template"
+        return f"foreign profile {data.get('name')!r} {origin} already on the server ({profile_uri})"
+
+    def firmware_drift(self, hw: dict[str, Any], template_uri: str | None) -> list[str]:
+        """System ROM and iLO versions below those of the baseline ``template_uri`` manages."""
+        if not template_uri:
+            return []
+        with errors(str(hw.get("name", "server"))):
+            fw = self.ov.server_profile_templates.get_by_uri(template_uri).data.get("firmware") or {}
+            if not fw.get("manageFirmware") or not fw.get("firmwareBaselineUri"):
+                return []
+            baseline = self.ov.firmware_drivers.get_by_uri(fw["firmwareBaselineUri"]).data
+        wanted = {k: c.get("componentVersion") for c in baseline.get("fwComponents") or []
+                  for k in c.get("swKeyNameList") or []}
+        out = []
+        for key, have in (("System ROM", hw.get("romVersion")), ("iLO", hw.get("mpFirmwareVersion"))):
+            want = wanted.get(key)
+            if want and have and version_of(have) < version_of(want):
+                out.append(f"{key} {have} below baseline {baseline.get('name')} ({want})")
+        return out
 
     def _power(self, hw: dict[str, Any], state: str, subject: str = "",
                log: Callable[[str], None] | None = None) -> None:
@@ -302,12 +348,15 @@ class OneViewServers:
             return str(self.ov.server_hardware.get_by_uri(hw["uri"]).data.get("powerState"))
 
     def apply_profile(self, server: Server, template_uri: str, *, power: str = "keep",
-                      log: Callable[[str], None] | None = None) -> ProfileResult:
+                      log: Callable[[str], None] | None = None,
+                      replace_foreign: bool = False) -> ProfileResult:
         """Give ``server`` its profile (named after the server) from the template.
 
         Powers the server off first only when OneView needs it (BIOS, storage, connections or
         firmware to apply, or an offline compliance update); ``power``: ``on``, ``off`` or
         ``keep`` (as it was before) afterwards. Powering off is graceful first (see :meth:`_power`).
+        A profile not made by i2 on the server is refused, unless ``replace_foreign`` (the
+        operator asked, e.g. a recommission that drained the server): then it is deleted first.
         """
         hw = self.hardware(server)
         before = self._power_state(hw, server.name)
@@ -316,8 +365,11 @@ class OneViewServers:
         with errors(server.name):
             if prof is None:
                 if hw.get("serverProfileUri"):
-                    raise OneViewError(server.name, f"the server already has another profile "
-                                                    f"({hw['serverProfileUri']}); remove it in OneView first")
+                    if not replace_foreign:
+                        raise OneViewError(server.name, f"the server already has another profile ("
+                                           f"{hw['serverProfileUri']}); remove it in OneView first")
+                    powered_off = self._remove_foreign(hw, server.name, log)
+                    hw = self.hardware(server)
                 tpl = self.ov.server_profile_templates.get_by_uri(template_uri)
                 body = dict(tpl.get_new_profile(), name=server.name, serverHardwareUri=hw["uri"])
                 if self._needs_offline(body) and before == "On":
@@ -352,6 +404,18 @@ class OneViewServers:
         if want in ("On", "Off") and self._power_state(hw, server.name) != want:
             self._power(hw, want, server.name, log)
         return ProfileResult(server.name, action, compliance, powered_off, want)
+
+    def _remove_foreign(self, hw: dict[str, Any], subject: str, log: Callable[[str], None] | None) -> bool:
+        """Delete the profile another team left on the server (powered off first when OneView
+        needs it); True when it powered the server off."""
+        old = self.ov.server_profiles.get_by_uri(hw["serverProfileUri"])
+        off = self._needs_offline(old.data) and self._power_state(hw, subject) == "On"
+        if off:
+            self._power(hw, "Off", subject, log)
+        (log or (lambda _msg: None))(f"{subject}: removing the foreign profile {old.data.get('name')!r} "
+                                     f"(replace_foreign)")
+        old.delete()
+        return off
 
     @staticmethod
     def _needs_offline(body: dict[str, Any]) -> bool:

@@ -35,10 +35,20 @@ def lab(tmp_path_factory):
 
 
 def test_diff_verify_push(lab):
+    # the in-service switches as their team typed them (brownfield): only semantic drift shows
+    first = i2("-o", "json", "fabric", "diff", "c01", labdir=lab)
+    assert first.returncode == 1, first.stdout + first.stderr
+    diffs = json.loads(first.stdout)
+    assert "vlan 999" in diffs["c01-leaf1"] and "Ethernet48" in diffs["c01-leaf1"], diffs
+    assert "allowed vlan add" not in diffs["c01-leaf1"] and "\n!!" not in diffs["c01-leaf1"]
+    spines = i2("fabric", "diff", "spines", labdir=lab)
+    assert spines.returncode == 1 and "Loopback0" in spines.stdout, spines.stdout
+    # i2's own config put back (the team's extras removed: a push says so first)
+    pushed = i2("fabric", "push", "c01", "--yes", labdir=lab)
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     clean = i2("-o", "json", "fabric", "diff", "c01", labdir=lab)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert json.loads(clean.stdout) == {"c01-leaf1": "", "c01-leaf2": ""}
-    assert i2("fabric", "diff", "spines", labdir=lab).returncode == 0
 
     verified = i2("-o", "json", "fabric", "verify", "c01", labdir=lab)
     assert verified.returncode == 0, verified.stdout

@@ -91,6 +91,8 @@ def test_hazard8_peers_are_pushed_one_at_a_time_and_the_first_unhealthy_stops(bu
     args = ["--site", "examples/ie1", "--endpoints", _ep_file(tmp_path, fabric, tls),
             "fabric", "push", "c02", "--yes", "--settle", "1", "--confirm-within", "60"]
     nodes = {n: connect(ep, secrets, n) for n in (LEAF, PEER)}
+    for n in nodes:  # a hand edit on each: something to push (same password, same hash: no change)
+        fabric[n].configure("interface Ethernet48\n   description hand-edited")
     before = {n: running(node) for n, node in nodes.items()}
     cvx_service(fabric, up=False)  # the leaves' CVX connection drops: leaf1 cannot verify
     try:
@@ -111,6 +113,8 @@ def test_hazard8_spines_one_by_one_each_keeping_its_sessions(built, endpoints, t
     _, fabric, tls, _ = built
     ep, secrets = endpoints
     spine = connect(ep, secrets, "ie1-spine1")
+    for n in ("ie1-spine1", "ie1-spine2"):  # a hand edit on each: something to push
+        fabric[n].configure("interface Loopback0\n   description hand-edited")
     before = running(spine)
     baseline = health(spine)
     assert baseline["bgp"]  # the built rack's leaves peer with it

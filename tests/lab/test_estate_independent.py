@@ -116,3 +116,20 @@ def test_the_a_subnets_come_from_the_site() -> None:
             for a in site.applications for env, spec in a.environments.items()}
     assert {(p.app, p.env, p.cidr) for p in places} == want
     assert {p.domain for p in places if p.env == "prd"} == {"ie1-prd"}
+
+
+def test_the_switches_are_documented(tmp_path: Path) -> None:
+    """Each brownfield switch of lab.yaml is in docs/twin.md, with how to turn it off."""
+    from dataclasses import fields
+
+    from lifecycle.lab.config import LabConfig
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "twin.md").read_text()
+    names = [f.name for f in fields(LabConfig) if f.name.startswith(("brownfield_vsd_", "brownfield_cloud_"))]
+    assert len(names) == 8 and [n for n in names if f"`{n}`" not in doc] == []
+    (tmp_path / "lab.yaml").write_text("site: examples/ie1\n")
+    (tmp_path / "brownfield.yaml").write_text("brownfield_vsd_stale_cms: false\n"
+                                              "brownfield_cloud_flavor_drift: ''\n")
+    cfg = LabConfig.load(tmp_path)
+    assert (cfg.brownfield_vsd_stale_cms, cfg.brownfield_cloud_flavor_drift,
+            cfg.brownfield_cloud_foreign) == (False, "", True)

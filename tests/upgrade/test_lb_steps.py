@@ -181,7 +181,11 @@ def test_unbinding_a_is_refused_while_b_is_down_then_done_once_b_is_up(svc: Serv
     world.up.add(B_IP)
     lb.bind_members("sg_orders_prd", [B_IP], 8080)
     wait_for(lambda: serving(svc) == {A_IP, B_IP})
+    calls = lb.nitro.calls
     done = unbind.apply(step, ctx(step.key))
+    # the guard's read, the unbind, then who serves (the vserver, the monitors, the members): each
+    # read once, none read again for the record
+    assert lb.nitro.calls - calls == 5
     assert done.unbound == [f"{A_IP}:8080"]
     assert [(m["ip"], m["side"], m["serving"]) for m in done.lb["members"]] == [(B_IP, "b", True)]
     assert done.both_served == {"from": t0, "to": t0 + 0.5, "drained_by": t0 + 0.5, "seconds": 0.5}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,11 +93,35 @@ class Node:
         return "\n".join(_render(self, depth, all_defaults))
 
 
+# How EOS lists a BGP neighbor's settings: grouped by neighbor (peer groups by name, then peers by
+# address), each neighbor's lines in this order, whatever order they were typed in.
+_NEIGHBOR_ATTRS = ["peer", "remote-as", "next-hop-self", "update-source", "ebgp-multihop",
+                   "allowas-in", "description", "shutdown", "bfd", "password", "route-map",
+                   "send-community", "maximum-routes", "activate"]
+
+
+def _address_key(text: str) -> tuple[int, int, str]:
+    try:
+        return (1, int(ipaddress.ip_network(text, strict=False).network_address),
+                str(ipaddress.ip_network(text, strict=False).prefixlen))
+    except ValueError:
+        return (0, 0, text)  # a peer group's name sorts before the addresses
+
+
 def _child_order(node: Node) -> tuple[Any, ...]:
     if node.key.startswith("interface "):
         return (node.order, sort_key(node.key.split(" ", 1)[1]))
     if node.mode == "vlan":
         return (node.order, (0, (int(node.values.get("vid", 0)),), ""))
+    words = node.key.split()
+    if words[0] == "neighbor" and len(words) > 1:
+        definition = node.text == f"neighbor {words[1]} peer group"
+        attr = words[2] if len(words) > 2 else ""
+        rank = _NEIGHBOR_ATTRS.index(attr) if attr in _NEIGHBOR_ATTRS else len(_NEIGHBOR_ATTRS)
+        return (10 if definition else 12, (_address_key(words[1]), rank, node.key), "")
+    if node.key.startswith(("network ", "username ", "ntp server ", "ip name-server ")):
+        # list items EOS sorts: networks by prefix, users by name, name-servers/NTP by address
+        return (node.order, (0, _address_key(words[-1]), node.text), "")
     return (node.order, (0, (), ""))
 
 
@@ -362,7 +387,7 @@ class Editor:
         self._interface(f"Port-Channel{m.values['id']}")  # EOS creates the port-channel
         return m.text
 
-    def _hook_allowed_vlan(self, rule: grammar.Rule, m: Match, target: Node) -> str:
+    def _hook_allowed_vlan(self, rule: grammar.Rule, m: Match, target: Node) -> str | None:
         op = m.values.get("op")
         new = vlan_set(m.values["v"])
         current_line = target.line("switchport trunk allowed vlan")
@@ -373,7 +398,27 @@ class Editor:
             new = current - new
         elif op == "except":
             new = set(range(1, 4095)) - new
+        if new == set(range(1, 4095)):  # every VLAN is the default: EOS shows no line
+            _remove(target, rule.key_of(m))
+            return None
         return f"switchport trunk allowed vlan {vlan_text(new)}"
+
+    def _hook_vlan_state(self, rule: grammar.Rule, m: Match, target: Node) -> str | None:
+        if m.values["state"] == "active":  # the default: EOS shows nothing
+            _remove(target, rule.key_of(m))
+            return None
+        return m.text
+
+    def _hook_max_routes(self, rule: grammar.Rule, m: Match, target: Node) -> str | None:
+        # 12000 is the default (older EOS printed it on every neighbor): shown only when changed
+        if m.values["max"] == "12000" and "warn" not in m.values:
+            _remove(target, rule.key_of(m))
+            return None
+        return m.text
+
+    def _hook_name_server(self, rule: grammar.Rule, m: Match, target: Node) -> str:
+        # EOS names the VRF of every name-server, "vrf default" included
+        return f"ip name-server vrf {m.values.get('vrf', 'default')} {m.values['addr']}"
 
     def _hook_peer_group_old(self, rule: grammar.Rule, m: Match, target: Node) -> str:
         group = m.values.get("group")

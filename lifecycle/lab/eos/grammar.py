@@ -74,7 +74,7 @@ MODES: dict[str, list[Rule]] = {
         R("hostname <word:name>", 1, order=10),
         R("ip domain-name <word:name>", 2, order=11),
         R("dns domain <word:name>", 2, order=11),
-        R("ip name-server [vrf <word:vrf>] <ip:addr>", order=12),
+        R("ip name-server [vrf <word:vrf>] <ip:addr>", "ip name-server {addr}", order=12, hook="name_server"),
         R(
             "ntp server [vrf <word:vrf>] <word:host> [prefer] [iburst] [source <intf:src>]",
             "ntp server {host}",
@@ -152,7 +152,7 @@ MODES: dict[str, list[Rule]] = {
     ],
     "vlan": [
         R("name <line:name>", 1, order=1, default="name VLAN{vid:04d}"),
-        R("state (active|suspend)", 1, order=2, default="state active"),
+        R("state (active|suspend):state", 1, order=2, default="state active", hook="vlan_state"),
         R("trunk group <word:group>", order=3),
     ],
     "vrf": [R("description <line:text>", 1)],
@@ -202,9 +202,10 @@ MODES: dict[str, list[Rule]] = {
             order=12,
         ),
         R(
-            "neighbor <peer:n> maximum-routes <int:max> [warning-only]",
+            "neighbor <peer:n> maximum-routes <int:max> [(warning-only):warn]",
             "neighbor {n} maximum-routes",
             order=12,
+            hook="max_routes",
         ),
         R("neighbor <peer:n>", "neighbor {n}", order=12, no_only=True),
         R("network <network:prefix> [route-map <word:rm>]", "network {prefix}", order=20),

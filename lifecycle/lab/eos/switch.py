@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 DEFAULT_VERSION = "4.28.3M"
 _FILES = ("startup-config", "zerotouch-config")
+ZTP_RELOAD_CAUSE = "System reloaded due to Zero Touch Provisioning"
 
 
 class Switch:
@@ -257,6 +258,10 @@ class Switch:
         ``wait=False`` returns at once (the eAPI reply goes out first, as on a real switch); the
         switch stays unreachable for the latency profile's ``eos.reload`` duration.
         """
+        if self.ztp_mode == "active" and self.startup_config is not None:
+            # ZTP's own reload once the bootstrap has written a startup-config: EOS words the
+            # cause itself (as ANTA issue 1130 shows it), whoever asks for the reload
+            cause = ZTP_RELOAD_CAUSE
         with self._boot_lock():
             self.state = "reloading"
             self.reset_causes = [

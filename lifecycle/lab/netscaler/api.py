@@ -2,7 +2,10 @@
 ``?action=enable|disable``), PUT (update, bind), DELETE (``?args=`` for bindings).
 
 Query options as in the NITRO reference: ``filter=k:v,k2:v2`` (a value ``/re/`` is a regex),
-``attrs=a,b``, ``count=yes`` (``{"<type>": [{"__count": N}]}``), ``args=k:v`` (GET/DELETE). Names
+``attrs=a,b``, ``count=yes`` (``{"<type>": [{"__count": N}]}``), ``args=k:v`` (GET/DELETE).
+A binding type is read per object (``<type>_binding/<name>``); every object's bindings at once
+only with ``bulkbindings=yes`` (NetScaler 11.1 on, CTX218111 and the reference's "get (all)"),
+without it the parent's name is a required argument (1095; the code is the emulator's choice). Names
 in the path are URL-decoded twice: the Ansible collection double-encodes them, other clients
 encode once (a name containing ``%`` is the one case this cannot tell apart).
 """
@@ -74,6 +77,8 @@ def register(router: Router, emu: NetScalerEmulator) -> None:
     @router.route("GET", PATH)
     def get(req: Request) -> Any:
         kind, name = kind_of(req), name_of(req)
+        if name is None and kind not in TYPES and req.arg("bulkbindings") != "yes":
+            raise NitroError(ARG_MISSING, _parent_key(kind))
         with emu.lock:
             rows = _rows(emu, kind, name)
         rows = [r for r in rows if _matches(r, pairs(req.arg("args")) | pairs(req.arg("filter")))]
@@ -183,12 +188,18 @@ def _delete(emu: NetScalerEmulator, kind: str, name: str, args: dict[str, str]) 
         raise NitroError(INVALID_ACTION, kind)
 
 
+def _parent_key(kind: str) -> str:
+    if kind in AGGREGATES:
+        return AGGREGATES[kind][1]
+    return "servicegroupname" if kind == mb.MEMBER_BINDING else BINDINGS[kind].parent_key
+
+
 def _rows(emu: NetScalerEmulator, kind: str, name: str | None) -> list[dict[str, Any]]:
     rt = emu.runtime
     if kind in AGGREGATES:
         parent_type, key, parts = AGGREGATES[kind]
-        if name is None:
-            raise NitroError(ARG_MISSING, key)
+        if name is None:  # bulkbindings=yes: one aggregate row per object of the parent type
+            return [r for n in sorted(rt.store.objects[parent_type]) for r in _rows(emu, kind, n)]
         rt.store.get(parent_type, name)
         row: dict[str, Any] = {key: name}
         for part in parts:

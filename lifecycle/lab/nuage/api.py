@@ -10,6 +10,9 @@
 ``GET|HEAD /{res}/{id}/{child}``   the parent's ``child`` objects (its fetcher's relation)
 ``POST /{res}/{id}/{child}``       create under the parent where the VSD allows it
 ``PUT /{res}/{id}/{child}``        assign: the body is the list of IDs the parent now has
+``GET /events[?uuid=ID]``          push channel, long-polled (:mod:`events`)
+``GET /{res}/{id}/eventlogs``      the object's event log (:mod:`events`)
+``GET /{iface}/{id}/policydecisions``  the interface's policy decision (:mod:`decisions`)
 =================================  ==========================================================
 
 Lists honour ``X-Nuage-Filter`` (+ ``X-Nuage-FilterType``), ``X-Nuage-OrderBy`` (``name``,
@@ -24,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from lifecycle.lab.base import Request, Response, json_response
-from lifecycle.lab.nuage import errors
+from lifecycle.lab.nuage import decisions, errors
 from lifecycle.lab.nuage.auth import Account, Accounts
 from lifecycle.lab.nuage.filters import FilterError, parse
 from lifecycle.lab.nuage.schema import Kind
@@ -66,10 +69,11 @@ def _int_header(req: Request, name: str, default: int) -> int:
 
 
 class VsdApi:
-    def __init__(self, store: VsdStore, accounts: Accounts):
+    def __init__(self, store: VsdStore, accounts: Accounts, push_timeout: float = 30.0):
         self.store = store
         self.accounts = accounts
         self.schema = store.schema
+        self.push_timeout = push_timeout  # how long GET /events?uuid= waits for an event
 
     def handle(self, req: Request) -> Response:
         if not (req.path == PREFIX or req.path.startswith(PREFIX + "/")):
@@ -84,6 +88,8 @@ class VsdApi:
             if not login:
                 raise errors.VsdError(405, f"{req.method} is not supported on /me by the twin.")
             return json_response([self.me(account)])
+        if parts == ["events"]:
+            return self._events(req)
         kind = self._kind(parts[0])
         if len(parts) == 1:
             return self._root(req, kind, account)
@@ -110,6 +116,9 @@ class VsdApi:
     def _object(self, req: Request, kind: Kind, oid: str, account: Account) -> Response:
         with self.store.lock:
             doc = self.store.get(oid, kind.rest)
+            if doc is None and kind.rest == "policydecision" and req.method in ("GET", "HEAD"):
+                iid = decisions.interface_of(self.store, oid)
+                doc = decisions.policy_decision(self.store, iid) if iid else None
         if doc is None:
             raise errors.not_found(f"{kind.cls.__name__[2:]} with ID {oid}")
         if req.method in ("GET", "HEAD"):
@@ -131,6 +140,12 @@ class VsdApi:
         relation = pkind.relation(kind.rest)
         if relation is None:
             raise errors.not_found(f"Resource /{pkind.resource}/{pid}/{kind.resource}")
+        if req.method in ("GET", "HEAD") and kind.rest == "eventlog":
+            return self._answer(req, kind, self.store.journal.logs(pid))
+        if req.method in ("GET", "HEAD") and kind.rest == "policydecision" \
+                and pkind.rest in decisions.INTERFACE_KINDS:
+            with self.store.lock:
+                return self._answer(req, kind, [decisions.policy_decision(self.store, pid)])
         if req.method in ("GET", "HEAD"):
             return self._list(req, kind, pid)
         if req.method == "POST":
@@ -155,8 +170,22 @@ class VsdApi:
         doc = self.store.create(kind.rest, body, parent_id, account.user_id)
         return json_response([doc], 201)
 
+    def _events(self, req: Request) -> Response:
+        if req.method != "GET":
+            raise errors.VsdError(405, f"{req.method} is not allowed on /events.")
+        uid = req.arg("uuid")
+        journal = self.store.journal
+        if not uid:
+            return json_response({"uuid": journal.open(), "events": []})
+        if not journal.known(uid):
+            raise errors.not_found(f"Push channel {uid}")
+        return json_response({"uuid": uid, "events": journal.poll(uid, self.push_timeout)})
+
     def _list(self, req: Request, kind: Kind, parent_id: str | None) -> Response:
-        docs = self.store.list(kind.rest, parent_id)
+        return self._answer(req, kind, self.store.list(kind.rest, parent_id))
+
+    def _answer(self, req: Request, kind: Kind, docs: list[dict[str, Any]]) -> Response:
+        """A list answer: filter, order and page ``docs`` as the request asks."""
         text = req.header("X-Nuage-Filter") or ""
         ftype = req.header("X-Nuage-FilterType") or ""
         headers: dict[str, str] = {}

@@ -65,13 +65,15 @@ class VsdEmulator:
     thread-safe object store (with ``store.reachable(...)``); ``accounts`` the root user and the
     API keys. Faults use component ``vsd`` (``vsd.http5xx``, ``vsd.reset``, ``vsd.timeout``),
     latency the profile's ``vsd`` request delay; ``timeout_seconds`` is how long a request hit by
-    ``vsd.timeout`` hangs before its connection is closed unanswered.
+    ``vsd.timeout`` hangs before its connection is closed unanswered; ``push_timeout`` how long
+    a push channel's poll waits for an event before answering an empty list.
     """
 
     def __init__(self, *, tls: TlsFiles, username: str = "csproot", password: str | None = None,
                  organisation: str = "csp", latency: LatencyProfile | None = None,
                  faults: FaultPlan | None = None, host: str = "127.0.0.1", port: int = 0,
-                 api_key_ttl: float = 86400.0, store: VsdStore | None = None, timeout_seconds: float = 15.0):
+                 api_key_ttl: float = 86400.0, store: VsdStore | None = None, timeout_seconds: float = 15.0,
+                 push_timeout: float = 30.0):
         self.username = username
         self.password = password or secrets.token_urlsafe(12)
         self.organisation = organisation
@@ -80,7 +82,7 @@ class VsdEmulator:
         self.store = store or VsdStore()
         self.accounts = Accounts(username, self.password, organisation, ttl=api_key_ttl,
                                  csp_id=self.store.csp_id)
-        self.api = VsdApi(self.store, self.accounts)
+        self.api = VsdApi(self.store, self.accounts, push_timeout=push_timeout)
         self.server = _VsdServer(self.api, host=host, port=port, tls=tls, latency=self.latency,
                                  faults=self.faults, timeout_seconds=timeout_seconds)
 
@@ -89,6 +91,7 @@ class VsdEmulator:
         return self
 
     def stop(self) -> None:
+        self.store.journal.close()  # release the push channels' long polls
         self.server.stop()
 
     def __enter__(self) -> VsdEmulator:

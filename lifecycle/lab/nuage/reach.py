@@ -200,7 +200,7 @@ def _port_ok(ranges: tuple[tuple[int, int], ...] | None, port: int | None) -> bo
     return port is not None and any(lo <= port <= hi for lo, hi in ranges)
 
 
-class _Index:
+class Index:
     """A snapshot of what reachability reads, built under the store's lock."""
 
     def __init__(self, store: VsdStore):
@@ -332,15 +332,15 @@ class Reachability:
 
     def __init__(self, store: VsdStore):
         self.store = store
-        self._ix: _Index | None = None
+        self._ix: Index | None = None
 
-    def index(self) -> _Index:
+    def index(self) -> Index:
         ix = self._ix
         if ix is None or ix.generation != self.store.generation:
             with self.store.lock:
                 ix = self._ix
                 if ix is None or ix.generation != self.store.generation:
-                    ix = self._ix = _Index(self.store)
+                    ix = self._ix = Index(self.store)
         return ix
 
     def decide(self, src: str, dst: str, port: int | None, protocol: str | int, *,
@@ -360,7 +360,7 @@ class Reachability:
         return decision
 
 
-def _decide(ix: _Index, s: Endpoint, d: Endpoint, proto: int | None, port: int | None,
+def _decide(ix: Index, s: Endpoint, d: Endpoint, proto: int | None, port: int | None,
             sport: int) -> Decision:
     for ep, role in ((s, "source"), (d, "destination")):
         if not ep.external and ep.interface is None:

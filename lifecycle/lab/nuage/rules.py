@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lifecycle.lab.nuage import network, policy, vms
+from lifecycle.lab.nuage import decisions, network, policy, vms
 from lifecycle.lab.nuage.schema import Kind
 
 if TYPE_CHECKING:
@@ -118,3 +118,5 @@ def render(store: VsdStore, rest: str, doc: dict[str, Any]) -> None:
         vms.render_vport(store, doc)
     elif rest == "user":
         doc["password"] = None  # the VSD never shows it
+    elif rest in decisions.INTERFACE_KINDS:
+        doc["policyDecisionID"] = decisions.decision_id(doc["ID"])

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from lifecycle.lab.nuage import errors
 from lifecycle.lab.nuage.errors import VsdError
+from lifecycle.lab.nuage.events import Journal
 from lifecycle.lab.nuage.schema import AUDITED, DEFAULTS, Attr, Kind, Schema, schema
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ class VsdStore:
         self.generation = 0
         self.version = 0
         self._reach: Any = None
+        self.journal = Journal()  # push notifications and event logs (events.py)
         from lifecycle.lab.nuage import rules
 
         self.rules = rules
@@ -222,9 +224,11 @@ class VsdStore:
             self._check(kind, doc)
             self._unique(kind, doc, parent_id)
             self._insert(rest, doc)
+            self._event("CREATE", doc, user=user)
             try:
                 self.rules.created(self, kind, doc, body, user)
             except Exception:
+                self._event("DELETE", doc, user=user)
                 self._remove(doc["ID"])
                 raise
             self._changed(rest)
@@ -248,9 +252,11 @@ class VsdStore:
             self._unique(kind, doc, old.get("parentID"))
             doc["lastUpdatedDate"] = max(now_ms(), (old.get("lastUpdatedDate") or 0) + 1)
             doc["lastUpdatedBy"] = user
+            before = self.render(old)
             old.clear()
             old.update(doc)
             self.rules.updated(self, kind, old)
+            self._event("UPDATE", old, previous=before, user=user)
             self._changed(rest)
             return self.render(old)
 
@@ -264,6 +270,8 @@ class VsdStore:
             if not confirmed and self.children.get(oid):
                 raise MultipleChoices(self.kinds[oid], doc.get("name"))
             kinds = {self.kinds[i] for i in [oid, *self.descendants(oid)]}
+            for gone in [*reversed(self.descendants(oid)), oid]:
+                self._event("DELETE", self.docs[gone])
             self._remove(oid)
             for k in kinds:
                 self._changed(k)
@@ -286,6 +294,7 @@ class VsdStore:
                 self.edges[i].add(parent_id)
             self._changed(rest)
             self._changed(self.kinds[parent_id])
+            self._event("UPDATE", self.docs[parent_id])  # its member list changed
 
     # --- internals (lock held) ----------------------------------------------------------------
     def _apply(self, kind: Kind, doc: dict[str, Any], body: dict[str, Any], creating: bool) -> None:
@@ -345,12 +354,29 @@ class VsdStore:
         self.secrets.pop(oid, None)
         self.rules.removed(self, rest, doc)
 
+    def _event(self, kind: str, doc: dict[str, Any], *, previous: dict[str, Any] | None = None,
+               user: str | None = None) -> None:
+        """Journal a change for push channels and event logs, with the object's enterprise."""
+        ent = doc if self.kinds.get(doc["ID"]) == "enterprise" else self.up(doc, "enterprise")
+        self.journal.record(kind, self.kinds[doc["ID"]], self.render(doc), old=previous,
+                            user=user or doc.get("lastUpdatedBy"),
+                            enterprise=ent.get("name") if ent else None,
+                            enterprise_id=ent["ID"] if ent else None)
+
     def _changed(self, rest: str) -> None:
         self.version += 1
         if rest in REACH_KINDS:
             self.generation += 1
 
     # --- reachability -----------------------------------------------------------------------------
+    def reach_index(self) -> Any:
+        """The reachability index of the current generation (policy decisions read it too)."""
+        from lifecycle.lab.nuage.reach import Reachability
+
+        if self._reach is None:
+            self._reach = Reachability(self)
+        return self._reach.index()
+
     def reachable(self, src: str, dst: str, port: int | None = None, protocol: str | int = "tcp", *,
                   source_port: int | None = None, src_domain: str | None = None,
                   dst_domain: str | None = None) -> Decision:

@@ -39,6 +39,8 @@ _TYPES: dict[str, dict[int, str]] = {
                                  800: "ServerProfileTemplateV5", 1000: "ServerProfileTemplateV6",
                                  1200: "ServerProfileTemplateV7", 1600: "ServerProfileTemplateV8"},
     "ethernet-networks": {0: "ethernet-networkV3", 300: "ethernet-networkV300", 600: "ethernet-networkV4"},
+    "bulk-ethernet-networks": {0: "bulk-ethernet-network", 600: "bulk-ethernet-networkV1",
+                               1200: "bulk-ethernet-networkV2"},
     "enclosure-groups": {0: "EnclosureGroupV7", 1200: "EnclosureGroupV8"},
     "firmware-drivers": {0: "firmware-baselines"},
     "tasks": {0: "TaskResourceV2"},
@@ -63,6 +65,40 @@ def resource_type(category: str, api: int) -> str:
 def list_type(category: str, api: int) -> str:
     digits = re.findall(r"\d+", resource_type(category, api))
     return _LIST_TYPES[category].format(n=digits[-1] if digits else "")
+
+
+# --- firmware baselines (SPPs) -----------------------------------------------------------------
+# SPP -> (Gen9 System ROM P89 component version, iLO 4 firmware) it carries.
+_SPP_FIRMWARE = {"SPP 2022.09.0": ("2.80_10-16-2020", "2.78"), "SPP 2019.12.0": ("2.76_10-21-2019", "2.72"),
+                 "SPP 2017.10.1": ("2.52_10-25-2017", "2.55")}
+# ... and what the server reports once flashed with it (romVersion, mpFirmwareVersion).
+_SPP_INSTALLED = {"SPP 2022.09.0": ("P89 v2.80 (10/16/2020)", "2.78 Apr 28 2021"),
+                  "SPP 2019.12.0": ("P89 v2.76 (10/21/2019)", "2.72 Sep 04 2019"),
+                  "SPP 2017.10.1": ("P89 v2.52 (10/25/2017)", "2.55 Aug 16 2017")}
+
+
+def version_key(text: str) -> tuple[int, ...]:
+    """``"P89 v2.40 (02/17/2017)"`` -> (2, 40): the first dotted number (ROM family first)."""
+    m = re.search(r"(\d+(?:\.\d+)+)", text)
+    return tuple(int(p) for p in m.group(1).split(".")) if m else ()
+
+
+def installed_by(baseline: str) -> tuple[str, str] | None:
+    """(System ROM, iLO) strings a server reports after the baseline is installed, when known."""
+    return _SPP_INSTALLED.get(baseline)
+
+
+def baseline_components(name: str) -> list[dict[str, Any]]:
+    """A firmware baseline's ``fwComponents`` (the ones a Gen9 DL server's inventory is compared with)."""
+    if name not in _SPP_FIRMWARE:
+        return []
+    rom, ilo = _SPP_FIRMWARE[name]
+    return [{"name": "Online ROM Flash Component for Linux - HPE ProLiant DL360/DL380 Gen9 (P89) Servers",
+             "componentVersion": rom, "fileName": f"RPMS/x86_64/firmware-system-p89-{rom}.x86_64.rpm",
+             "swKeyNameList": ["System ROM"]},
+            {"name": "Online ROM Flash Component for Linux - HPE Integrated Lights-Out 4",
+             "componentVersion": ilo, "fileName": f"RPMS/x86_64/firmware-ilo4-{ilo}.x86_64.rpm",
+             "swKeyNameList": ["iLO"]}]
 
 
 # --- BIOS (Gen9 RBSU) -------------------------------------------------------------------------

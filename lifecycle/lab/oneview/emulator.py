@@ -33,11 +33,18 @@ from lifecycle.lab.base import (
     json_response,
 )
 from lifecycle.lab.oneview import collections as coll
-from lifecycle.lab.oneview.catalog import adapters_of, list_type, resource_type, sht_document, stable_id
+from lifecycle.lab.oneview.catalog import (
+    adapters_of,
+    baseline_components,
+    resource_type,
+    sht_document,
+    stable_id,
+)
+from lifecycle.lab.oneview.catalog import list_type as list_type_of
 from lifecycle.lab.oneview.errors import OneViewError, as_oneview, not_found
 from lifecycle.lab.oneview.power import InMemoryPower, PowerProvider
 from lifecycle.lab.oneview.state import Hardware, Record
-from lifecycle.lab.oneview.tasks import Task, TaskFailed, TaskRunner
+from lifecycle.lab.oneview.tasks import Task, TaskFailed, TaskRunner, now_iso
 from lifecycle.lab.world import ServerSpec
 
 # Requests that never see injected request faults: hpOneView does not retry a failed login (a 5xx
@@ -112,6 +119,7 @@ class OneViewEmulator:
         self.power: PowerProvider = power or InMemoryPower()
         self.page_size = page_size
         self.lock = threading.RLock()
+        self.started = now_iso()
         self.sessions: dict[str, str] = {}
         self.hardware: dict[str, Hardware] = {}
         self.shts: dict[str, Record] = {}
@@ -125,9 +133,9 @@ class OneViewEmulator:
         self.pending_names: dict[str, set[str]] = {"server-profile-templates": set(),
                                                    "server-profiles": set()}
         for i, name in enumerate(networks):
-            self._add_network(name, vlan=100 + i)
+            self.add_network(name, vlan=100 + i)
         for name in baselines:
-            self._add_baseline(name)
+            self.add_baseline(name)
         self.router = Router()
         from lifecycle.lab.oneview.resources import register_all
 
@@ -186,6 +194,14 @@ class OneViewEmulator:
             added.append(spec.name)
         return added
 
+    def reachable(self, spec: ServerSpec) -> bool:
+        """Whether the server's iLO answers (what adding a rack server first checks)."""
+        try:
+            self.power.get(spec)
+        except OSError:
+            return False
+        return True
+
     def ignore_power_button(self, name: str, ignore: bool = True) -> None:
         """Make the server's OS ignore (or honour) a graceful MomentaryPress power-off."""
         with self.lock:
@@ -208,7 +224,7 @@ class OneViewEmulator:
             self.shts[sid] = Record(doc, "server-hardware-types")
         return self.shts[sid]
 
-    def _add_network(self, name: str, vlan: int) -> None:
+    def add_network(self, name: str, vlan: int) -> None:
         nid = stable_id("ethernet-network", name)
         doc = {"uri": f"/rest/ethernet-networks/{nid}", "name": name, "description": None, "vlanId": vlan,
                "purpose": "General", "smartLink": True, "privateNetwork": False,
@@ -217,13 +233,14 @@ class OneViewEmulator:
                "scopesUri": f"/rest/scopes/resources/rest/ethernet-networks/{nid}"}
         self.networks[nid] = Record(doc, "ethernet-networks")
 
-    def _add_baseline(self, name: str) -> None:
+    def add_baseline(self, name: str) -> None:
         bid = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
         version = name.split()[-1] if " " in name else name
         doc = {"uri": f"/rest/firmware-drivers/{bid}", "name": name, "baselineShortName": name,
                "description": f"{name} firmware bundle", "version": version, "bundleType": "SPP",
                "isoFileName": f"{bid}.iso", "releaseDate": None, "state": "Created",
-               "resourceState": "Created", "status": "OK", "fwComponents": [], "hpsumVersion": "8.9.0",
+               "resourceState": "Created", "status": "OK", "fwComponents": baseline_components(name),
+               "hpsumVersion": "8.9.0",
                "bundleSize": 10_000_000_000, "supportedLanguages": "en", "supportedOSList": [],
                "uuid": stable_id("firmware-driver", name), "locations": {"1": "Appliance"}}
         self.baselines[bid] = Record(doc, "firmware-drivers")
@@ -231,7 +248,7 @@ class OneViewEmulator:
     # --- request plumbing -------------------------------------------------------------------------
     def authorize(self, req: Request) -> None:
         """The X-API-Version and session checks the appliance makes before any route."""
-        if req.path.rstrip("/") == "/rest/version":
+        if req.path.rstrip("/") in ("/rest/version", "/rest/logindetails"):  # the login page reads both
             return
         self.api(req)
         if req.path.rstrip("/") == "/rest/login-sessions" and req.method in ("POST", "PUT"):
@@ -288,9 +305,10 @@ class OneViewEmulator:
                                actions=["Get the resource again, reapply your changes and retry."],
                                source=uri)
 
-    def collection(self, req: Request, category: str, members: list[dict[str, Any]]) -> dict[str, Any]:
+    def collection(self, req: Request, category: str, members: list[dict[str, Any]],
+                   list_type: str | None = None) -> dict[str, Any]:
         api = self.api(req)
-        return coll.page(req, members, list_type=list_type(category, api), category=category,
+        return coll.page(req, members, list_type=list_type or list_type_of(category, api), category=category,
                          page_size=self.page_size)
 
     def new_task(self, name: str, *, uri: str | None, resource_name: str, category: str, kind: str,

@@ -74,14 +74,26 @@ def _lookup(doc: Any, path: str) -> list[Any]:
     return flat or [_MISSING]
 
 
+def _like(pattern: str) -> str:
+    """SQL LIKE, as ``matches`` is: ``%`` any run, ``_`` one character, ``\\`` escapes either
+    (hpOneView's get_range sends ``'name' matches 'prefix\\_%'``)."""
+    out, chars = [], iter(pattern)
+    for c in chars:
+        if c == "\\":
+            out.append(re.escape(next(chars, "\\")))
+        else:
+            out.append({"%": ".*", "_": "."}.get(c, re.escape(c)))
+    return "^" + "".join(out) + "$"
+
+
 def _compare(actual: Any, op: str, expected: str, literal: bool) -> bool:
     if actual is _MISSING:
         actual = None
     if not literal and expected.lower() == "null":
         return (actual is None) == (op in ("=", "=="))
     if op == "matches":
-        rx = "^" + ".*".join(re.escape(p) for p in expected.split("%")) + "$"
-        return actual is not None and re.match(rx, str(actual), re.IGNORECASE | re.DOTALL) is not None
+        flags = re.IGNORECASE | re.DOTALL
+        return actual is not None and re.match(_like(expected), str(actual), flags) is not None
     if isinstance(actual, bool):
         actual = "true" if actual else "false"
     if isinstance(actual, int | float):

@@ -59,6 +59,11 @@ class Hardware:
     ignores_button: bool = False
     state: str = "NoProfileApplied"
     profile_uri: str | None = None
+    uid: str = "Off"  # the UID light
+    refresh: str = "NotRefreshing"  # "Refreshing" while a refreshState task runs
+    rom: str = ""  # System ROM, when not the model's current one (a server below the baseline)
+    mp_firmware: str = "2.78 Apr 28 2021"  # iLO 4
+    power_cap: int | None = None  # environmentalConfiguration's calibratedMaxPower, once set
     created: str = field(default_factory=now_iso)
     modified: str = field(default_factory=now_iso)
     etag: str = field(default_factory=new_etag)

@@ -5,7 +5,11 @@ and the stack recording them (the cloud was deployed long before i2 came).
 These nodes are fake-hardware, not redfish: nothing of the twin drives them closely, and a
 Redfish deploy costs seconds of BMC power delays per node at every ``i2 lab up``. Their names,
 properties, capabilities and resource class are the site's; their BMC (sushy-tools) is left
-powered off. A lab restarted on the same directory keeps what it seeded.
+powered off. As an undercloud that imported and introspected them long ago has them, each node
+has a port per NIC (the world's MACs; PXE on the boot NIC, as inspection's update_pxe_enabled
+leaves it; ``local_link_connection`` from the LLDP of the switch port it is actually cabled to),
+and once deployed it is ``active`` with an ``instance_uuid`` and ``power on`` (it is serving).
+A lab restarted on the same directory keeps what it seeded.
 
 Example (needs a started undercloud host and its Ironic)::
 
@@ -62,6 +66,7 @@ def seed_cloud(host: UndercloudHost, site: Site, cloud: Cloud, world: World) -> 
             node = have.get(server.name) or nodes.create_fake(
                 server.name, properties=_properties(site, server, caps), resource_class=rc)
             plan.append((role, i, server, node))
+            _ensure_ports(nodes, node["uuid"], world, server.name)
     by_state = {n["uuid"]: n.get("provision_state") for n in nodes.list()}
     for state, verb, target in (("enroll", "manage", "manageable"), ("manageable", "provide", "available")):
         todo = [n["uuid"] for _, _, _, n in plan if by_state.get(n["uuid"]) == state]
@@ -100,8 +105,43 @@ def seed_cloud(host: UndercloudHost, site: Site, cloud: Cloud, world: World) -> 
         stack.parameter_defaults[f"{role.name}Count"] = group.count
     stack.parameter_defaults.update(HostnameMap=hostmap, CloudDomain=domain)
     _check(nodes.wait(deploying, "active"), "deploy")
+    _power_on(nodes, [n["uuid"] for _, _, _, n in plan])
     host.stacks.save(stack)
     return {r: [m.node for m in g.members.values()] for r, g in stack.roles.items()}
+
+
+def _local_link(world: World, server: str) -> dict[str, dict[str, str]]:
+    """NIC name -> what the inspection's local-link-connection hook stored from its LLDP."""
+    out = {}
+    for link in world.links:
+        for (dev, port), (peer, peer_port) in (link.ends(), link.ends()[::-1]):
+            if dev == server:
+                try:
+                    mac = world.switch(peer).system_mac
+                except StopIteration:
+                    continue  # not a switch (no LLDP from it)
+                out[port] = {"switch_id": mac.lower(), "port_id": peer_port, "switch_info": peer}
+    return out
+
+
+def _ensure_ports(nodes: Any, node_uuid: str, world: World, server: str) -> None:
+    """A port per NIC of the server, unless the node has its ports already (a restarted lab)."""
+    if any(True for _ in nodes.api.ports(node_uuid=node_uuid)):
+        return
+    links = _local_link(world, server)
+    for i, nic in enumerate(world.server(server).nics):
+        llc = links.get(nic.name)
+        nodes.api.create_port(node_uuid=node_uuid, address=nic.mac.lower(), is_pxe_enabled=i == 0,
+                              **({"local_link_connection": llc} if llc else {}))
+
+
+def _power_on(nodes: Any, uuids: list[str]) -> None:
+    """The deployed nodes are serving: Ironic has them ``power on``."""
+    for uid in uuids:
+        if nodes.api.get_node(uid).power_state != "power on":
+            nodes.api.set_node_power_state(uid, "power on")
+    for uid in uuids:
+        nodes.api.wait_for_node_power_state(uid, "power on", timeout=60)
 
 
 def _check(results: dict[str, str | None], verb: str) -> None:

@@ -116,7 +116,8 @@ class ApplyProfile(RackAction):
         server = self.server(step)
         self.refuse_if_serving(step, ctx)
         with adapter_errors(server.name):
+            # a drained server's old profile (the platform team's, from before i2) gives way to i2's
             res = self.svc.oneview().apply_profile(server, self._template_uri(step), power=step.params.power,
-                                                   log=ctx.log)
+                                                   log=ctx.log, replace_foreign=bool(step.params.drained_by))
         return self.Outputs(action=res.action, compliance=res.compliance)
 

@@ -149,6 +149,30 @@ def test_vserver_and_monitor_bindings(nitro: Nitro):
     assert vb not in nitro.call("GET", f"{vb}/vb").json()
 
 
+def test_bindings_of_every_object_only_with_bulkbindings(nitro: Nitro):
+    """A binding type is read per object; all objects' at once with ``bulkbindings=yes`` (NITRO's
+    "get (all)" of binding types, NetScaler 11.1 on: CTX218111), the aggregate too, one row per
+    object. The aggregate ``servicegroup_binding/<sg>`` holds the members and the monitors."""
+    b, agg = "servicegroup_servicegroupmember_binding", "servicegroup_binding"
+    for sg, ip in (("sg-bulk1", "10.21.0.1"), ("sg-bulk2", "10.21.0.2")):
+        nitro.call("POST", "servicegroup", {"servicegroup": {"servicegroupname": sg, "servicetype": "HTTP"}})
+        assert nitro.call("PUT", b, {b: {"servicegroupname": sg, "ip": ip, "port": 80}}).status_code == 200
+    nitro.call("PUT", "servicegroup_lbmonitor_binding", {"servicegroup_lbmonitor_binding": {
+        "servicegroupname": "sg-bulk1", "monitor_name": "tcp-default"}})
+    _err(nitro.call("GET", b), 400, 1095)  # no name, no bulkbindings: which service group?
+    _err(nitro.call("GET", agg), 400, 1095)
+    rows = nitro.call("GET", f"{b}?bulkbindings=yes").json()[b]
+    mine = {(r["servicegroupname"], r["ip"]): r for r in rows if r["servicegroupname"].startswith("sg-bulk")}
+    assert set(mine) == {("sg-bulk1", "10.21.0.1"), ("sg-bulk2", "10.21.0.2")}
+    assert all(r["svrstate"] == "DOWN" and "tickssincelaststatechange" in r for r in mine.values())
+    per = {r["servicegroupname"]: r for r in nitro.call("GET", f"{agg}?bulkbindings=yes").json()[agg]}
+    assert [m["ip"] for m in per["sg-bulk2"][b]] == ["10.21.0.2"]
+    one = nitro.call("GET", f"{agg}/sg-bulk1").json()[agg]
+    assert len(one) == 1 and [m["ip"] for m in one[0][b]] == ["10.21.0.1"]
+    assert [x["monitor_name"] for x in one[0]["servicegroup_lbmonitor_binding"]] == ["tcp-default"]
+    _err(nitro.call("GET", f"{agg}/sg-none"), 404, 258)
+
+
 def test_bulk_add_answers_207_per_item(nitro: Nitro):
     items = [{"name": "bulk-a", "ipaddress": "10.9.3.1"}, {"name": "bulk-a", "ipaddress": "10.9.3.1"},
              {"name": "bulk-b", "ipaddress": "10.9.3.2"}]

@@ -96,3 +96,62 @@ def test_the_lab_writes_the_site_rules_once_and_i2_mirrors_them(vsd: VsdEmulator
     add_vm(s.user, sub_b, on_b)
     assert vsd.store.reachable(rep, on_b, 5432).allowed
     assert not vsd.store.reachable(rep, on_b, 22).allowed
+
+
+def test_brownfield_foreign_objects_sit_where_i2_would_mirror_and_i2_works_around_them(
+        vsd: VsdEmulator, tls: TlsFiles) -> None:
+    """Other teams' entries at the priority right after the rule naming subnet A: i2's mirrors
+    go around them (after the UDP one that cannot match, before the policy-group one that can)
+    and leave them as they were; macros, policy groups, the legacy subnet and the stale CMS are
+    there once, however often the estate is written."""
+    from lifecycle.lab.estate_vsd import (
+        SCANNER_ENTRY,
+        SYSLOG_ENTRY,
+        TEAM_MACROS,
+        legacy_subnet,
+        seed_brownfield,
+        stale_cms_name,
+    )
+
+    site = load_site(ROOT / "examples/ie1")
+    s = session(vsd, tls.ca)
+    seed_vsd(s, site)
+    made = seed_brownfield(s, site)["foreign"]
+    # CMS, 2 macros, 2 PGs per domain, a legacy subnet per domain, a syslog and a scanner entry per domain
+    assert made == 1 + 2 + 2 * 2 + 2 + 2 * 2
+    assert seed_brownfield(s, site) == {"foreign": 0}
+    ent = enterprise(s, "IE1")
+    (cms,) = [c for c in every(s.user.cloud_mgmt_systems) if c.name == stale_cms_name(site)]
+    assert set(TEAM_MACROS) <= {m.name for m in every(ent.enterprise_networks)}
+    dom = next(d for d in every(ent.domains) if d.name == "ie1-prd")
+    assert {pg.name for pg in every(dom.policy_groups)} == {"secops-scanners", "ops-quarantine"}
+    last = a_subnets(site)[-1]
+    legacy = next(x for x in every(dom.subnets) if x.name == legacy_subnet(last.zone, "prd"))
+    assert legacy.external_id.endswith(f"@{cms.id}")
+    assert ipaddress.ip_address(legacy.address) in ipaddress.ip_network("198.19.0.0/16")
+
+    naming = {g.direction: g for g in grants(site, "prd")
+              if ("SUBNET", "billing-prd-a") in (g.location, g.network)}
+    held = {(d, pr): (desc, ext) for (d, *_), desc, pr, ext in
+            [(h[0], h[1], h[2], h[3]) for h in read_back(ent, dom)]}
+    p = naming["ingress"].priority
+    assert held[("ingress", p + 1)][0] == SYSLOG_ENTRY
+    assert held[("egress", p + 1)] == (SCANNER_ENTRY, "secops-scanner:ie1-prd")
+
+    from lifecycle.nuage import Nuage
+    from lifecycle.nuage.policy import mirror_of
+    from lifecycle.runbooks.upgrade.model import moves, unmirrored
+
+    move = next(m for m in moves(site, apps=["billing"]) if m.env == "prd")
+    b = site.application("billing").environments["prd"].subnets.b
+    sub_b = vsdk.NUSubnet(name="billing-prd-b", address=str(b.network_address), netmask=str(b.netmask))
+    next(z for z in every(dom.zones) if z.name == "billing").create_child(sub_b)
+    nuage = Nuage(s)
+    subs = {x.name: x for x in every(dom.subnets)}
+    ids = {"billing-prd-a": subs["billing-prd-a"].id, "billing-prd-b": sub_b.id}
+    before = sorted(read_back(ent, dom))
+    at = {e.direction: nuage.create_entry(dom, mirror_of(e, move.ref("a"), move.ref("b"), sub_b.id)).priority
+          for e in unmirrored(move, nuage.entries_for(dom, ids))}
+    assert at == {"ingress": p + 2, "egress": p - 1}
+    after = sorted(read_back(ent, dom))
+    assert [h for h in after if not (h[3] or "").startswith("i2-mirror:")] == before  # untouched

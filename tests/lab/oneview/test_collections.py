@@ -26,6 +26,8 @@ DOCS = [
     ("\"powerState<>'On'\"", ["Encl1, bay 2"]),
     ("powerState != 'Off'", ["Encl1, bay 1", "rack 3"]),
     ("\"name matches 'Encl1%'\"", ["Encl1, bay 1", "Encl1, bay 2"]),
+    ("name matches 'rack_3'", ["rack 3"]),  # SQL LIKE: _ is one character
+    ("name matches 'Encl1, bay \\_'", []),  # ... and \_ a literal underscore (hpOneView's get_range)
     ("name matches '%bay%' AND powerState='On'", ["Encl1, bay 1"]),
     ("name='rack 3' OR (powerState='Off' AND NOT name matches 'x%')", ["Encl1, bay 2", "rack 3"]),
     ("memoryMb >= 262144", ["Encl1, bay 2", "rack 3"]),

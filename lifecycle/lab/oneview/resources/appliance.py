@@ -1,5 +1,5 @@
-"""Version, login sessions, tasks, and the read-only catalogues (server hardware types, ethernet
-networks, firmware drivers, enclosure groups)."""
+"""Version, login sessions, tasks, and the read-only catalogues (server hardware types, firmware
+drivers, enclosure groups)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,5 @@ def register(router: Router, emu: OneViewEmulator) -> None:
             return t.to_json(api)
 
     read_routes(router, emu, "/rest/server-hardware-types", emu.shts, "server-hardware-types")
-    read_routes(router, emu, "/rest/ethernet-networks", emu.networks, "ethernet-networks")
     read_routes(router, emu, "/rest/firmware-drivers", emu.baselines, "firmware-drivers")
     read_routes(router, emu, "/rest/enclosure-groups", emu.enclosure_groups, "enclosure-groups")

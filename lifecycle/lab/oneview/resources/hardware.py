@@ -1,4 +1,4 @@
-"""``/rest/server-hardware``: the racked servers, and their power.
+"""``/rest/server-hardware``: the racked servers, their power, adding (by iLO address) and removing them.
 
 MACs and the UUID are formatted as the appliance formats them (upper-case), whatever case the site
 model uses: clients must compare them case-insensitively. The serial number is the world's.
@@ -88,17 +88,18 @@ def render(hw: Hardware, api: int) -> dict[str, Any]:
         "state": hw.state,
         "stateReason": "NotApplicable",
         "status": "OK",
-        "refreshState": "NotRefreshing",
+        "refreshState": hw.refresh,
+        "uidState": hw.uid,
         "serverProfileUri": hw.profile_uri,
         "licensingIntent": "OneView",
         "mpModel": "iLO4",
-        "mpFirmwareVersion": "2.78 Apr 28 2021",
+        "mpFirmwareVersion": hw.mp_firmware,
         "mpState": "OK",
         "mpHostInfo": {"mpHostName": f"ILO{spec.serial}",
                        "mpIpAddresses": [{"address": spec.ilo, "type": "DHCP"}]},
         "memoryMb": spec.memory_mb or 262144,
         **processors(spec),
-        "romVersion": info.rom,
+        "romVersion": hw.rom or info.rom,
         "intelligentProvisioningVersion": "2.70.0",
         "assetTag": "[Unknown]",
         "portMap": port_map(hw),
@@ -181,6 +182,79 @@ def register(router: Router, emu: OneViewEmulator) -> None:
                 hw.power, hw.power_pending = state, None
                 hw.touch()
                 task.note(f"{task.name} of {hw.spec.oneview_name} completed.")
+
+        emu.runner.start(task, work)
+        return emu.accepted(task, api)
+
+    @router.route("POST", PREFIX)
+    def add(req: Request) -> Response:
+        api = emu.api(req)
+        body = emu.body(req)
+        missing = [k for k in ("hostname", "username", "password") if not body.get(k)]
+        if missing:
+            raise bad_request("INVALID_PARAMETER", f"The {missing[0]} is required to add a rack server.")
+        intent = body.get("licensingIntent", "OneView")
+        if intent not in ("OneView", "OneViewNoiLO", "OneViewStandard"):
+            raise bad_request("INVALID_LICENSING_INTENT", f"The licensing intent {intent!r} is not valid.")
+        address = str(body["hostname"])
+        spec = next((s for s in emu.specs if s.ilo == address), None)
+        with emu.lock:
+            task = emu.new_task(
+                "Add",
+                uri=f"{PREFIX}/{spec.uuid.upper()}" if spec else None,
+                resource_name=address,
+                category="server-hardware",
+                kind="oneview.power",
+            )
+
+        def work(task: Task) -> Iterator[float]:
+            yield 0.5
+            if spec is None or emu.reachable(spec) is False:
+                raise TaskFailed(
+                    "ILO_UNREACHABLE",
+                    f"Unable to establish a connection with the iLO at {address}.",
+                    "The address does not answer on HTTPS (443).",
+                    ["Verify the iLO's address and network connectivity, then retry."],
+                    status=f"Unable to add server: {address}.",
+                )
+            with emu.lock:
+                if spec.uuid.upper() in emu.hardware:
+                    raise TaskFailed(
+                        "SERVER_ALREADY_MANAGED",
+                        f"The server at {address} is already managed by this appliance.",
+                        actions=["No action is required."],
+                        status=f"Unable to add server: {address}.",
+                    )
+            yield 0.45
+            task.check_fault()
+            emu.rack([spec.name])
+            with emu.lock:
+                task.note(f"Added {spec.oneview_name}.")
+
+        emu.runner.start(task, work)
+        return emu.accepted(task, api)
+
+    @router.route("DELETE", rf"{PREFIX}/{_ID}")
+    def remove(req: Request) -> Response:
+        api, hw = emu.api(req), find(req.params["id"])
+        with emu.lock:
+            if hw.profile_uri:
+                raise bad_request(
+                    "SERVER_HAS_PROFILE",
+                    f"{hw.spec.oneview_name} cannot be removed while a server profile is assigned to it.",
+                    "Unassign or delete its profile first.",
+                    source=hw.uri,
+                )
+
+            task = emu.new_task("Remove", uri=hw.uri, resource_name=hw.spec.oneview_name,
+                                category="server-hardware", kind="oneview.default")
+
+        def work(task: Task) -> Iterator[float]:
+            yield 0.9
+            with emu.lock:
+                task.check_fault()
+                emu.hardware.pop(hw.id, None)
+                hw.spec.racked = False  # back to unmanaged: adding it again finds it
 
         emu.runner.start(task, work)
         return emu.accepted(task, api)

@@ -16,6 +16,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.lab.base import Request, Response, Router
+from lifecycle.lab.oneview.catalog import installed_by, model_info, version_key
 from lifecycle.lab.oneview.compliance import (
     apply_template,
     compliance_preview,
@@ -49,7 +50,7 @@ CATEGORY = "server-profiles"
 _ID = r"(?P<id>[^/]+)"
 
 
-def _resolve_connections(doc: dict[str, Any], hw: Hardware | None) -> None:
+def resolve_connections(doc: dict[str, Any], hw: Hardware | None) -> None:
     """Deployed connections carry the MAC of the port they landed on (macType Physical)."""
     conns = (doc.get("connectionSettings") or {}).get("connections") or []
     taken = {c.get("portId") for c in conns}
@@ -64,6 +65,25 @@ def _resolve_connections(doc: dict[str, Any], hw: Hardware | None) -> None:
                   "wwnn": None, "wwpn": None, "wwpnType": "Physical", "interconnectUri": None,
                   "allocatedMbps": int(requested) if str(requested).isdigit() else 2500,
                   "maximumMbps": 25000, "state": "Deployed" if hw else "Reserved", "status": "OK"})
+
+
+def flash(hw: Hardware, doc: dict[str, Any], baselines: dict[str, Record]) -> None:
+    """A profile managing firmware installs its baseline: older System ROM and iLO are upgraded,
+    newer ones kept unless ``forceInstallFirmware`` (as OneView's firmware install does)."""
+    fw = doc.get("firmware") or {}
+    uri = fw.get("firmwareBaselineUri")
+    if not fw.get("manageFirmware") or not uri:
+        return
+    rec = baselines.get(uri.rstrip("/").rsplit("/", 1)[-1])
+    target = installed_by(rec.name) if rec else None
+    if target is None:
+        return
+    rom_now, ilo_now = hw.rom or model_info(hw.spec.model).rom, hw.mp_firmware
+    force = bool(fw.get("forceInstallFirmware"))
+    if force or version_key(rom_now) < version_key(target[0]):
+        hw.rom = target[0]
+    if force or version_key(ilo_now) < version_key(target[1]):
+        hw.mp_firmware = target[1]
 
 
 def register(router: Router, emu: OneViewEmulator) -> None:
@@ -95,7 +115,9 @@ def register(router: Router, emu: OneViewEmulator) -> None:
 
     def finish(rec: Record, doc: dict[str, Any], hw: Hardware | None) -> None:
         """Commit ``doc`` as the profile's applied configuration (lock held)."""
-        _resolve_connections(doc, hw)
+        resolve_connections(doc, hw)
+        if hw is not None:
+            flash(hw, doc, emu.baselines)
         doc.update(state="Normal", status="OK", inProgress=False, taskUri=None)
         doc["templateCompliance"] = compliance_of(emu, doc)
         rec.doc = doc

@@ -132,7 +132,9 @@ def register(cinder: Cinder) -> None:
             items = [
                 volume_view(cinder, v, ctx)
                 for v in cinder.volumes.values()
-                if everyone or v["project_id"] == project
+                # an admin's all_tenants listing, narrowed by Cinder's project_id filter if given
+                if (req.arg("project_id") in (None, v["project_id"]) if everyone
+                    else v["project_id"] == project)
             ]
         for key in ("name", "status", "bootable"):
             if req.arg(key):

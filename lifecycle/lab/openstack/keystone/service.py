@@ -32,6 +32,8 @@ class Keystone:
         self.assignments: set[tuple[str, str, str | None, str | None]] = set()
         self.tokens: dict[str, Token] = {}
         self.token_ttl = TOKEN_TTL  # [token] expiration: its owner may set another
+        # (services, endpoints), registered on first use once every service listens (catalog.py)
+        self.catalog_registry: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
         self.domains[DEFAULT_DOMAIN] = {
             "id": DEFAULT_DOMAIN,
             "name": "Default",

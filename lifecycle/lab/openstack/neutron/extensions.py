@@ -110,3 +110,16 @@ def register(neutron: Neutron) -> None:
                     }
                 }
         raise neutron_fault(404, "HTTPNotFound", f"Extension with alias {req.params['alias']} does not exist")
+
+    # ML2 always serves the agent extension, but a Nuage deployment has no Neutron agents: its
+    # TripleO environment (neutron-nuage-config.yaml) disables the DHCP, L3, metadata and OVS
+    # agents, as the VRS and VSC do their work. So the collection is there, and empty.
+    @route("GET", N + r"/agents")
+    def agents(req: Request, ctx: Ctx) -> dict[str, Any]:
+        return {"agents": []}
+
+    def agent(req: Request, ctx: Ctx) -> dict[str, Any]:
+        raise neutron_fault(404, "AgentNotFound", f"Agent {req.params['id']} could not be found.")
+
+    for method in ("GET", "PUT", "DELETE"):
+        route(method, N + r"/agents/(?P<id>[^/]+)")(agent)

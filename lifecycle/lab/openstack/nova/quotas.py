@@ -107,4 +107,10 @@ def register(nova: Nova) -> None:
         }
         if not ctx.at_least(2, 57):
             absolute.update(maxPersonality=5, maxPersonalitySize=10240)
+        if not ctx.at_least(2, 36):  # the network limits Nova proxied from Neutron until 2.36
+            groups = sum(1 for g in nova.cloud.neutron.security_groups.values() if g["project_id"] == project)
+            absolute.update(maxSecurityGroups=q["security_groups"],
+                            maxSecurityGroupRules=q["security_group_rules"],
+                            maxTotalFloatingIps=q["floating_ips"], totalFloatingIpsUsed=0,
+                            totalSecurityGroupsUsed=groups)
         return {"limits": {"absolute": absolute, "rate": []}}

@@ -18,6 +18,7 @@ from lifecycle.lab.openstack.nova.boot import build
 from lifecycle.lab.openstack.nova.common import ID, VM_STATE, V, find_server
 from lifecycle.lab.openstack.nova.metadata import check_metadata
 from lifecycle.lab.openstack.nova.quotas import check_quota
+from lifecycle.lab.openstack.nova.usage import record_termination
 
 if TYPE_CHECKING:
     from lifecycle.lab.openstack.nova.service import Nova
@@ -295,6 +296,7 @@ def server_deleted(nova: Nova, sid: str) -> None:
     nova.cloud.neutron.release_for_server(sid)
     with nova.lock:
         s.update(deleted=True, status="DELETED", attachments=[])
+        record_termination(nova, s)
         del nova.servers[sid]
 
 

@@ -18,6 +18,7 @@ from lifecycle.lab.openstack.nova import (
     os_services,
     quotas,
     servers,
+    usage,
 )
 from lifecycle.lab.openstack.nova.servers import ServerView
 from lifecycle.lab.openstack.releases import fmt
@@ -41,6 +42,7 @@ class Nova:
         self.hypervisors: dict[str, dict[str, Any]] = {}  # by hostname
         self.services: dict[str, dict[str, Any]] = {}  # by "binary@host"
         self.servers: dict[str, dict[str, Any]] = {}
+        self.terminated: list[dict[str, Any]] = []  # deleted servers, for os-simple-tenant-usage
         self.keypairs: dict[tuple[str, str], dict[str, Any]] = {}
         self.quotas: dict[str, dict[str, int]] = {}
         self._num = 0
@@ -58,6 +60,7 @@ class Nova:
         os_services.register(self)
         keypairs.register(self)
         quotas.register(self)
+        usage.register(self)
 
     # --- hosts ------------------------------------------------------------------------------------
     def next_num(self) -> int:

@@ -19,21 +19,34 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
+from lifecycle.clouds.shared import GATHER, SharedReads
 from lifecycle.engine import Action, PermanentError, RetryPolicy, StepOutputs, StepParams, StepView
 from lifecycle.model.schema_lb import HttpHook, SshHook
 from lifecycle.nuage.policy import Entry
+from lifecycle.nuage.vsd import entry_clauses, select_entries
 from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.upgrade.model import Move, clouds, moves
 
 #: Waiting on something another system finishes on its own (VSD resolving a VM, a vport going).
 WAIT = RetryPolicy(max_attempts=60, base_delay=1.0, max_delay=3.0, jitter=0.2)
 
-# What one attempt of a step has read (VSD subnets by name, the move's servers per cloud): each
-# attempt runs in one thread and starts with move(), which clears it; two reads a few ms apart
-# would check nothing more
+# What one attempt of a step has read (VSD subnets by name, the move's servers per cloud, what
+# its observe found): each attempt runs in a thread of its own, and move() clears it when another
+# step's attempt starts; so apply finds what observe read a few ms before (reading it again would
+# check nothing more). The guards read afresh (guard() clears it).
 _attempt = threading.local()
+
+# VSD reads that the moves of a wave make at the same moments (a domain's subnets, ACL entries,
+# VM interfaces): one request answers every move that asked before it was sent
+SHARED = SharedReads(gather=GATHER)
+
+
+def fresh() -> None:
+    """Forget what this attempt has read: a guard decides on what it reads itself, now."""
+    _attempt.subnets, _attempt.listed, _attempt.seen = {}, {}, {}
 
 
 def now() -> float:
@@ -57,7 +70,9 @@ class MoveAction(Action):
         self.svc = svc
 
     def move(self, step: StepView) -> Move:
-        _attempt.subnets, _attempt.listed = {}, {}
+        if getattr(_attempt, "step", None) != (step.key, step.attempt):
+            _attempt.step = (step.key, step.attempt)
+            _attempt.subnets, _attempt.listed, _attempt.seen = {}, {}, {}
         p = step.params
         found = [m for m in moves(self.svc.site, apps=[p.app], reverse=p.reverse) if m.env == p.env]
         if not found:
@@ -96,13 +111,24 @@ class MoveAction(Action):
             raise PermanentError(f"VSD domain {m.domain} has no zone {m.zone}")
         return ent, dom, zone
 
+    def seen(self, key: Any, read: Callable[[], Any]) -> Any:
+        """What this attempt read as ``key`` (its observe, a few ms before), else ``read()`` now."""
+        memo: dict[Any, Any] = getattr(_attempt, "seen", None) or {}
+        _attempt.seen = memo
+        if key not in memo:
+            memo[key] = read()
+        return memo[key]
+
     def vsd_subnets(self, dom: Any, names: list[str]) -> dict[str, Any]:
-        """Subnet name -> the VSD subnet (None: absent) in the domain, read once per attempt."""
+        """Subnet name -> the VSD subnet (None: absent) in the domain, read once per attempt
+        (in one request with the other moves asking at the same moment)."""
         memo: dict[tuple[str, str], Any] = getattr(_attempt, "subnets", None) or {}
         _attempt.subnets = memo
         missing = [n for n in names if (dom.id, n) not in memo]
         if missing:
-            found = self.vsd().subnets(dom, missing)
+            vsd = self.vsd()
+            found = SHARED.read(("vsd-subnets", id(vsd), dom.id), missing,
+                                lambda union: vsd.subnets(dom, sorted(union)))
             memo.update({(dom.id, n): found.get(n) for n in missing})
         return {n: memo[(dom.id, n)] for n in names}
 
@@ -111,8 +137,15 @@ class MoveAction(Action):
         sub = self.vsd_subnets(dom, [m.subnet(side)])[m.subnet(side)]
         return sub.id if sub is not None else None
 
+    def listed(self, cloud: Any, m: Move) -> dict[str, Any]:
+        """The move's VMs in ``cloud`` as this attempt last listed them (its observe, its guard),
+        else listed now."""
+        found = getattr(_attempt, "listed", {}).get((cloud.name, m.key))
+        return dict(found) if found is not None else self.servers(cloud, m)
+
     def servers(self, cloud: Any, m: Move) -> dict[str, Any]:
-        """The move's VMs in ``cloud``, listed now (every check reads them fresh)."""
+        """The move's VMs in ``cloud``, listed now (every check reads them fresh; the moves of
+        a project asking at the same moment share the request)."""
         found = {s.name: s for s in cloud.servers(project=m.project, names=m.vms) if s.status != "DELETED"}
         if not hasattr(_attempt, "listed"):
             _attempt.listed = {}
@@ -145,15 +178,21 @@ class MoveAction(Action):
         """The entries that matter to the move: naming A or B, and i2's mirrors for either."""
         names = [m.subnet(side) for side in ("a", "b")]
         found = self.vsd_subnets(dom, names)  # both sides in one read
-        return list(self.vsd().entries_for(dom, {n: getattr(found[n], "id", None) for n in names}))
+        subnets = {n: getattr(found[n], "id", None) for n in names}
+        vsd = self.vsd()
+        # read now, with the other moves' guards of this moment: one read per template
+        raw = SHARED.read(("vsd-entries", id(vsd), dom.id), entry_clauses(subnets),
+                          lambda union: vsd.acl_entries(dom, union))
+        return select_entries(raw, subnets)
 
     def vsd_ips(self, m: Move) -> dict[str, str]:
-        """IP of each VM interface VSD knows on the destination subnet."""
+        """IP of each VM interface VSD knows on the destination subnet, read now (with the
+        other moves of the domain asking at the same moment)."""
         _, dom, _ = self.where(m)
-        sub = self.vsd_subnets(dom, [m.subnet(m.dst)])[m.subnet(m.dst)]
-        if sub is None:
-            return {}
-        return {i.ip_address: i.name or "" for i in self.vsd().vm_interfaces(sub)}
+        vsd, want = self.vsd(), (m.zone, m.subnet(m.dst))
+        found = SHARED.read(("vsd-vmifs", id(vsd), dom.id), [want],
+                            lambda union: vsd.vm_interfaces_on(dom, union))
+        return {i.ip_address: i.name or "" for i in found.get(want, [])}
 
     def destination_state(self, m: Move) -> tuple[dict[str, Any], list[str]]:
         """The destination's servers and what is wrong with them (not ACTIVE, not resolved in

@@ -11,10 +11,11 @@ from typing import Any
 from pydantic import ConfigDict
 
 from lifecycle.clouds import IN_SERVICE
+from lifecycle.clouds.base import backoff
 from lifecycle.engine import ActionContext, PermanentError, RetryPolicy, StepOutputs, StepView, TransientError
 from lifecycle.nuage.policy import mirror_of
 from lifecycle.runbooks.common import adapter_errors
-from lifecycle.runbooks.upgrade.actions.base import MoveAction, MoveParams, VmsAt, now
+from lifecycle.runbooks.upgrade.actions.base import MoveAction, MoveParams, VmsAt, fresh, now
 from lifecycle.runbooks.upgrade.actions.vsd import VsdSubnet
 from lifecycle.runbooks.upgrade.model import Move, unmirrored
 
@@ -25,7 +26,11 @@ def guard(action: MoveAction, m: Move, step: StepView, ctx: ActionContext, *, in
     source is to leave).
 
     The first attempt refuses and names the entries; an operator's ``i2 runs resume`` (a later
-    attempt) re-creates the missing mirrors, then checks again."""
+    attempt) re-creates the missing mirrors, then checks again.
+
+    Everything it decides on is read now (the entries, the destination's VMs and VSD's
+    interfaces), in requests shared only with moves asking at the same moment."""
+    fresh()
     _, dom, _ = action.where(m)
     missing = unmirrored(m, action.entries(m, dom))
     if missing and step.attempt > 1 and not m.reverse:
@@ -79,7 +84,7 @@ class InService(MoveAction):
         with adapter_errors(m.key):
             guard(self, m, step, ctx, in_service=False)
             dst = self.dst_of(m)
-            vms = self.servers(dst, m)
+            vms = self.listed(dst, m)  # the guard's listing, just made
             for s in vms.values():
                 dst.set_metadata(s, **{IN_SERVICE: "true"})
         ctx.log("b.in_service", app=m.key, vms=sorted(vms))  # event name kept: journals use it
@@ -113,6 +118,9 @@ class Soak(MoveAction):
         m = self.move(step)
         since = step.output(step.params.in_service_step, InServiceAt).at or time.time()
         soak = step.params.soak_seconds
+        # the destination's health is read at the start, further apart as the soak goes (up to
+        # every 15 s), and at its end
+        waits = backoff(1.0, 1.5, 15.0)
         while True:
             with adapter_errors(m.key):
                 _, problems = self.destination_state(m)
@@ -123,7 +131,7 @@ class Soak(MoveAction):
             if left <= 0:
                 return self.Outputs(soaked_s=round(time.time() - since, 1))
             ctx.progress(f"{m.key}: soaking, {left:.0f} s left")
-            if ctx.cancelled.wait(min(left, 1.0)):
+            if ctx.cancelled.wait(min(left, next(waits))):
                 raise TransientError(f"{m.key}: soak interrupted")
 
 
@@ -150,7 +158,7 @@ class Retire(MoveAction):
         with adapter_errors(m.key):
             guard(self, m, step, ctx, in_service=True)
             src = self.src_of(m)
-            vms = self.servers(src, m)
+            vms = self.servers(src, m)  # after the guard: the source's VMs now
             for s in vms.values():
                 src.set_metadata(s, **{IN_SERVICE: "false"})
         ctx.log("a.out_of_service", app=m.key, vms=sorted(vms))  # event name kept: journals use it

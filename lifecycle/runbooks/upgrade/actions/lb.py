@@ -10,6 +10,12 @@ outputs carry the load balancer's state as NITRO reported it right after (member
 svrstate, the vserver's state) and the monitor transitions it saw (:class:`MemberWatch`); the
 unbind, the move's last step on the load balancer, gathers them into the move's ``evidence``
 (what ``upgrade.evidence`` and ``i2 upgrade status`` show).
+
+NITRO calls: a step records what it read rather than reading again (the in-service wait its
+last poll, the drain one read of the members after it). Every guard reads the appliance after
+it asks, before it acts; the reads are the appliance's shared ones (``lb.poller``,
+``lb.shared``): one bulk read, at most 50 ms after the first asked, serves every step that asked
+before it began, and the in-service waits of all the moves poll the same read.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ import time
 from typing import Any
 
 from lifecycle.engine import ActionContext, PermanentError, StepOutputs, StepView, TransientError
-from lifecycle.loadbalancer import LbIntent, LoadBalancer, Member, Observed, diff, intents
+from lifecycle.loadbalancer import LbError, LbIntent, LoadBalancer, Member, Observed, diff, intents
 from lifecycle.loadbalancer.evidence import MemberWatch, ordered, sides
+from lifecycle.loadbalancer.lb import MON_BINDING
 from lifecycle.runbooks.common import Services, adapter_errors
 from lifecycle.runbooks.upgrade.actions.base import MoveAction, MoveParams, now
 from lifecycle.runbooks.upgrade.actions.cutover import guard
@@ -37,13 +44,19 @@ def lb_intent(svc: Services, m: Move) -> LbIntent:
     return found[0]
 
 
-def lb_state(intent: LbIntent, obs: Observed) -> dict[str, Any]:
-    """The evidence of one observation: the vserver's state and every member, by side."""
+def lb_state(intent: LbIntent, obs: Observed, *, vserver: bool = True,
+             monitors: bool = True) -> dict[str, Any]:
+    """The evidence of one observation: the vserver's state and every member, by side. The
+    vserver's ``state`` and ``monitor_bound`` only when ``obs`` read them (``vserver``,
+    ``monitors``): a step records what it read, and reads no more for the record's sake."""
     vs = obs.vserver or {}
+    read: dict[str, Any] = {}
+    if vserver:
+        read["state"] = vs.get("curstate", "absent" if obs.vserver is None else "UNKNOWN")
+    if monitors:
+        read["monitor_bound"] = intent.monitorname in obs.monitors
     return {"at": now(), "vserver": intent.name, "vip": f"{intent.vserver['ipv46']}:{intent.vserver['port']}",
-            "state": vs.get("curstate", "absent" if obs.vserver is None else "UNKNOWN"),
-            "servicegroup": intent.sg, "monitor": intent.monitorname,
-            "monitor_bound": intent.monitorname in obs.monitors,
+            **read, "servicegroup": intent.sg, "monitor": intent.monitorname,
             "members": [{"ip": m.ip, "port": m.port, "side": intent.side_of(m.ip), "state": m.state,
                          "svrstate": m.svrstate, "serving": m.serving, "since": m.since}
                         for m in obs.members]}
@@ -54,10 +67,16 @@ def on_side(intent: LbIntent, members: list[Member], side: str) -> list[Member]:
     return [m for m in members if intent.side_of(m.ip) == side and m.port == intent.port]
 
 
+def members(lb: LoadBalancer, sg: str) -> list[Member]:
+    """The service group's members from a read made after this call, shared with the other
+    steps reading that appliance at the same moment (one bulk read of every group's members)."""
+    return lb.poller.read(sg)
+
+
 def still_bound(svc: Services, m: Move) -> list[str]:
     """The source side's members still bound on the load balancer (for the deletion's refusal)."""
     intent = lb_intent(svc, m)
-    return [f"{x.ip}:{x.port}" for x in on_side(intent, svc.lb(intent.device).members(intent.sg), m.src)]
+    return [f"{x.ip}:{x.port}" for x in on_side(intent, members(svc.lb(intent.device), intent.sg), m.src)]
 
 
 def _who(members: list[Member]) -> str:
@@ -74,12 +93,17 @@ class LbAction(MoveAction):
         with adapter_errors(f"{m.key} on {intent.device}"):
             return intent, self.svc.lb(intent.device)
 
-    def state(self, lb: LoadBalancer, intent: LbIntent) -> dict[str, Any]:
-        return lb_state(intent, lb.observe(intent))
-
     def observed(self, lb: LoadBalancer, intent: LbIntent) -> tuple[dict[str, Any], Observed]:
-        obs = lb.observe(intent)
+        """Who serves now: the vserver, the service group's monitors and members, each from a read
+        made after this call and shared with the other steps reading this appliance then."""
+        obs = Observed(intent.key, vserver=lb.shared("lbvserver").read(intent.name),
+                       monitors=lb.shared(MON_BINDING).read(intent.sg), members=members(lb, intent.sg))
         return lb_state(intent, obs), obs
+
+    @staticmethod
+    def members_only(intent: LbIntent, members: list[Member]) -> dict[str, Any]:
+        """The record of a read of the members alone (neither vserver nor monitors read)."""
+        return lb_state(intent, Observed(intent.key, members=members), vserver=False, monitors=False)
 
 
 class LbEnsure(LbAction):
@@ -98,15 +122,17 @@ class LbEnsure(LbAction):
         m = self.move(step)
         intent, lb = self.lb(m)
         with adapter_errors(f"{m.key} on {intent.device}"):
-            obs = lb.observe(intent)
+            obs = lb.observe_shared(intent)
         return None if diff(intent, obs) else self.Outputs(changes=[], lb=lb_state(intent, obs))
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m = self.move(step)
         intent, lb = self.lb(m)
         with adapter_errors(f"{m.key} on {intent.device}"):
-            changes = [str(c) for c in lb.apply(intent)]
-            state = self.state(lb, intent)
+            obs = lb.observe_shared(intent)
+            changes = [str(c) for c in lb.apply(intent, obs=obs)]
+            # unchanged: the observation is the record; changed: read who serves after
+            state = lb_state(intent, obs) if not changes else self.observed(lb, intent)[0]
         ctx.log("lb.ensured", app=m.key, vserver=intent.name, changes=changes)
         return self.Outputs(changes=changes, lb=state)
 
@@ -133,10 +159,12 @@ class LbInService(LbAction):
         intent, lb = self.lb(m)
         with adapter_errors(f"{m.key} on {intent.device}"):
             ips = self.ips(m, m.dst)
-            if len(ips) < len(m.vms) or not lb.members_up(intent.sg, ips.values(), intent.port):
+            if len(ips) < len(m.vms):
                 return None
-            state = self.state(lb, intent)
-        return self.Outputs(vms=sorted(ips), members=ips, at=now(), lb=state)
+            current = members(lb, intent.sg)
+        if not set(ips.values()) <= {x.ip for x in current if x.serving and x.port == intent.port}:
+            return None
+        return self.Outputs(vms=sorted(ips), members=ips, at=now(), lb=self.members_only(intent, current))
 
     @staticmethod
     def up_within(intent: LbIntent) -> float:
@@ -156,37 +184,54 @@ class LbInService(LbAction):
                 raise PermanentError(f"{m.key}: {', '.join(missing)}: no address on {m.subnet(m.dst)} "
                                      f"({m.cidr(m.dst)}) to bind to {intent.sg}")
             bound_at = now()
-            bound = lb.bind_members(intent.sg, ips.values(), intent.port)
-            enabled = lb.enable(intent.sg, ips.values(), port=intent.port)  # drained before (a rollback)
+            current = members(lb, intent.sg)  # one read for both: they skip what is done
+            bound = lb.bind_members(intent.sg, ips.values(), intent.port, current=current)
+            # drained before (a rollback)
+            enabled = lb.enable(intent.sg, ips.values(), port=intent.port, current=current)
         ctx.log("lb.bound", app=m.key, servicegroup=intent.sg, bound=bound,
                 enabled=[x.ip for x in enabled])
-        started, deadline = time.time(), time.monotonic() + self.up_within(intent)
-        poll = max(0.2, min(2.0, float(intent.monitor["interval"]) / 4))
         # bound (DOWN) -> UP, or a rollback's OUT OF SERVICE -> UP, dated by NetScaler's change times
         watch = MemberWatch(intent.side_of, {(x.ip, x.port): x.svrstate for x in enabled})
         watch.bound([(ip, intent.port) for ip in bound], bound_at)
-        want = set(ips.values())
-        while True:
-            with adapter_errors(where):
-                mine = [x for x in lb.members(intent.sg) if x.ip in want and x.port == intent.port]
-            watch.see(mine, now())
-            if len(mine) == len(want) and all(x.serving for x in mine):
-                break
-            if time.monotonic() > deadline:
-                raise PermanentError(
-                    f"{m.key}: {m.dst.upper()} is not UP on {intent.name} after "
-                    f"{time.time() - started:.0f} s "
-                    f"(monitor {intent.monitorname}): {_who(mine)}; {m.src.upper()} keeps serving. Check "
-                    "that the ACLs let the SNIPs reach the members on the monitor's port")
-            ctx.progress(f"{m.key}: waiting for {intent.monitorname} to say UP: {_who(mine)}")
-            if ctx.cancelled.wait(poll):
-                raise TransientError(f"{m.key}: interrupted while waiting for the monitor")
-        with adapter_errors(where):
-            state = self.state(lb, intent)
+        group = self.wait_up(m, intent, lb, set(ips.values()), watch, ctx)
         at = now()
         ctx.log("b.in_service", app=m.key, vms=sorted(ips), vserver=intent.name)
-        return self.Outputs(vms=sorted(ips), members=ips, at=at, up_after_s=round(at - started, 3),
-                            transitions=watch.transitions, lb=state)
+        return self.Outputs(vms=sorted(ips), members=ips, at=at, up_after_s=round(at - bound_at, 3),
+                            transitions=watch.transitions, lb=self.members_only(intent, group))
+
+    def wait_up(self, m: Move, intent: LbIntent, lb: LoadBalancer, want: set[str], watch: MemberWatch,
+                ctx: ActionContext) -> list[Member]:
+        """Until every address of ``want`` is enabled and UP; the service group's members from the
+        read that showed it. Polls through the appliance's shared poller: a quarter of the
+        monitor's interval at first (NetScaler probes a new member at once), then further apart
+        up to the interval."""
+        where = f"{m.key} on {intent.device}"
+        interval = float(intent.monitor["interval"])
+        first = max(0.2, min(2.0, interval / 4))
+        started, deadline = time.time(), time.monotonic() + self.up_within(intent)
+        mine: list[Member] = []
+        with lb.poller.waiting(intent.sg, first=first, most=max(first, min(5.0, interval))) as w:
+            while True:
+                try:
+                    group, read_at = w.next(max(0.1, deadline - time.monotonic()), ctx.cancelled)
+                except LbError as exc:  # NITRO's errors say themselves whether a retry can help
+                    raise (TransientError if exc.transient else PermanentError)(f"{where}: {exc}") from None
+                except InterruptedError:
+                    raise TransientError(f"{m.key}: interrupted while waiting for the monitor") from None
+                except TimeoutError:
+                    group, read_at = None, time.time()
+                if group is not None:
+                    mine = [x for x in group if x.ip in want and x.port == intent.port]
+                    watch.see(mine, round(read_at, 3))
+                    if len(mine) == len(want) and all(x.serving for x in mine):
+                        return group
+                if time.monotonic() > deadline or group is None:
+                    raise PermanentError(
+                        f"{m.key}: {m.dst.upper()} is not UP on {intent.name} after "
+                        f"{time.time() - started:.0f} s "
+                        f"(monitor {intent.monitorname}): {_who(mine)}; {m.src.upper()} keeps serving. Check "
+                        "that the ACLs let the SNIPs reach the members on the monitor's port")
+                ctx.progress(f"{m.key}: waiting for {intent.monitorname} to say UP: {_who(mine)}")
 
 
 class LbDrain(LbAction):
@@ -208,11 +253,11 @@ class LbDrain(LbAction):
         m = self.move(step)
         intent, lb = self.lb(m)
         with adapter_errors(f"{m.key} on {intent.device}"):
-            src = on_side(intent, lb.members(intent.sg), m.src)
-            if any(x.state.upper() != "DISABLED" for x in src):
-                return None
-            state = self.state(lb, intent)
-        return self.Outputs(drained=[], delay=intent.drain_delay, at=now(), lb=state)
+            current = members(lb, intent.sg)
+        if any(x.state.upper() != "DISABLED" for x in on_side(intent, current, m.src)):
+            return None
+        return self.Outputs(drained=[], delay=intent.drain_delay, at=now(),
+                            lb=self.members_only(intent, current))
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m = self.move(step)
@@ -220,8 +265,8 @@ class LbDrain(LbAction):
         with adapter_errors(f"{m.key} on {intent.device}"):
             guard(self, m, step, ctx, in_service=False)
             ips = self.ips(m, m.dst)
-            members = lb.members(intent.sg)
-            dst = {x.ip: x for x in on_side(intent, members, m.dst)}
+            current = members(lb, intent.sg)
+            dst = {x.ip: x for x in on_side(intent, current, m.dst)}
             problems = [f"{n} ({ip}): " + (f"{dst[ip].state}/{dst[ip].svrstate}" if ip in dst
                                            else "not bound")
                         for n, ip in sorted(ips.items()) if ip not in dst or not dst[ip].serving]
@@ -230,12 +275,15 @@ class LbDrain(LbAction):
                 raise PermanentError(f"{m.key}: refused: {m.dst.upper()} is not serving on {intent.name} "
                                      f"(monitor {intent.monitorname}): {'; '.join(problems)}. "
                                      f"{m.src.upper()} keeps serving; nothing was drained")
-            src = on_side(intent, members, m.src)
+            src = on_side(intent, current, m.src)
             watch = MemberWatch(intent.side_of, {(x.ip, x.port): x.svrstate for x in src})
             at = now()
-            drained = lb.drain(intent.sg, [x.ip for x in src], intent.drain_delay, port=intent.port)
-            state, obs = self.observed(lb, intent)
-            watch.see(on_side(intent, obs.members, m.src), now())
+            drained = lb.drain(intent.sg, [x.ip for x in src], intent.drain_delay, port=intent.port,
+                               current=current)  # the guard judged this read, made just now
+            # the drain as NetScaler shows it (UP -> GOING OUT OF SERVICE): the members alone
+            after = members(lb, intent.sg)
+            state = self.members_only(intent, after)
+            watch.see(on_side(intent, after, m.src), now())
         ctx.log("a.out_of_service", app=m.key, drained=[x.ip for x in drained], delay=intent.drain_delay)
         return self.Outputs(drained=[f"{x.ip}:{x.port}" for x in drained], delay=intent.drain_delay, at=at,
                             transitions=watch.transitions, lb=state)
@@ -291,7 +339,7 @@ class LbUnbind(LbAction):
         m = self.move(step)
         intent, lb = self.lb(m)
         with adapter_errors(f"{m.key} on {intent.device}"):
-            if on_side(intent, lb.members(intent.sg), m.src):
+            if on_side(intent, members(lb, intent.sg), m.src):
                 return None
             state, obs = self.observed(lb, intent)
         return self.Outputs(unbound=[], at=now(), both_served=self.window(step), lb=state,
@@ -309,9 +357,11 @@ class LbUnbind(LbAction):
         watch = MemberWatch.from_rows(intent.side_of, [r for r in drain.lb.get("members", [])
                                                        if r.get("side") == m.src])
         with adapter_errors(f"{m.key} on {intent.device}"):
-            src = on_side(intent, lb.members(intent.sg), m.src)
+            current = members(lb, intent.sg)
+            src = on_side(intent, current, m.src)
             watch.see(src, now())  # the drain's end: OUT OF SERVICE, when NetScaler says it came
-            unbound = lb.unbind(intent.sg, [x.ip for x in src], port=intent.port)
+            # the adapter's guard judges this read, made just now
+            unbound = lb.unbind(intent.sg, [x.ip for x in src], port=intent.port, current=current)
             watch.unbound(unbound, now())
             state, obs = self.observed(lb, intent)
         ctx.log("lb.unbound", app=m.key, unbound=[x.ip for x in unbound])

@@ -30,11 +30,18 @@ class Network(MoveAction):
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         m = self.move(step)
         with adapter_errors(m.subnet(m.dst)):
-            net = self.dst_of(m).network(m.project, m.subnet(m.dst))
-            sub = self.dst_of(m).subnet(net.id, m.subnet(m.dst)) if net is not None else None
+            net, sub = self._found(m)
         if sub is None:
             return None
         return self.Outputs(network_id=net.id, subnet_id=sub["id"], created=False)
+
+    def _found(self, m: Move) -> tuple[Any, Any]:
+        """(network, subnet) on the destination, None when absent: as this attempt's observe
+        found them (apply creates what it did not), else read now."""
+        def read() -> tuple[Any, Any]:
+            net = self.dst_of(m).network(m.project, m.subnet(m.dst))
+            return net, self.dst_of(m).subnet(net.id, m.subnet(m.dst)) if net is not None else None
+        return self.seen("network", read)
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m = self.move(step)
@@ -42,9 +49,14 @@ class Network(MoveAction):
         np = step.output(step.params.np_step, NetPartition.Outputs)
         with adapter_errors(m.subnet(m.dst)):
             dst = self.dst_of(m)
-            net, net_created = dst.ensure_network(m.project, m.subnet(m.dst))
-            sub, sub_created = dst.ensure_vsd_subnet(
-                m.project, net.id, m.subnet(m.dst), m.cidr(m.dst), m.gateway(m.dst), np.name, dst_subnet_id)
+            net, sub = self._found(m)
+            net_created = net is None
+            if net is None:
+                net, _ = dst.ensure_network(m.project, m.subnet(m.dst), absent=True)
+            # a network just made has no subnet yet; else _found read its subnet
+            sub, sub_created = (sub, False) if sub is not None else dst.ensure_vsd_subnet(
+                m.project, net.id, m.subnet(m.dst), m.cidr(m.dst), m.gateway(m.dst), np.name, dst_subnet_id,
+                absent=True)
         return self.Outputs(network_id=net.id, subnet_id=sub["id"], created=net_created or sub_created)
 
 
@@ -60,7 +72,8 @@ class DeleteSourceNetwork(MoveAction):
         network_id: str | None = None
 
     def _find(self, m: Move) -> Any | None:
-        return self.src_of(m).network(m.project, m.subnet(m.src))
+        """The source's network, as this attempt's observe found it (else read now)."""
+        return self.seen("network", lambda: self.src_of(m).network(m.project, m.subnet(m.src)))
 
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         m = self.move(step)

@@ -41,11 +41,12 @@ class Boot(MoveAction):
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m = self.move(step)
         net_id = step.output(step.params.network_step, Network.Outputs).network_id
-        old = self.servers(self.src_of(m), m)
         created = []
         with adapter_errors(m.key):
             dst = self.dst_of(m)
-            have = self.servers(dst, m)  # one list for the move, not one per VM
+            have = self.listed(dst, m)  # one list for the move (observe's), not one per VM
+            # the source's VMs give their metadata and key to the ones still to boot
+            old = self.servers(self.src_of(m), m) if any(n not in have for n in m.vms) else {}
             for name in _failed_builds(have, step.key):
                 # this step's own VM whose build failed (Nova's "Failed to allocate the
                 # network(s)" when Neutron or its plugin's VSD call failed): never served, so it
@@ -115,7 +116,7 @@ class Freeze(MoveAction):
         m = self.move(step)
         with adapter_errors(m.key):
             src = self.src_of(m)
-            vms = self.servers(src, m)
+            vms = self.listed(src, m)  # observe's listing
             hook = self.hook_of(m)
             if hook is not None:  # the application's own hook, not the metadata switch
                 calls = self.svc.hooks().call(hook, self.ips(m, m.src).values(), resume=False)
@@ -171,7 +172,9 @@ class DeleteSourceVms(MoveAction):
         m = self.move(step)
         with adapter_errors(m.key):
             src = self.src_of(m)
-            vms = self.servers(src, m)
+            # behind a load balancer, observe's listing names them (still_bound reads NITRO now);
+            # without one, their in-service metadata is the guard: read now
+            vms = self.listed(src, m) if m.spec.lb is not None else self.servers(src, m)
             if m.spec.lb is not None:  # behind a load balancer, its members are what serves
                 bound = still_bound(self.svc, m) if vms else []
                 if bound:

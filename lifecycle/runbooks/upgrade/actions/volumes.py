@@ -22,6 +22,10 @@ class VolumeAction(MoveAction):
 
     Params = VolumeParams
 
+    def source_volume(self, m: Move, name: str) -> Any | None:
+        """The volume in the source cloud, as this attempt's observe read it (else now)."""
+        return self.seen(("volume", "src", name), lambda: self.src_of(m).volume(m.project, name))
+
 
 class Detach(VolumeAction):
     """Detach the volume from its VM on the source; records the source volume's id."""
@@ -44,7 +48,7 @@ class Detach(VolumeAction):
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         m, name = self.move(step), step.params.volume
         with adapter_errors(name):
-            vol = self.src_of(m).volume(m.project, name)
+            vol = self.source_volume(m, name)
             if vol is None:
                 return self._moved(m, name)  # in neither: apply says so
         if vol.status == "available" and not self.src_of(m).attached_to(vol):
@@ -55,7 +59,7 @@ class Detach(VolumeAction):
         m, name = self.move(step), step.params.volume
         with adapter_errors(name):
             src = self.src_of(m)
-            vol = src.volume(m.project, name)
+            vol = self.source_volume(m, name)
             if vol is None:
                 moved = self._moved(m, name)
                 if moved is not None:  # nothing to detach
@@ -64,7 +68,7 @@ class Detach(VolumeAction):
                                      f"(project {m.project})")
             detached = False
             for sid in src.attached_to(vol):
-                server = next((s for s in self.servers(src, m).values() if s.id == sid), None)
+                server = next((s for s in self.listed(src, m).values() if s.id == sid), None)
                 if server is None:
                     raise PermanentError(f"{name}: attached to server {sid}, not one of {m.key}'s VMs")
                 detached |= src.detach(server, vol)
@@ -84,14 +88,14 @@ class Unmanage(VolumeAction):
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         m, name = self.move(step), step.params.volume
         with adapter_errors(name):
-            vol = self.src_of(m).volume(m.project, name)
+            vol = self.source_volume(m, name)
         return None if vol is not None else self.Outputs(unmanaged=False)
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m, name = self.move(step), step.params.volume
         with adapter_errors(name):
             src = self.src_of(m)
-            vol = src.volume(m.project, name)
+            vol = self.source_volume(m, name)
             if vol is None:
                 return self.Outputs(unmanaged=False)
             if vol.status not in ("available", "unmanaging"):
@@ -123,7 +127,7 @@ class Manage(VolumeAction):
         return step.output(step.params.detach_step, Detach.Outputs).old_id
 
     def _mine(self, m: Move, name: str, old_id: str) -> Any | None:
-        vol = self.dst_of(m).volume(m.project, name)
+        vol = self.seen(("volume", "dst", name), lambda: self.dst_of(m).volume(m.project, name))
         if vol is not None and (vol.metadata or {}).get("i2.from") in (old_id, None, ""):
             return vol
         return None
@@ -201,7 +205,7 @@ class Attach(MoveAction):
         hook = self.hook_of(m)
         with adapter_errors(m.key):
             dst = self.dst_of(m)
-            vms = self.servers(dst, m)
+            vms = self.listed(dst, m)  # observe's listing
             for vm in m.spec.vms:
                 server = vms.get(vm.name)
                 if server is None:

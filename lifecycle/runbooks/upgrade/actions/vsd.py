@@ -65,7 +65,7 @@ class VsdSubnet(MoveAction):
         m = self.move(step)
         with adapter_errors(m.subnet(m.dst)):
             _, _, zone = self.where(m)
-            sub = self.vsd().subnet(zone, m.subnet(m.dst))
+            sub = self.seen("vsd-subnet", lambda: self.vsd().subnet(zone, m.subnet(m.dst)))
         if sub is None:
             return None
         return self.Outputs(id=sub.id, name=sub.name, created=False, at=now())
@@ -74,8 +74,10 @@ class VsdSubnet(MoveAction):
         m = self.move(step)
         with adapter_errors(m.subnet(m.dst)):
             _, _, zone = self.where(m)
+            # observe (this attempt) found none: created without looking again
+            absent = self.seen("vsd-subnet", lambda: self.vsd().subnet(zone, m.subnet(m.dst))) is None
             sub, created = self.vsd().ensure_subnet(
-                zone, m.subnet(m.dst), m.cidr(m.dst),
+                zone, m.subnet(m.dst), m.cidr(m.dst), absent=absent,
                 description=f"{m.app.name} {m.env} on {self.dst_of(m).name} (i2 upgrade)")
         ctx.log("vsd.subnet", subnet=sub.name, id=sub.id, created=created)
         return self.Outputs(id=sub.id, name=sub.name, created=created, at=now())
@@ -144,7 +146,10 @@ class DeleteSourceVsd(MoveAction):
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         m = self.move(step)
         with adapter_errors(m.key):
-            return None if self.subnet_id(m, m.src) else self.Outputs(deleted=False)
+            _, dom, _ = self.where(m)
+            # both sides in one read: apply's entries need the destination's id too
+            found = self.vsd_subnets(dom, [m.subnet(m.src), m.subnet(m.dst)])
+            return None if found[m.subnet(m.src)] is not None else self.Outputs(deleted=False)
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m = self.move(step)
