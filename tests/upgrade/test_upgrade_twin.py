@@ -369,7 +369,10 @@ def test_6_the_campaign_ends_with_the_old_computes_serving_the_new_cloud(estate:
         # A unbound from a drained state (the unbind may come before the appliance says OUT OF SERVICE)
         assert {f for side, f, to in seen if side == "a" and to is None} <= {
             "GOING OUT OF SERVICE", "OUT OF SERVICE"}, (a["app"], seen)
-        assert any(side == "a" and to is None for side, _, to in seen), (a["app"], seen)
+        if not any(side == "a" and to is None for side, _, to in seen):
+            # A was drained and unbound by an earlier run (tests 2-5): only B serves now (above)
+            assert a["app"] in earlier, (a["app"], seen)
+            continue
         # A left UP (drained: GOING OUT OF SERVICE, or OUT OF SERVICE when the poll came late)
         # only after B was UP, by the appliance's own clock
         b_up = min(t["at"] for t in lb["transitions"] if (t["side"], t["to"]) == ("b", "UP"))
