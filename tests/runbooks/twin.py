@@ -57,6 +57,42 @@ def i2_json(labdir: Path, *args: str, ok: tuple[int, ...] = (0,), timeout: float
     return json.loads(res.stdout)
 
 
+def edited_site(tmp: Path, *edits: tuple[str, str, str]) -> Path:
+    """A copy of the example site under ``tmp`` with each ``(file, old, new)`` replaced once
+    (``old`` must be there: an edit that silently misses would test the unedited site), its
+    hardware profiles pointing back at the project's."""
+    import shutil
+
+    site = tmp / "site"
+    shutil.copytree(SITE, site)
+    for name, old, new in (("site.yaml", "hardware_profiles: ../../hardware-profiles",
+                            f"hardware_profiles: {ROOT / 'hardware-profiles'}"), *edits):
+        path = site / name
+        text = path.read_text()
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new, 1))
+    return site
+
+
+class Operator:
+    """The operator's CLI against a lab directory and a site: ``i2``, ``-o json``, a run in the
+    background."""
+
+    def __init__(self, labdir: Path, site: Path):
+        self.dir, self.site = labdir, site
+
+    def i2(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        return i2(self.dir, *args, timeout=timeout, site=self.site)
+
+    def json(self, *args: str, ok: tuple[int, ...] = (0,)) -> Any:
+        return i2_json(self.dir, *args, ok=ok, site=self.site)
+
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "lifecycle.cli.main", "-o", "json", *args],
+                                cwd=ROOT, env=env(self.dir, self.site), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+
 @contextmanager
 def lab(labdir: Path, *, faults: str = "", rack: str | None = "c02", site: Path = SITE,
         latency: str = "none", undercloud_releases: dict[str, str] | None = None,

@@ -23,11 +23,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -37,7 +34,7 @@ import requests
 import yaml
 
 from lifecycle.lab.probes import REQUEST_SECONDS
-from tests.runbooks.twin import ROOT, SITE, env, i2, i2_json, lab, wait_until
+from tests.runbooks.twin import Operator, edited_site, lab, wait_until
 
 pytestmark = [pytest.mark.needs_root("the twin's ZTP mount namespaces need root"),
               pytest.mark.slow(180)]
@@ -47,18 +44,8 @@ MEMBER = "servicegroup_servicegroupmember_binding"
 
 def harm_site(tmp: Path) -> Path:
     """The example site, c02 serving the new cloud, api-gateway/prd draining with a delay of 0."""
-    site = tmp / "site"
-    shutil.copytree(SITE, site)
-    for name, old, new in (
-        ("site.yaml", "hardware_profiles: ../../hardware-profiles",
-         f"hardware_profiles: {ROOT / 'hardware-profiles'}"),
-        ("racks/c02.yaml", "state: planned", "state: in-service"),
-        ("openstack.yaml", "{name: ComputeNuage, count: 0,", "{name: ComputeNuage, count: 8,"),
-    ):
-        path = site / name
-        text = path.read_text()
-        assert old in text, (name, old)
-        path.write_text(text.replace(old, new))
+    site = edited_site(tmp, ("racks/c02.yaml", "state: planned", "state: in-service"),
+                       ("openstack.yaml", "{name: ComputeNuage, count: 0,", "{name: ComputeNuage, count: 8,"))
     apps = site / "applications.yaml"
     head, sep, tail = apps.read_text().partition("lbvserver: {name: lb_api-gateway_prd")
     assert sep and "drain_delay: 2" in tail
@@ -66,26 +53,14 @@ def harm_site(tmp: Path) -> Path:
     return site
 
 
-class Estate:
+class Estate(Operator):
     def __init__(self, labdir: Path, site: Path):
-        self.dir, self.site = labdir, site
+        super().__init__(labdir, site)
         self.ep = yaml.safe_load((labdir / "endpoints.yaml").read_text())
         ns = self.ep["netscaler"]["ie1-adc1"]
         secret = yaml.safe_load((labdir / "secrets.yaml").read_text())[ns["password"]["secret"]]
         self.nitro_base, self.nitro_ca = f"{ns['url']}/nitro/v1/config", ns["ca_file"]
         self.nitro_auth = {"X-NITRO-USER": ns["username"], "X-NITRO-PASS": secret}
-
-    # -- the operator's tools --------------------------------------------------------------------
-    def i2(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return i2(self.dir, *args, site=self.site)
-
-    def json(self, *args: str, ok: tuple[int, ...] = (0,)) -> Any:
-        return i2_json(self.dir, *args, ok=ok, site=self.site)
-
-    def spawn(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-m", "lifecycle.cli.main", "-o", "json", *args], cwd=ROOT,
-                                env=env(self.dir, self.site), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
 
     def nitro(self, method: str, path: str, body: Any = None) -> Any:
         """A raw NITRO request, as an operator's script sends it."""

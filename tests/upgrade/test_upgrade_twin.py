@@ -25,7 +25,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -35,7 +34,7 @@ import pytest
 import requests
 import yaml
 
-from tests.runbooks.twin import ROOT, SITE, env, i2, i2_json, lab, undercloud_ironic, wait_until
+from tests.runbooks.twin import Operator, edited_site, lab, undercloud_ironic, wait_until
 
 pytestmark = [pytest.mark.needs_root("the twin's ZTP mount namespaces need root"),
               pytest.mark.slow(540)]
@@ -45,43 +44,17 @@ OLD, NEW = "ie1-old", "ie1-new"
 
 def estate_site(tmp: Path) -> Path:
     """The example site with c02 in service in the new cloud and a longer soak."""
-    import shutil
-
-    site = tmp / "site"
-    shutil.copytree(SITE, site)
-    for name, old, new in (
-        ("site.yaml", "hardware_profiles: ../../hardware-profiles",
-         f"hardware_profiles: {ROOT / 'hardware-profiles'}"),
-        ("racks/c02.yaml", "state: planned", "state: in-service"),
-        ("openstack.yaml", "{name: ComputeNuage, count: 0,", "{name: ComputeNuage, count: 8,"),
-        ("upgrade.yaml", "soak_seconds: 2", "soak_seconds: 8"),
-    ):
-        path = site / name
-        text = path.read_text()
-        assert old in text, (name, old)
-        path.write_text(text.replace(old, new))
-    return site
+    return edited_site(tmp, ("racks/c02.yaml", "state: planned", "state: in-service"),
+                       ("openstack.yaml", "{name: ComputeNuage, count: 0,", "{name: ComputeNuage, count: 8,"),
+                       ("upgrade.yaml", "soak_seconds: 2", "soak_seconds: 8"))
 
 
-class Estate:
+class Estate(Operator):
     def __init__(self, labdir: Path, site: Path):
-        self.dir, self.site = labdir, site
+        super().__init__(labdir, site)
         self.t0 = time.time()
         self.ep = yaml.safe_load((labdir / "endpoints.yaml").read_text())
         self.serials = {v["name"]: v["serial"] for v in self.array()}
-
-    # -- the CLI ---------------------------------------------------------------------------------
-
-    def i2(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-        return i2(self.dir, *args, timeout=timeout, site=self.site)
-
-    def json(self, *args: str, ok: tuple[int, ...] = (0,)) -> Any:
-        return i2_json(self.dir, *args, ok=ok, site=self.site)
-
-    def spawn(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-m", "lifecycle.cli.main", "-o", "json", *args], cwd=ROOT,
-                                env=env(self.dir, self.site), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
 
     # -- what the systems say ----------------------------------------------------------------------
 
