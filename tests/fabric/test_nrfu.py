@@ -42,7 +42,10 @@ def test_catalog_passes_then_names_the_miswired_port(built, monkeypatch):
     assert [r for r in results if r[2] != "success"] == []
 
     fabric.miswire("c02-leaf1:Ethernet49/1~c02-leaf2:Ethernet49/1")
-    results = run(site, fabric, tls, tmp, monkeypatch)
+    try:
+        results = run(site, fabric, tls, tmp, monkeypatch)
+    finally:  # swapped back: the module's other tests read the fabric as cabled
+        fabric.miswire("c02-leaf1:Ethernet49/1~c02-leaf2:Ethernet49/1")
     lldp = {r[0]: r for r in results if r[1] == "VerifyLLDPNeighbors"}
     assert lldp["c02-leaf1"][2] == "failure"
     assert any("Ethernet49/1" in m for m in lldp["c02-leaf1"][3])
@@ -93,3 +96,43 @@ def test_hazard8_anta_cvx_reads_connection_state(built, monkeypatch):
         "failure", ["CVX connections are not available"])
 
     assert all(result == "success" for result, _ in cvx_results().values())  # connected again
+
+
+def test_the_whole_fabric_catalog_passes_through_stock_anta_and_names_a_switch_without_ntp(built):
+    """Issue 16's NRFU: i2 runs ``anta nrfu`` itself (lifecycle.fabric.nrfu) over every spine and
+    leaf, with the spines' LLDP and BGP towards every rack and NTP on every switch."""
+    import yaml as _yaml
+
+    from lifecycle.fabric.nrfu import fabric_catalog, fabric_switches, run_anta
+    from lifecycle.model.endpoints import SecretStore, load_endpoints
+
+    site, fabric, tls, tmp = built
+    fabric["cvx1"].configure(f"username i2 privilege 15 role network-admin secret 0 {PASSWORD}")
+    (tmp / "nrfu-secrets.yaml").write_text(_yaml.safe_dump({"eapi": PASSWORD}))
+    (tmp / "nrfu-endpoints.yaml").write_text(_yaml.safe_dump({
+        "secrets_file": "nrfu-secrets.yaml",
+        "fabric": {"defaults": {"username": "i2", "password": {"secret": "eapi"}, "ca_file": str(tls.ca)},
+                   "devices": {n: {"host": "127.0.0.1", "port": sw.https_port}
+                               for n, sw in fabric.switches.items()}},
+        "cvx": {"host": "127.0.0.1", "port": fabric["cvx1"].https_port}}))
+    ep = load_endpoints(tmp / "nrfu-endpoints.yaml")
+    racks = [r.name for r in site.racks]
+    switches = fabric_switches(site, racks)
+    catalog = fabric_catalog(site, racks)
+
+    results = run_anta(ep, SecretStore(ep), switches, catalog)
+    assert [r for r in results if not r.ok] == []
+    tested = {(r.device, r.test) for r in results}
+    for spine in ("ie1-spine1", "ie1-spine2"):
+        assert {(spine, t) for t in ("VerifyLLDPNeighbors", "VerifyBGPSpecificPeers", "VerifyNTP")} <= tested
+    assert {d for d, t in tested if t == "VerifyNTPAssociations"} == set(switches)
+    assert ("cvx", "VerifyActiveCVXConnections") in tested
+
+    leaf = fabric["r01-leaf2"]
+    leaf.configure("no ntp server 10.40.0.1\nno ntp server 10.40.0.2")
+    try:
+        results = run_anta(ep, SecretStore(ep), switches, catalog)
+    finally:
+        leaf.configure("ntp server 10.40.0.1\nntp server 10.40.0.2")
+    failed = {(r.device, r.test) for r in results if not r.ok}
+    assert failed == {("r01-leaf2", "VerifyNTP"), ("r01-leaf2", "VerifyNTPAssociations")}

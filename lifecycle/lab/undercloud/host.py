@@ -37,11 +37,16 @@ from lifecycle.lab.undercloud.shell import Shell
 from lifecycle.lab.undercloud.sink import HypervisorSink
 from lifecycle.lab.undercloud.sshd import SSHServer
 from lifecycle.lab.undercloud.stack import StackStore
+from lifecycle.lab.undercloud.tht import UNDERCLOUD_THT, tht_tree
 
 # What the deployed nodes boot through their BMC's virtual media; nothing reads it.
 ISO_BYTES = b"CD001 i2 twin overcloud-full placeholder\n".ljust(2048, b"\0")
 ISO_PATH = "/images/overcloud-full.iso"
 BOOT_TIMEOUT = 600.0
+# ``/etc/rhosp-release`` as the director's install leaves it, per release the undercloud plays
+# (an upstream "current" undercloud has none).
+RHOSP_RELEASE = {"train": "Red Hat OpenStack Platform release 16.2.4 (Train)\n",
+                 "newton": "Red Hat OpenStack Platform release 10.0.36 (Newton)\n"}
 # What the undercloud install leaves in the stack user's home (Train's, trimmed): the shell's
 # ``openstack`` has credentials only once it is sourced.
 STACKRC = """\
@@ -62,15 +67,31 @@ export PS1="(undercloud) $PS1"
 log = logging.getLogger("i2.lab.undercloud")
 
 
+def _installed(fs: Path, release: str | None) -> None:
+    """What the director's packages leave on the host: its release file and the THT tree (the
+    real Train tree the lab's plan check reads, linked where the RPM puts it)."""
+    text = RHOSP_RELEASE.get(release or "")
+    if text is None:
+        return
+    etc = fs / "etc"
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "rhosp-release").write_text(text)
+    link = fs / UNDERCLOUD_THT.lstrip("/")
+    if not link.is_symlink() and not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(tht_tree(), target_is_directory=True)
+
+
 class UndercloudHost:
     def __init__(self, name: str, workdir: Path, *, ironic_url: str, sink: HypervisorSink,
                  clouds: dict[str, str], authorized: Sequence[paramiko.PKey],
                  faults: FaultPlan | None = None, latency: str = "none", port: int = 0,
-                 stackrc_text: str | None = None) -> None:
+                 stackrc_text: str | None = None, release: str | None = None) -> None:
         self.name = name
         self.dir = Path(workdir)
         self.fs = self.dir / "fs"
         (self.fs / "home" / "stack").mkdir(parents=True, exist_ok=True)
+        _installed(self.fs, release)
         stackrc = self.fs / "home" / "stack" / "stackrc"
         if stackrc_text is not None or not stackrc.exists():  # the twin's Keystone, when it has one
             stackrc.write_text(stackrc_text or STACKRC.format(password=secrets.token_urlsafe(16)))

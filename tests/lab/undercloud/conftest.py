@@ -101,7 +101,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
         sink = RecordingSink(work / "hypervisors.json")
         host = UndercloudHost("uc-test", work / "uc", ironic_url=ironic.url, sink=sink,
                               clouds={"overcloud": "ie1-new"}, authorized=[client_key],
-                              faults=parse_faults(FAULTS)).start()
+                              faults=parse_faults(FAULTS), release="train").start()
         host.boot(lambda: None)  # nothing to seed: the stack is created by the first deploy
         write_known_hosts(work / "known_hosts", [("127.0.0.1", host.port, host.host_key)])
         (work / "secrets.yaml").write_text(yaml.safe_dump({"vsd": VSD_PASSWORD, "pure": "pure-T0ken-twin"}))
