@@ -17,6 +17,7 @@ import click
 
 from lifecycle import __version__
 from lifecycle.cli.baremetal import baremetal_group
+from lifecycle.cli.buildout import buildout_group
 from lifecycle.cli.context import Ctx
 from lifecycle.cli.fabric import fabric_group
 from lifecycle.cli.lb import lb_group
@@ -135,6 +136,7 @@ cli.add_command(site_group)
 cli.add_command(runs_group)
 cli.add_command(fabric_group)
 cli.add_command(rack_group)
+cli.add_command(buildout_group)
 cli.add_command(servers_group)
 cli.add_command(baremetal_group)
 cli.add_command(upgrade_group)

@@ -212,6 +212,7 @@ class Prove(OvercloudAction):
     class Params(StepParams):
         server: str
         cloud: str
+        hypervisor: bool = True  # False: a controller, proved by its deployed node alone
 
     class Outputs(StepOutputs):
         node: str
@@ -236,8 +237,8 @@ class Prove(OvercloudAction):
         out = self.Outputs(node=server, role=node.role, index=node.index, instance=node.instance,
                            hostname=node.hostname, proof="ironic")
         cloud = step.params.cloud
-        if cloud not in self.svc.endpoints.clouds:
-            return out  # no clouds.yaml entry for the cloud: Ironic is the proof there is
+        if not step.params.hypervisor or cloud not in self.svc.endpoints.clouds:
+            return out  # a controller, or no clouds.yaml entry for the cloud: Ironic is the proof
         from lifecycle.clouds import Cloud, CloudError
 
         short = (node.hostname or server).split(".")[0]

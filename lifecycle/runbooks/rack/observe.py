@@ -32,7 +32,7 @@ class Change:
         return asdict(self)
 
 
-def _rows(system: str, obj: str, fn: Callable[[], list[Change]]) -> list[Change]:
+def observe_rows(system: str, obj: str, fn: Callable[[], list[Change]]) -> list[Change]:
     """``fn``'s rows; an unreachable system gives a "blocked" row, any other failure (refused
     credentials, TLS, a bug) an "error" row with the real message: fix it, waiting will not."""
     failed: list[Change] = []
@@ -55,7 +55,7 @@ def observe(svc: Services, rack_name: str) -> list[Change]:
                        + (" ..." if len(files) > 4 else "") if files else "staged")]
 
     if rack.state == "planned":
-        out += _rows("ztp", rack.name, ztp)
+        out += observe_rows("ztp", rack.name, ztp)
     configs = svc.intended_configs()
 
     def leaf_changes(name: str) -> list[Change]:
@@ -68,7 +68,7 @@ def observe(svc: Services, rack_name: str) -> list[Change]:
                        f"running config differs in {n} line(s)" if n else "config as rendered")]
 
     for leaf in rack.leaves.leaves:
-        out += _rows("fabric", leaf.name, lambda n=leaf.name: leaf_changes(n))
+        out += observe_rows("fabric", leaf.name, lambda n=leaf.name: leaf_changes(n))
 
     def templates() -> list[Change]:
         ov = svc.oneview()
@@ -79,7 +79,7 @@ def observe(svc: Services, rack_name: str) -> list[Change]:
                                .get(seen.action, "none"), "; ".join(seen.changes) or seen.action))
         return rows
 
-    out += _rows("oneview", "templates", templates)
+    out += observe_rows("oneview", "templates", templates)
 
     def servers() -> list[Change]:
         ov = svc.oneview()
@@ -102,7 +102,7 @@ def observe(svc: Services, rack_name: str) -> list[Change]:
             rows.append(Change("oneview", s.name, action, state))
         return rows
 
-    out += _rows("oneview", "servers", servers)
+    out += observe_rows("oneview", "servers", servers)
 
     def nodes() -> list[Change]:
         rows = []
@@ -124,9 +124,9 @@ def observe(svc: Services, rack_name: str) -> list[Change]:
                                ", ".join(todo) or f"{node.provision_state}, node:{caps.get('node')}"))
         return rows
 
-    out += _rows("ironic", "nodes", nodes)
+    out += observe_rows("ironic", "nodes", nodes)
     for cloud, servers_of in sorted(train_clouds(svc, members).items()):
-        out += _rows("tripleo", cloud, lambda c=cloud, m=servers_of: scale_out_change(svc, c, m))
+        out += observe_rows("tripleo", cloud, lambda c=cloud, m=servers_of: scale_out_change(svc, c, m))
     return out
 
 

@@ -1,0 +1,148 @@
+"""The steps of a build-out, fixed when the run is created (``i2 buildout apply DC``).
+
+The rack runbook's steps are reused, not copied: each rack's leaf steps
+(:func:`lifecycle.runbooks.rack.leaves.leaf_steps`), every server's OneView and Ironic steps
+(:func:`lifecycle.runbooks.rack.plan.server_steps`), the overcloud chain and its proof. What
+only a build-out has is added around them: the undercloud gates, the first deploy of each
+cloud (by the servers the build-out brings up, role by role) and the whole fabric's NRFU.
+
+Racks come up in parallel, ``parallel_racks`` at a time: rack *k*'s ZTP is ordered after rack
+*k - parallel_racks*'s leaves are verified. Each rack's steps are one batch (``rack:<name>``), so
+``--max-fail-percent`` quarantines a failing rack while the others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lifecycle.engine import Plan, StepSpec
+from lifecycle.model.schema import Rack, Server
+from lifecycle.runbooks import overcloud
+from lifecycle.runbooks.buildout.catalog import registry
+from lifecycle.runbooks.buildout.checks import Nrfu, UndercloudReady
+from lifecycle.runbooks.common import Services
+from lifecycle.runbooks.overcloud.deploy import Prove
+from lifecycle.runbooks.rack.leaves import leaf_steps
+from lifecycle.runbooks.rack.plan import leaves_of, refuse_serving, server_steps, train_clouds
+
+RUNBOOK = "lifecycle.runbooks.buildout:build"
+
+
+def racks_of(svc: Services, dc: str, racks: Sequence[str] | None) -> list[Rack]:
+    """The DC's racks (all, or those named), in site order; a ValueError names what exists."""
+    site = svc.site
+    dcs = [d.name for d in site.dcs]
+    if dc not in dcs:
+        raise ValueError(f"no DC {dc!r} in site {site.site.name} (DCs: {', '.join(dcs) or 'none'})")
+    mine = [r for r in site.racks if r.dc == dc]
+    if not racks:
+        return mine
+    unknown = sorted(set(racks) - {r.name for r in mine})
+    if unknown:
+        raise ValueError(f"not racks of {dc}: {', '.join(unknown)} (its racks: "
+                         f"{', '.join(r.name for r in mine) or 'none'})")
+    return [r for r in mine if r.name in racks]
+
+
+def is_compute(svc: Services, server: Server) -> bool:
+    """A server whose role runs nova-compute (proved as a hypervisor, not only deployed)."""
+    return server.role.startswith("Compute")
+
+
+def build_plan(svc: Services, dc: str, *, racks: Sequence[str] | None = None, parallel_racks: int = 4,
+               power: str = "off", ztp_timeout: float = 900) -> Plan:
+    """The steps of ``i2 buildout apply``; the run's params let any process resume it."""
+    if parallel_racks < 1:
+        raise ValueError("--parallel-racks must be at least 1")
+    site = svc.site
+    chosen = racks_of(svc, dc, racks)
+    if not chosen:
+        raise ValueError(f"{dc} has no racks in site {site.site.name}")
+    top = f"buildout:{dc}"
+    steps: list[StepSpec] = []
+    members = [s for r in chosen for s in site.servers_in(r.name)]
+    refuse_serving(svc, members)
+
+    ready: dict[str, str] = {}  # undercloud -> its gate
+    for cloud in sorted({site.cloud(s.cloud).name for s in members}):
+        c = site.cloud(cloud)
+        if c.undercloud in ready or not c.managed:
+            continue
+        ready[c.undercloud] = key = f"undercloud/{c.undercloud}/ready"
+        steps.append(StepSpec(key=key, target=f"undercloud:{c.undercloud}", action=UndercloudReady.name,
+                              params=UndercloudReady.Params(undercloud=c.undercloud, cloud=cloud), batch=top,
+                              system=f"undercloud:{c.undercloud}",
+                              description=f"Check undercloud {c.undercloud} is ready for {cloud}"))
+
+    verify: dict[str, str] = {}
+    rack_of: dict[str, str] = {}
+    for i, rack in enumerate(chosen):
+        before = chosen[i - parallel_racks] if i >= parallel_racks else None
+        after = [f"{leaf.name}/verify" for leaf in before.leaves.leaves] if before else []
+        lsteps, v = leaf_steps(rack, batch=f"rack:{rack.name}", ztp_timeout=ztp_timeout,
+                               stage_key=f"{rack.name}/ztp/stage", after=after)
+        steps += lsteps
+        verify.update(v)
+        rack_of.update({s.name: rack.name for s in site.servers_in(rack.name)})
+
+    srv = server_steps(svc, members, top, power=power,
+                       inspect_after={s.name: [verify[x] for x in leaves_of(svc, s) if x in verify]
+                                      for s in members})
+    for st in srv:
+        kind, _, name = st.target.partition(":")
+        if kind == "server":
+            st.batch = f"rack:{rack_of[name]}"
+        if st.key.endswith("/enroll") and st.params.get("undercloud") in ready:
+            st.deps.append(ready[st.params["undercloud"]])
+    steps += srv
+
+    deployed: list[str] = []
+    for cloud, servers in sorted(train_clouds(svc, members).items()):
+        uc = site.cloud(cloud).undercloud
+        render = overcloud.render_params(cloud, work=overcloud.work_dir(f"buildout-{dc}-{cloud}"),
+                                         scale_out=[s.name for s in servers])
+        chain = overcloud.overcloud_steps(cloud, render=render, deps=[f"{s.name}/provide" for s in servers],
+                                          batch=top, ensure=True, undercloud=uc)
+        steps += chain
+        deployed.append(chain[-1].key)
+        for s in servers:
+            hv = is_compute(svc, s)
+            steps.append(StepSpec(key=f"{s.name}/deployed", target=f"server:{s.name}", action=Prove.name,
+                                  deps=[chain[-1].key], batch=f"rack:{rack_of[s.name]}",
+                                  system=f"ironic:{uc}",
+                                  params=Prove.Params(server=s.name, cloud=cloud, hypervisor=hv),
+                                  description=f"Prove {s.name} is deployed in {cloud}"
+                                  + (" and a hypervisor" if hv else "")))
+
+    steps.append(StepSpec(key="nrfu", target=f"dc:{dc}", action=Nrfu.name, batch=top,
+                          params=Nrfu.Params(racks=[r.name for r in chosen]),
+                          after=sorted(verify.values()) + deployed, system="fabric:nrfu",
+                          description=f"NRFU: the ANTA catalog of {dc}'s fabric"))
+    registry(svc).check(steps)
+    return Plan(kind="buildout", target=f"dc:{dc}", site_digest=site.digest, runbook=RUNBOOK,
+                params={"site_dir": str(svc.site_dir.resolve()),
+                        "endpoints_file": str(svc.endpoints_file.resolve()), "dc": dc,
+                        "racks": [r.name for r in chosen], "parallel_racks": parallel_racks,
+                        "power": power, "ztp_timeout": ztp_timeout},
+                steps=steps, resources=resources(svc, chosen, steps))
+
+
+def resources(svc: Services, racks: Sequence[Rack], steps: Sequence[StepSpec]) -> list[str]:
+    """What the run locks: its servers, every leaf of its racks, each stack and undercloud."""
+    from lifecycle.runbooks.overcloud.plan import resources_of
+
+    leaves = (f"switch:{leaf.name}" for r in racks for leaf in r.leaves.leaves)
+    return sorted({*resources_of(svc, steps), *leaves})
+
+
+def replan(svc: Services, run_params: Mapping[str, Any], old_steps: Sequence[Any]) -> Plan:
+    """The plan of a stored build-out on the site as it is now (``i2 runs resume --replan``):
+    the same DC, racks and parallelism, the work dirs the run already rendered into kept."""
+    from lifecycle.runbooks.overcloud.plan import keep_work_dirs
+
+    plan = build_plan(svc, str(run_params["dc"]), racks=list(run_params["racks"]),
+                      parallel_racks=int(run_params.get("parallel_racks", 4)),
+                      power=str(run_params.get("power", "off")),
+                      ztp_timeout=float(run_params.get("ztp_timeout", 900)))
+    return keep_work_dirs(plan, old_steps)
