@@ -42,7 +42,8 @@ def test_rack_plan_steps_fit_their_actions(svc: Services) -> None:
                                             "identify_step": "c02-s03/identify",
                                             "node_index": "computenuage-2"}
     assert by_key["c02-leaf1/ztp"].params == {"leaf": "c02-leaf1", "ztp_timeout": 600.0}
-    assert by_key["c02-s03/hypervisor"].params == {"server": "c02-s03", "cloud": "ie1-new"}
+    assert by_key["c02-s03/hypervisor"].params == {"server": "c02-s03", "cloud": "ie1-new",
+                                                   "hypervisor": True}
 
 
 def test_a_misspelt_param_fails_when_the_plan_is_built(svc: Services) -> None:

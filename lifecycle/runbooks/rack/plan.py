@@ -13,8 +13,8 @@ from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.overcloud.deploy import Prove
 from lifecycle.runbooks.rack.base import ServerParams
 from lifecycle.runbooks.rack.catalog import registry
-from lifecycle.runbooks.rack.fabric import AwaitZtp, StageZtp, VerifyLeaf
 from lifecycle.runbooks.rack.ironic import Tag
+from lifecycle.runbooks.rack.leaves import leaf_steps
 from lifecycle.runbooks.rack.oneview import ApplyProfile, SyncTemplate, serving_reason
 
 RUNBOOK = "lifecycle.runbooks.rack:build"
@@ -86,30 +86,7 @@ def build_plan(svc: Services, rack_name: str, *, power: str = "off", ztp_timeout
     rack = find_rack(svc, rack_name)
     site = svc.site
     batch = f"rack:{rack.name}"
-    steps: list[StepSpec] = []
-    ztp = rack.state == "planned"
-    verify: dict[str, str] = {}
-    if ztp:
-        steps.append(StepSpec(key="ztp/stage", target=f"rack:{rack.name}", action=StageZtp.name,
-                              params=StageZtp.Params(rack=rack.name), batch=batch,
-                              description=f"Stage ZTP definitions for {rack.name}'s leaves"))
-    for i, leaf in enumerate(rack.leaves.leaves):
-        target = f"switch:{leaf.name}"
-        deps = []
-        if ztp:
-            steps.append(StepSpec(key=f"{leaf.name}/ztp", target=target, action=AwaitZtp.name,
-                                  params=AwaitZtp.Params(leaf=leaf.name, ztp_timeout=ztp_timeout),
-                                  deps=["ztp/stage"], batch=batch, system=f"fabric:{leaf.name}",
-                                  description=f"Wait for {leaf.name} to finish ZTP"))
-            deps = [f"{leaf.name}/ztp"]
-        verify[leaf.name] = f"{leaf.name}/verify"
-        # The peer link's LLDP names the MLAG peer only once the peer is provisioned too: verify
-        # after every leaf of the rack has ended ZTP (done or failed: a failed peer is reported).
-        peers = [f"{other.name}/ztp" for other in rack.leaves.leaves if ztp and other.name != leaf.name]
-        steps.append(StepSpec(key=verify[leaf.name], target=target, action=VerifyLeaf.name,
-                              params=VerifyLeaf.Params(leaf=leaf.name, rack=rack.name, index=i), deps=deps,
-                              after=peers, batch=batch, system=f"fabric:{leaf.name}",
-                              description=f"Verify {leaf.name}: config, MLAG, BGP, CVX, LLDP"))
+    steps, verify = leaf_steps(rack, batch=batch, ztp_timeout=ztp_timeout)
     members = [s for s in site.servers_in(rack.name) if servers is None or s.name in servers]
     if servers is not None:
         unknown = sorted(set(servers) - {s.name for s in members})
