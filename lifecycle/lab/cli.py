@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -21,7 +22,7 @@ from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.output import emit, err_console, make_table
 from lifecycle.lab.base.faults import FaultSpecError, parse_faults
 from lifecycle.lab.base.latency import PROFILES
-from lifecycle.lab.config import LabConfig, LabState
+from lifecycle.lab.config import LabConfig, LabState, parse_brownfield
 from lifecycle.lab.process import alive, terminate
 from lifecycle.model import validate_site
 
@@ -77,10 +78,19 @@ def lab_group() -> None:
 @click.option("--token-lifetime", type=click.IntRange(min=1), default=3600, show_default=True,
               metavar="S", help="Seconds a token of an undercloud's Keystone lives ([token] "
               "expiration); an expired one gets 401 at the undercloud's Ironic.")
+@click.option("--greenfield", is_flag=True,
+              help="The DC as a build-out finds it: every rack racked, every switch in ZTP, no "
+                   "VSD enterprise, no overcloud, no OneView profiles, the array empty. Every "
+                   "brownfield switch off.")
+@click.option("--brownfield", "brownfield", multiple=True, metavar="NAME=on|off",
+              help="Switch one brownfield part of the estate (repeatable; NAME without "
+                   "'brownfield_', e.g. vsd_stale_cms=off). Wins over LABDIR/brownfield.yaml.")
 @pass_ctx
 def up(ctx: Ctx, site_opt: Path | None, labdir_opt: Path | None, latency: str, faults: str,
-       seed: int, timeout: float, plays: tuple[str, ...], token_lifetime: int) -> None:
+       seed: int, timeout: float, plays: tuple[str, ...], token_lifetime: int, greenfield: bool,
+       brownfield: tuple[str, ...]) -> None:
     """Start the twin of a site in the background (bound to 127.0.0.1 only)."""
+    switches = _brownfield_switches(brownfield, greenfield)
     site_dir = (site_opt or ctx.require_site_dir()).resolve()
     _, problems = validate_site(site_dir)
     if problems:
@@ -101,7 +111,8 @@ def up(ctx: Ctx, site_opt: Path | None, labdir_opt: Path | None, latency: str, f
     (labdir / "state.json").unlink(missing_ok=True)
     (labdir / "logs").mkdir(exist_ok=True)
     LabConfig(str(site_dir), latency, faults, seed, undercloud_releases=releases,
-              token_lifetime=token_lifetime).save(labdir)
+              token_lifetime=token_lifetime, greenfield=greenfield, cli_brownfield=switches,
+              **switches).save(labdir)
     started = time.monotonic()
     with open(labdir / "logs" / "daemon.log", "ab") as logf:
         proc = subprocess.Popen([sys.executable, "-m", "lifecycle.lab.daemon", str(labdir)],
@@ -124,6 +135,18 @@ def up(ctx: Ctx, site_opt: Path | None, labdir_opt: Path | None, latency: str, f
     elapsed = time.monotonic() - started
     _show(ctx, labdir, state, f"twin up in {elapsed:.1f}s: use --endpoints "
                               f"{labdir / 'endpoints.yaml'}")
+
+
+def _brownfield_switches(items: tuple[str, ...], greenfield: bool) -> dict[str, Any]:
+    try:
+        switches = parse_brownfield(items)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--brownfield") from None
+    on = [k.removeprefix("brownfield_") for k, v in switches.items() if v]
+    if greenfield and on:
+        raise click.BadParameter(f"--greenfield turns every brownfield switch off; asked on: "
+                                 f"{', '.join(on)}", param_hint="--brownfield")
+    return switches
 
 
 def _undercloud_releases(plays: tuple[str, ...]) -> dict[str, str]:

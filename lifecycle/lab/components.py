@@ -30,8 +30,9 @@ def start_oneview(lab: Lab) -> None:
     # brownfield: the in-service servers' profiles from the platform team's templates, old firmware
     from lifecycle.lab.oneview.brownfield import seed_hardware
 
-    seed_hardware(emu, profiles=lab.config.brownfield_hardware_profiles,
-                  old_firmware=lab.config.brownfield_hardware_old_firmware)
+    if not lab.config.greenfield:  # greenfield: the servers only, no team's baseline or profile
+        seed_hardware(emu, profiles=lab.config.brownfield_hardware_profiles,
+                      old_firmware=lab.config.brownfield_hardware_old_firmware)
     lab.add(Component("oneview", "emulator", emu.url, int(emu.address.rsplit(":", 1)[1]), os.getpid(),
                       f"{emu.url}/rest/version"), emu.stop)
     lab.rack_hooks.append(lambda rack: emu.rack([rack]))
@@ -187,12 +188,14 @@ def _switch_component(lab: Lab, sw: object) -> Component:
 def start_fabric(lab: Lab) -> None:
     """Every racked switch as an EOS emulator, in-service ones with the configs the network team
     typed over the years (the lab's own writer, brownfield unless ``brownfield_switches`` is
-    off); the leaves of planned racks appear (empty, in ZTP mode) when their rack is racked."""
+    off); the leaves of planned racks appear (empty, in ZTP mode) when their rack is racked.
+    Greenfield: no configs, every switch factory-fresh in ZTP (the lab's world says so)."""
     from lifecycle.lab.eos import CVX, Fabric
     from lifecycle.lab.eos.estate_configs import typed_configs
 
-    configs = typed_configs(lab.site, username="i2", password=lab.secrets["eapi"],
-                            cvx_hosts=(CVX_MGMT,), brownfield=lab.config.brownfield_switches)
+    configs = {} if lab.config.greenfield else typed_configs(
+        lab.site, username="i2", password=lab.secrets["eapi"], cvx_hosts=(CVX_MGMT,),
+        brownfield=lab.config.brownfield_switches)
     cvx = CVX("cvx1", "SSJ17000001", "00:1c:73:00:99:01", mgmt_ip=CVX_MGMT,
               password=lab.secrets["cvx"], flash_dir=lab.dir / "flash" / "cvx1")
     fabric = Fabric.from_world(lab.world, configs=configs, flash_root=lab.dir / "flash",
@@ -237,8 +240,14 @@ def start_fabric(lab: Lab) -> None:
     lab.rack_hooks.append(rack)
 
 
+# A factory-fresh switch asks for its bootstrap until one is served: in a greenfield lab the
+# build-out may write the data root long after the twin started.
+GREENFIELD_ZTP_WAIT = 6 * 3600.0
+
+
 def start_ztp(lab: Lab) -> None:
-    """The real ztpserver, and a ZTP agent for each leaf that boots into ZTP once racked."""
+    """The real ztpserver, and a ZTP agent for each switch that boots into ZTP: a greenfield
+    lab's every switch at once, else each leaf of a planned rack once it is racked."""
     from lifecycle.lab.ztp import ZtpAgent, ZtpServer
     from lifecycle.lab.ztp.console import console
 
@@ -249,17 +258,22 @@ def start_ztp(lab: Lab) -> None:
     lab.add(Component("console", "emulator", cons.url, cons.port, os.getpid(), ""), cons.stop)
     lab.endpoints["ztp"] = {"url": server.url, "data_root": str(server.data_root)}
 
-    def rack(name: str) -> None:
+    wait = {"timeout": GREENFIELD_ZTP_WAIT} if lab.config.greenfield else {}
+
+    def boot(racks: set[str | None]) -> None:
         for spec in lab.world.switches:
-            if spec.rack != name or not spec.ztp or spec.name in lab.ztp_agents:
+            if spec.rack not in racks or not spec.ztp or not spec.racked \
+                    or spec.name in lab.ztp_agents:
                 continue
             agent = ZtpAgent(lab.fabric[spec.name], server_url=server.url,
                              workdir=lab.dir / "ztp" / "agents", console_url=cons.url,
-                             fail=lab.faults.has("ztp", "fail", spec.name))
+                             fail=lab.faults.has("ztp", "fail", spec.name), **wait)
             lab.ztp_agents[spec.name] = agent.start()
             lab.stoppers.append(agent.stop)
 
-    lab.rack_hooks.append(rack)
+    if lab.config.greenfield:  # spines (no rack) and every rack's leaves
+        boot({None, *(r.name for r in lab.site.racks)})
+    lab.rack_hooks.append(lambda name: boot({name}))
 
 
 def start_underclouds(lab: Lab) -> None:
@@ -296,6 +310,7 @@ def start_netscaler(lab: Lab) -> None:
         if lab.probes is not None:
             lab.probes.engine.use_lb({}, vms)
         return
+    greenfield = lab.config.greenfield  # installed, no virtual server yet
     password = ensure_secret(lab.dir, lab.secrets, "netscaler")
     # side A on the old cloud; a lab restarted after a move finds a VM on the other one
     old = lab.site.upgrade.from_cloud if lab.site.upgrade else next(iter(lab.clouds))
@@ -315,11 +330,15 @@ def start_netscaler(lab: Lab) -> None:
         lab.endpoints.setdefault("netscaler", {})[dev.name] = {
             "url": emu.url, "username": "nsroot", "password": {"secret": "netscaler"},
             "ca_file": str(lab.tls.ca)}
+        if greenfield:
+            continue
         members = seed(emu, lab.site, dev.name, addresses)
         # an application the faults keep down cannot pass its monitor: nothing to wait for
         wait_up(emu, [m for m in members if not any(
             vms.down(n) for n, ip in addresses.items() if f"/{ip}:" in m)], timeout=60)
-    if lab.probes is not None:
+    if lab.probes is not None and greenfield:
+        lab.probes.engine.use_lb({}, vms)
+    elif lab.probes is not None:
         lab.probes.engine.use_lb({key: (emus[dev], vip, vport, sgport)
                                   for key, (dev, vip, vport, sgport) in vips(lab.site).items()}, vms)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import secrets as pysecrets
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,12 @@ class LabConfig:
     undercloud_releases: dict[str, str] = field(default_factory=dict)
     # seconds a token of an undercloud's Keystone lives (keystone.conf [token] expiration)
     token_lifetime: int = 3600
+    # Greenfield (docs/twin.md "Greenfield"): the DC as a build-out finds it. Every rack racked,
+    # every switch in ZTP, no estate written (VSD, clouds, OneView, undercloud, NetScaler); it
+    # turns every brownfield switch below off.
+    greenfield: bool = False
+    # what `i2 lab up --brownfield NAME=on|off` set, by field: applied over LABDIR/brownfield.yaml
+    cli_brownfield: dict[str, Any] = field(default_factory=dict)
     # Brownfield, as operators find it (docs/twin.md "Brownfield"): what other teams and tools left
     # in the estate before i2. Each is on unless set false (a flavor name: "" is off).
     brownfield_vsd_foreign_entries: bool = True  # other teams' ACL entries next to the site's
@@ -49,6 +56,9 @@ class LabConfig:
                 or self.token_lifetime < 1:
             raise ValueError(f"lab.yaml token_lifetime: expected whole seconds >= 1, "
                              f"got {self.token_lifetime!r}")
+        if self.greenfield:  # nothing of another team's exists yet
+            for name, f in brownfield_fields().items():
+                setattr(self, name, "" if f.type in (str, "str") else False)
 
     @classmethod
     def load(cls, labdir: Path) -> LabConfig:
@@ -58,10 +68,44 @@ class LabConfig:
         if extra.exists():
             data |= {k: v for k, v in (yaml.safe_load(extra.read_text()) or {}).items()
                      if k.startswith("brownfield_")}
+        data |= data.get("cli_brownfield") or {}  # this start's flags win over the file
         return cls(**data)
 
     def save(self, labdir: Path) -> None:
         (labdir / "lab.yaml").write_text(yaml.safe_dump(asdict(self), sort_keys=False))
+
+
+BROWNFIELD = "brownfield_"
+
+
+def brownfield_fields() -> dict[str, Any]:
+    """Every brownfield switch of :class:`LabConfig`: field name -> its dataclass field."""
+    return {f.name: f for f in fields(LabConfig) if f.name.startswith(BROWNFIELD)}
+
+
+def parse_brownfield(items: Iterable[str]) -> dict[str, Any]:
+    """``NAME=on|off`` (NAME without ``brownfield_``) -> ``{field: value}``. ``on`` is the
+    switch's default (a flavor name for ``cloud_flavor_drift``), ``off`` False or ``""``.
+
+    >>> parse_brownfield(["vsd_stale_cms=off", "cloud_flavor_drift=on"])
+    {'brownfield_vsd_stale_cms': False, 'brownfield_cloud_flavor_drift': 'm1.xlarge'}
+    """
+    known = brownfield_fields()
+    out: dict[str, Any] = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or value not in ("on", "off"):
+            raise ValueError(f"expected NAME=on|off, got {item!r}")
+        f = known.get(BROWNFIELD + name)
+        if f is None and name in known:
+            raise ValueError(f"{item!r}: name the switch without {BROWNFIELD!r} "
+                             f"({name.removeprefix(BROWNFIELD)}={value})")
+        if f is None:
+            names = ", ".join(n.removeprefix(BROWNFIELD) for n in known)
+            raise ValueError(f"no brownfield switch {name!r} (known: {names})")
+        is_str = f.type in (str, "str")
+        out[f.name] = (f.default if is_str else True) if value == "on" else ("" if is_str else False)
+    return out
 
 
 @dataclass

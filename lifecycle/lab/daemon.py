@@ -26,6 +26,15 @@ from lifecycle.model.schema import Site
 log = logging.getLogger("i2.lab")
 
 
+def greenfield_world(world: World) -> None:
+    """The DC as a build-out finds it: every rack's servers and switches are in (planned or
+    not), and every switch, spines included, is factory-fresh and boots into ZTP."""
+    for server in world.servers:
+        server.racked = True
+    for switch in world.switches:
+        switch.racked = switch.ztp = True
+
+
 class Lab:
     """Everything one twin runs. Components register a stop callback as they start."""
 
@@ -36,6 +45,8 @@ class Lab:
         self.faults = parse_faults(self.config.faults, self.config.seed)
         self.latency = LatencyProfile(self.config.latency, self.config.seed)
         self.world: World = build_world(self.site, self.faults)
+        if self.config.greenfield:  # racked and cabled, nothing provisioned
+            greenfield_world(self.world)
         self.tls = make_ca(labdir / "tls")
         self.secrets = lab_secrets(labdir)
         self.components: list[Component] = []

@@ -18,6 +18,7 @@ vendors' SDKs (vspk, openstacksdk) from the site model, as a platform team built
   (:func:`~lifecycle.lab.estate_clouds.seed_brownfield`).
 
 Nothing here uses i2's adapters or runbooks, so what those get wrong the estate does not repeat.
+A greenfield lab (``lab.yaml`` ``greenfield``) writes none of it.
 Idempotent: a lab restarted on the same directory finds everything and creates nothing.
 """
 
@@ -105,6 +106,8 @@ def _team_passwords(lab: Lab) -> dict[str, str]:
 
 
 def seed_estate(lab: Lab) -> dict[str, int]:
+    if lab.config.greenfield:  # a build-out comes first: nothing is written anywhere
+        return {}
     site = lab.site
     assert site.upgrade is not None and site.nuage is not None
     cfg = lab.config

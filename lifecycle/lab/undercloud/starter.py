@@ -35,6 +35,9 @@ def start_underclouds(lab: Lab) -> None:
     sink: HypervisorSink = getattr(lab, "hypervisor_sink", None) or RecordingSink(base / "hypervisors.json")
     hosts: list[UndercloudHost] = []
     entries: dict[str, object] = {}
+    from lifecycle.lab.components import undercloud_releases
+
+    plays = undercloud_releases(lab)  # what its /etc/rhosp-release says
     for name in sorted({c.undercloud for c in lab.site.clouds}):
         clouds = {c.stack: c.name for c in lab.site.clouds if c.undercloud == name}
         # The director acts on the backend Ironic (it is the undercloud); its stackrc names the
@@ -43,7 +46,8 @@ def start_underclouds(lab: Lab) -> None:
         host = UndercloudHost(name, base / name, ironic_url=lab.ironic_backends[name], sink=sink,
                               clouds=clouds, authorized=[client_key], faults=lab.faults,
                               latency=lab.config.latency,
-                              stackrc_text=ident.stackrc() if ident is not None else None).start()
+                              stackrc_text=ident.stackrc() if ident is not None else None,
+                              release=plays.get(name)).start()
         lab.add(Component(f"undercloud-{name}", "emulator", f"ssh://stack@127.0.0.1:{host.port}", host.port,
                           os.getpid(), f"tcp://127.0.0.1:{host.port}"), host.stop)
         host.boot(lambda host=host, name=name: _seed(lab, host, name))
@@ -56,6 +60,8 @@ def start_underclouds(lab: Lab) -> None:
 
 
 def _seed(lab: Lab, host: UndercloudHost, name: str) -> None:
+    if lab.config.greenfield:  # installed, no overcloud yet: its Ironic empty, no stack
+        return
     t0 = time.monotonic()
     for cloud in (c for c in lab.site.clouds if c.undercloud == name):
         seeded = seed_cloud(host, lab.site, cloud, lab.world)
