@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lifecycle.fabric.eapi import SESSION_PREFIX
@@ -107,9 +107,18 @@ def _compare(section: str, switch: list[str], site: list[str]) -> list[Drift]:
     return out
 
 
+_SECRET = re.compile(r"\b(secret|password|key|community)\b")
+
+
 def _redact(line: str) -> str:
+    """``line`` without what follows a secret's keyword (hashes, keys, SNMP communities)."""
     m = _USER.match(line)
-    return f"username {m.group(1)} (secret not shown)" if m else line
+    if m:
+        return f"username {m.group(1)} (secret not shown)"
+    s = _SECRET.search(line)
+    if s and not line.startswith(("description ", "name ")):
+        return f"{line[:s.end()]} (not shown)"
+    return line
 
 
 def explain(running: str, intended: str) -> list[Drift]:
@@ -145,23 +154,72 @@ def keep_hashes(running: str, intended: str, password: str) -> str:
     return "\n".join(out) + ("\n" if intended.endswith("\n") else "")
 
 
-def keep_foreign(running: str, intended: str) -> str:
-    """``intended`` plus what only the switch has (sections and lines the site does not set),
-    for a push that must leave the switch's own settings as they are. A setting both set keeps
-    the site's value; lines are typed at the end of their section, so EOS files them."""
-    have, want = sections(running), sections(intended)
-    extra: list[str] = []
+_PORT = re.compile(r"^interface (Ethernet|Management)[\d/]+$")
+
+
+@dataclass(frozen=True)
+class Own:
+    """Settings only the switch has, in one section (``(global)``: top-level lines)."""
+
+    section: str
+    lines: tuple[str, ...]
+    whole: bool  # the site has no such section: it goes with all its lines (maybe none)
+
+    def items(self) -> list[str]:
+        """One human line per setting, secrets redacted (a whole section is one setting)."""
+        if self.whole:
+            body = ", ".join(_redact(x) for x in self.lines)
+            return [f"{self.section} ({body})" if body else self.section]
+        if self.section == GLOBAL:
+            return [_redact(x) for x in self.lines]
+        return [f"{self.section}: {_redact(x)}" for x in self.lines]
+
+
+def foreign(running: str, intended: str, managed: str = "") -> list[Own]:
+    """What only the switch has, section by section in its order: sections and lines the site
+    does not set (a line both set, e.g. the same ``description``, is the site's: not foreign).
+
+    ``managed`` is a config that was the site's (e.g. before a recommission moved servers to
+    another cloud): what it sets is i2's own, so it goes even though the site no longer sets it.
+    A physical port exists whatever its config, so an empty one is nothing of the switch's own.
+
+    >>> running = ("vlan 110\\n   name old\\n!\\nvlan 999\\n!\\ninterface Ethernet7\\n!\\n"
+    ...            "interface Ethernet48\\n   shutdown\\n!\\nend\\n")
+    >>> [x.items() for x in foreign(running, "vlan 10\\n!\\n", managed="vlan 110\\n   name old\\n")]
+    [['vlan 999'], ['interface Ethernet48: shutdown']]
+    """
+    have, want, was = sections(running), sections(intended), sections(managed)
+    out: list[Own] = []
     for header, lines in have.items():
-        if header == GLOBAL:
-            theirs = [x for x in lines if x not in want[GLOBAL] and _pair_key(x, want[GLOBAL]) is None]
-            extra += theirs
-            continue
         mine = want.get(header)
+        if mine is None and header in was and header != GLOBAL:
+            continue  # a section that was i2's and the site no longer has
+        if mine is None and _PORT.match(header):
+            mine = []  # the port stays either way: only its lines can be the switch's own
+        old = was.get(header, [])
         theirs = lines if mine is None else [
-            x for x in lines if x not in mine and _pair_key(x, mine) is None]
-        if theirs:
-            extra += [header, *(f"   {x}" for x in theirs), "!"]
+            x for x in lines if x not in mine and x not in old and _pair_key(x, mine) is None]
+        if mine is None or theirs:
+            out.append(Own(header, tuple(theirs), whole=mine is None))
+    return out
+
+
+def keep_foreign(running: str, intended: str, managed: str = "") -> str:
+    """``intended`` plus what only the switch has (:func:`foreign`), for a push that must leave
+    the switch's own settings as they are. A setting both set keeps the site's value; lines are
+    typed at the end of their section, so EOS files them."""
+    extra: list[str] = []
+    for own in foreign(running, intended, managed):
+        if own.section == GLOBAL:
+            extra += own.lines
+        else:
+            extra += [own.section, *(f"   {x}" for x in own.lines), "!"]
     return intended.rstrip("\n").removesuffix("end").rstrip("\n") + "\n" + "\n".join(extra) + "\n"
+
+
+def kept_items(owns: list[Own]) -> list[str]:
+    """Every setting :func:`keep_foreign` keeps, one human line each (never a secret)."""
+    return [item for own in owns for item in own.items()]
 
 
 def _config_lines(config: str) -> list[str]:
@@ -175,17 +233,34 @@ class Review:
     config: str  # what a push sends (hashes kept when they hold the same password)
     diff: str  # EOS's own session diff
     drift: list[Drift]
+    own: list[Own] = field(default_factory=list)  # the switch's own settings a push keeps
+
+    @property
+    def kept(self) -> list[str]:
+        """The settings a push keeps, one human line each (never a secret)."""
+        return kept_items(self.own)
 
 
-def review(node: Any, config: str, password: str | None = None) -> Review:
+def running_config(node: Any) -> str:
+    """The switch's ``show running-config`` (canonical EOS text)."""
+    return str(node.run_commands(["enable", "show running-config"], encoding="text")[1]["output"])
+
+
+def review(node: Any, config: str, password: str | None = None, *, keep: bool = False,
+           managed: str = "") -> Review:
     """Diff ``config`` against the switch in a config session (aborted: nothing changes) and
-    explain the difference from both canonical texts as EOS prints them."""
-    running = node.run_commands(["enable", "show running-config"], encoding="text")[1]["output"]
+    explain the difference from both canonical texts as EOS prints them. With ``keep``, what
+    only the switch has is added to ``config`` (:func:`keep_foreign`) and listed in ``kept``;
+    what ``managed`` (a config that was the site's) sets is not the switch's own."""
+    running = running_config(node)
     if password:
         config = keep_hashes(running, config, password)
+    own: list[Own] = []
+    if keep:
+        own, config = foreign(running, config, managed), keep_foreign(running, config, managed)
     name = f"{SESSION_PREFIX}{uuid.uuid4().hex[:12]}"
     cmds = [f"configure session {name}", "rollback clean-config", *_config_lines(config),
             "show session-config diffs", "show session-config", "abort"]
     out = node.run_commands(["enable", *cmds], encoding="text")
     diff, candidate = out[-3]["output"], out[-2]["output"]
-    return Review(config, diff, explain(running, candidate) if diff.strip() else [])
+    return Review(config, diff, explain(running, candidate) if diff.strip() else [], own)

@@ -130,3 +130,47 @@ def test_cli_diff_and_dry_run_push_name_the_drift(brownfield) -> None:
     assert "$6$" not in res.output
     dry = CliRunner().invoke(cli, [*base, "push", "c01", "--dry-run"], env={"COLUMNS": "200"})
     assert dry.exit_code == 0 and "10 setting(s) only on the switches would be removed" in dry.output
+
+
+def test_cli_push_keep_foreign_leaves_the_team_s_settings(brownfield) -> None:
+    """``--keep-foreign``: the dry run says so and lists what stays; the push changes only the
+    setting both set (Vlan4094's description: the site's value); a second push has nothing to
+    do, while a plain diff still shows the team's settings. Runs last: it changes the leaves."""
+    import json
+
+    from click.testing import CliRunner
+
+    from lifecycle.cli.main import cli
+
+    *_, ep, secrets, path = brownfield
+    base = ["--site", "examples/ie1", "--endpoints", str(path)]
+    dry = CliRunner().invoke(cli, [*base, "-o", "json", "fabric", "push", "c01", "--dry-run",
+                                   "--keep-foreign"])
+    assert dry.exit_code == 0, dry.output
+    shown = json.loads(dry.stdout)
+    assert shown["foreign"] == "kept"
+    assert shown["switches"]["c01-leaf1"]["kept"] == [
+        "vlan 999 (name legacy-backup)",
+        "interface Ethernet48: description spare - do not use (netops)",
+        "interface Ethernet48: shutdown", "interface Management1: description oob"]
+    assert shown["switches"]["c01-leaf1"]["removed"] == [
+        "interface Vlan4094: description differs (switch 'mlag peering', site 'MLAG peer')"]
+    assert "8 setting(s) only on the switches kept" in dry.stderr
+    assert "dry run: 2 to push, foreign settings kept" in dry.stderr
+    plain = json.loads(CliRunner().invoke(cli, [*base, "-o", "json", "fabric", "push", "c01",
+                                                "--dry-run"]).stdout)
+    assert plain["foreign"] == "removed" and plain["switches"]["c01-leaf1"]["kept"] == []
+    assert len(plain["switches"]["c01-leaf1"]["removed"]) == 5
+
+    pushed = CliRunner().invoke(cli, [*base, "fabric", "push", "c01", "--yes", "--keep-foreign",
+                                      "--settle", "20", "--confirm-within", "60"])
+    assert pushed.exit_code == 0, pushed.output
+    running = connect(ep, secrets, "c01-leaf1").run_commands(
+        ["enable", "show running-config"], encoding="text")[1]["output"]
+    assert "vlan 999\n   name legacy-backup" in running and "description oob" in running
+    assert "description spare - do not use (netops)\n   shutdown" in running
+    assert "description mlag peering" not in running
+    again = CliRunner().invoke(cli, [*base, "fabric", "push", "c01", "--keep-foreign", "--dry-run"])
+    assert again.exit_code == 0 and "nothing to push" in again.stderr, again.output
+    diff = CliRunner().invoke(cli, [*base, "fabric", "diff", "c01"], env={"COLUMNS": "200"})
+    assert diff.exit_code == 1 and "c01-leaf1: 4 difference(s) in meaning" in diff.output

@@ -195,4 +195,32 @@ def test_4_the_campaign_leaves_brownfield_as_it_was(estate: Estate) -> None:
     assert not [f for f in after if f["level"] == "blocking"], after
     assert len([f for f in after if f["check"] == "foreign" and " entry '" in f["detail"]]) == 4
     assert [f for f in after if f["check"] == "adopt?"]
+    # the old rack's leaves after the recommission, read back through pyeapi: every line of the
+    # site's config is there, and so are the network team's own settings; nothing left to push
+    import threading
+
+    from lifecycle.engine import ActionContext, StepView
+    from lifecycle.fabric.drift import running_config
+    from lifecycle.fabric.eapi import connect, diff
+    from lifecycle.lab.eos.estate_configs import EXTRA_VLAN
+    from lifecycle.runbooks.common import Services
+    from lifecycle.runbooks.recommission import Fabric, recommissioned
+
+    svc = Services(site_dir=estate.site, endpoints_file=estate.dir / "endpoints.yaml")
+    svc.override_site(recommissioned(svc.site))
+    for leaf in ("c01-leaf1", "c01-leaf2"):
+        node = connect(svc.endpoints, svc.secrets, leaf)
+        running = running_config(node)
+        assert f"vlan {EXTRA_VLAN[0]}\n   name {EXTRA_VLAN[1]}\n" in running, (leaf, running)
+        assert "   description spare - do not use (netops)\n   shutdown\n" in running, (leaf, running)
+        assert "   description oob\n" in running and "vlan 110\n" not in running, (leaf, running)
+        added = [x for x in diff(node, svc.intended_configs()[leaf]).splitlines() if x[:1] == "+"
+                 and x[:3] != "+++" and x[1:].strip() != "!" and "username " not in x]
+        assert added == [], (leaf, added)
+        assert [f for f in after if f["check"] == "foreign" and f["level"] == "info"
+                and f["detail"].startswith(f"{leaf}: 4 setting(s) only on the switch")], after
+    step = StepView(key="rec/c01/fabric", target="rack:c01", action=Fabric.name,
+                    params=Fabric.Params(rack="c01"), attempt=1, dep_outputs={}, run_id="check")
+    again = Fabric(svc).observe(step, ActionContext("check", step.key, cancelled=threading.Event()))
+    assert again is not None and again.changed == {} and again.kept == {"c01-leaf1": 4, "c01-leaf2": 4}
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lifecycle.engine import ActionRegistry, StepSpec
 from lifecycle.model.schema import Site
 from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.rack import actions as rack_actions
 from lifecycle.runbooks.rack import scale_out_steps, server_steps
-from lifecycle.runbooks.recommission.fabric import Fabric
+from lifecycle.runbooks.recommission.fabric import Fabric, configs_before
 from lifecycle.runbooks.recommission.old_cloud import (
     Disable,
     Drain,
@@ -83,3 +85,39 @@ def recommission_steps(svc: Services, *, waves: list[str], after: dict[str, list
     ActionRegistry([*rack_actions(svc), Drain(svc), Disable(svc), OldNodeDelete(svc), Undeploy(svc),
                     Fabric(svc)]).check(steps)
     return steps
+
+
+def leaf_findings(svc: Services, *, waves: list[str]) -> list[Any]:
+    """Readiness of the recommissions after ``waves``: what only their racks' leaves have (the
+    network team's own settings), which the fabric step leaves alone, as ``foreign`` findings
+    (:class:`lifecycle.runbooks.upgrade.readiness.Finding`). A leaf that cannot be read is a
+    warning: the step diffs it again before it pushes. ``svc.site`` is the recommissioned view."""
+    from lifecycle.fabric.drift import foreign, kept_items, running_config
+    from lifecycle.runbooks.common import safe_observe
+    from lifecycle.runbooks.upgrade.readiness import Finding
+
+    site = svc.site
+    assert site.upgrade is not None
+    out: list[Finding] = []
+    before: dict[str, str] = {}
+    for entry in site.upgrade.recommission:
+        if entry.after_wave not in waves:
+            continue
+        racks = sorted({s.rack for s in site.servers if s.name in entry.servers})
+        for leaf in (x.name for r in racks for x in site.rack(r).leaves.leaves):
+            def one(leaf: str = leaf, wave: str = entry.after_wave) -> None:
+                if not before:
+                    before.update(configs_before(svc))
+                items = kept_items(foreign(running_config(svc.switch(leaf)),
+                                           svc.intended_configs()[leaf], before.get(leaf, "")))
+                if items:
+                    more = f", and {len(items) - 3} more" if len(items) > 3 else ""
+                    out.append(Finding(wave, "", "foreign", "info", f"{leaf}: {len(items)} setting(s) "
+                                       f"only on the switch, not in the site ({'; '.join(items[:3])}"
+                                       f"{more}): left alone by the recommission's push"))
+
+            def warn(why: str, leaf: str = leaf, wave: str = entry.after_wave) -> None:
+                out.append(Finding(wave, "", "foreign", "warning", f"{leaf}: {why}"))
+
+            safe_observe(one, warn, warn)
+    return out

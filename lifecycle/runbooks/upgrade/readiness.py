@@ -102,6 +102,10 @@ def readiness(svc: Services, *, wave: str | None = None, apps: list[str] | None 
     by_wave: dict[str, list[Move]] = {}
     for m in selected:
         by_wave.setdefault(m.wave, []).append(m)
+    if apps is None:  # recommissioning follows whole waves only (as build_plan)
+        from lifecycle.runbooks.recommission.plan import leaf_findings
+
+        out += leaf_findings(svc, waves=list(by_wave))
     acls: dict[str, Any] = seen["acls"]  # VSD domain id -> its entries
     for wname, members in by_wave.items():
         need = {"vcpus": 0, "memory_mb": 0}
