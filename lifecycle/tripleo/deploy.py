@@ -223,13 +223,19 @@ class Target:
 
 def plan_target(stack: StackView | None, cloud: Cloud, nodes: Mapping[str, Mapping[int, Node]], *,
                 counts: Mapping[str, int] | None = None, remove: Sequence[str] = (),
-                scale_out: Sequence[str] = (), removed: Mapping[str, Sequence[int]] | None = None) -> Target:
+                scale_out: Sequence[str] = (), removed: Mapping[str, Sequence[int]] | None = None,
+                first_deploy: bool = False) -> Target:
     """From what the stack has (or the site's counts for a new stack), apply one change:
     ``counts`` (``scale``: lower counts delete the highest members), ``remove`` (those nodes) or
     ``scale_out`` (raise each role's count by those of these nodes that are not deployed yet).
-    ``removed``: indices already removed beyond what the stack shows (i2's last files)."""
+    ``removed``: indices already removed beyond what the stack shows (i2's last files).
+
+    ``first_deploy`` (a build-out's): with no stack yet, every role starts from 0 instead of the
+    site's count, so ``scale_out`` deploys exactly those of its nodes that are tagged and not
+    deployed: a quarantined server is left out instead of failing the whole cloud's deploy."""
     roles = [r.name for r in cloud.roles]
-    before = {r.name: (stack.counts.get(r.name, r.count) if stack else r.count) for r in cloud.roles}
+    before = {r.name: (stack.counts.get(r.name, r.count) if stack else 0 if first_deploy else r.count)
+              for r in cloud.roles}
     shown = stack.removed if stack else {}
     gone = {r: sorted({*shown.get(r, []), *(removed or {}).get(r, [])}) for r in roles}
     target = Target(before=dict(before), counts=dict(before), removed=gone)

@@ -100,10 +100,13 @@ def build_plan(svc: Services, dc: str, *, racks: Sequence[str] | None = None, pa
     deployed: list[str] = []
     for cloud, servers in sorted(train_clouds(svc, members).items()):
         uc = site.cloud(cloud).undercloud
+        # The first deploy takes the servers that are provided when it renders: it waits for every
+        # one (``after``), and a quarantined server is left out rather than failing the cloud.
         render = overcloud.render_params(cloud, work=overcloud.work_dir(f"buildout-{dc}-{cloud}"),
-                                         scale_out=[s.name for s in servers])
-        chain = overcloud.overcloud_steps(cloud, render=render, deps=[f"{s.name}/provide" for s in servers],
-                                          batch=top, ensure=True, undercloud=uc)
+                                         scale_out=[s.name for s in servers], first_deploy=True)
+        chain = overcloud.overcloud_steps(cloud, render=render, deps=[ready[uc]] if uc in ready else [],
+                                          batch=f"cloud:{cloud}", ensure=True, undercloud=uc)
+        chain[0].after = [f"{s.name}/provide" for s in servers]
         steps += chain
         deployed.append(chain[-1].key)
         for s in servers:

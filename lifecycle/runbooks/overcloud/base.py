@@ -52,6 +52,7 @@ class RenderSpec(StepParams):
     counts: dict[str, int] | None = None
     remove: list[str] = []
     scale_out: list[str] = []
+    first_deploy: bool = False  # a build-out's: no stack yet, deploy exactly ``scale_out``'s ready nodes
     cms_id: str | None = None
 
 
@@ -136,7 +137,7 @@ class OvercloudAction(Action):
                 removed = remote_removed(uc, remote)
             nodes = self.nodes(step)
             target = plan_target(stack, cloud, nodes, counts=p.counts, remove=p.remove,
-                                 scale_out=p.scale_out, removed=removed)
+                                 scale_out=p.scale_out, removed=removed, first_deploy=p.first_deploy)
             out = Path(p.work_dir) / "rendered"
             make_private_dirs(out.parent)
             shutil.rmtree(out, ignore_errors=True)

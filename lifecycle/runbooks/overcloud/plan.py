@@ -62,7 +62,7 @@ def overcloud_steps(cloud: str, *, render: RenderSpec | Mapping[str, Any], deps:
 
 def render_params(cloud: str, *, work: Path, counts: dict[str, int] | None = None,
                   remove: Sequence[str] = (), scale_out: Sequence[str] = (), env_files: Sequence[Path] = (),
-                  extra_env: Sequence[str] = (), cms_id: str | None = None,
+                  extra_env: Sequence[str] = (), cms_id: str | None = None, first_deploy: bool = False,
                   templates_dir: str = UNDERCLOUD_THT, remote_dir: str | None = None) -> RenderSpec:
     """The render step's parameters: the change, and what the operator adds to i2's files.
 
@@ -73,7 +73,7 @@ def render_params(cloud: str, *, work: Path, counts: dict[str, int] | None = Non
                       remote_dir=remote_dir or f"/home/stack/i2/{cloud}",
                       env_files=[str(Path(p).resolve()) for p in env_files], extra_env=list(extra_env),
                       counts=dict(counts) if counts else None, remove=list(remove), scale_out=list(scale_out),
-                      cms_id=cms_id or None)
+                      first_deploy=first_deploy, cms_id=cms_id or None)
 
 
 def build_plan(svc: Services, cloud_name: str, *, mode: str, render: RenderSpec | Mapping[str, Any],
