@@ -17,6 +17,7 @@ from rich.text import Text
 from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.output import emit, make_table
 from lifecycle.loadbalancer import LbError, LbIntent, LoadBalancer, Member, WouldStopServing, intents
+from lifecycle.loadbalancer.layers import layers
 from lifecycle.loadbalancer.members import drain_targets, enable_targets
 from lifecycle.model.endpoints import SecretMissing, SecretStore
 
@@ -73,7 +74,8 @@ def lb_group() -> None:
 @click.option("--env", help="Only this environment.")
 @pass_ctx
 def status_cmd(ctx: Ctx, app: str | None, env: str | None) -> None:
-    """Each virtual server: state, monitor, members per side, who is serving."""
+    """Each virtual server: state, monitor, members per side, who is serving, and the content
+    switching policy and GSLB service above it (when the site declares them)."""
     devices, data, rows = _Devices(ctx), [], []
     try:
         for intent in _intents(ctx, app, env):
@@ -81,17 +83,19 @@ def status_cmd(ctx: Ctx, app: str | None, env: str | None) -> None:
             try:
                 lb = devices(intent.device)
                 obs = lb.observe(intent)
+                found = {x.kind: x.as_dict() for x in layers(intent, obs)}
                 item.update(lb.who_serves(intent, obs), observed=obs.as_dict(),
-                            drift=[str(c) for c in lb.diff(intent, obs)], error="")
+                            drift=[str(c) for c in lb.diff(intent, obs)], error="",
+                            cs=found.get("cs"), gslb=found.get("gslb"))
             except LbError as exc:
-                item.update(state="error", serving_sides=[], drift=[], error=str(exc))
+                item.update(state="error", serving_sides=[], drift=[], error=str(exc), cs=None, gslb=None)
             data.append(item)
             rows.append(_status_row(intent, item))
     finally:
         devices.close()
     emit(data, ctx.output, table=make_table("load balancing", [
         "app/env", "vserver / VIP", "state", "monitor", "members (side ip:port state health)", "serving",
-        "drift / error"], rows))
+        "content switching / GSLB", "drift / error"], rows))
     sys.exit(1 if any(d["error"] or not d["serving_sides"] for d in data) else 0)
 
 
@@ -102,7 +106,27 @@ def _status_row(intent: LbIntent, item: dict[str, Any]) -> tuple[Any, ...]:
     problem = Text(item["error"], style="red") if item["error"] else Text("\n".join(item["drift"]))
     return (intent.key, f"{intent.name}\n{intent.vserver['ipv46']}:{intent.vserver['port']}",
             item.get("state", ""), monitor, Text("\n").join(members) if members else "none",
-            ", ".join(item["serving_sides"]) or Text("nobody", style="red"), problem)
+            ", ".join(item["serving_sides"]) or Text("nobody", style="red"), _layers_text(item), problem)
+
+
+LAYER_STYLE = {"ok": "green", "bind": "yellow", "down": "red", "conflict": "red"}
+
+
+def _layers_text(item: dict[str, Any]) -> Text | str:
+    """One line per layer the site declares: cs: csvserver -> policy -> target, gslb: gslbvserver
+    -> service ip:port state; coloured by what i2 makes of it (yellow: lb-ensure binds it)."""
+    lines = []
+    for kind in ("cs", "gslb"):
+        x = item.get(kind)
+        if not x:
+            continue
+        if kind == "cs":
+            text = f"cs {x['vserver']} -> {x['member']} -> {x.get('target') or 'unbound'}"
+        else:
+            text = f"gslb {x['vserver']} -> {x['member']} {x.get('endpoint') or ''} {x.get('state') or ''}"
+        lines.append(Text(text.rstrip() + ("" if x["status"] == "ok" else f" ({x['status']})"),
+                          style=LAYER_STYLE.get(x["status"], "")))
+    return Text("\n").join(lines) if lines else "-"
 
 
 def _observed_members(item: dict[str, Any]) -> list[Member]:

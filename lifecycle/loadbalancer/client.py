@@ -9,6 +9,11 @@ speaks it (the NITRO Python SDK is no longer published).
   system store); False only when the endpoints file acknowledges it (:class:`Tls`).
 - At most ``connections`` HTTP connections: further requests wait for one (``pool_block``).
 
+Writes of many objects of one type go in one request where NITRO takes an array body (adds,
+binds, ``action=enable|disable``; not deletes or unbinds, which name one object in the URL), with
+``X-NITRO-ONERROR: continue``: a partial failure is answered 207 with one envelope per object,
+in order (:meth:`Nitro.bulk`).
+
 Reads take ``filter=`` (``name:value`` pairs), ``attrs=`` and ``count=yes``, and a binding type's
 every object at once ``bulkbindings=yes`` (NetScaler 11.1 on); unbinds and deletes
 take ``args=`` (``name:value`` pairs, values URL-encoded). Names in a path are URL-encoded.
@@ -31,8 +36,16 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 
-from lifecycle.loadbalancer.errors import ALREADY_EXISTS, INVALID_CREDENTIALS, NitroError, error_from
+from lifecycle.loadbalancer.errors import (
+    ALREADY_EXISTS,
+    INVALID_CREDENTIALS,
+    NitroError,
+    NitroResult,
+    bulk_results,
+    error_from,
+)
 from lifecycle.model.endpoints_lb import NetScaler
+from lifecycle.redact import redact
 
 CONFIG = "/nitro/v1/config"
 JSON = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -147,13 +160,13 @@ class Nitro:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
-                body: Any = None) -> Any:
-        """Send one request; the answer's JSON, or :class:`NitroError` from its envelope."""
+    def _exchange(self, method: str, path: str, params: Mapping[str, str] | None, body: Any,
+                  headers: Mapping[str, str] | None = None) -> tuple[int, Any]:
+        """Send one request (logging in again once if the session ended); its status and JSON."""
         if self.auth == "session" and self._token is None:
             self.login()
         sent_with = self._token
-        resp = self._send(method, path, params, body, self._auth_headers())
+        resp = self._send(method, path, params, body, {**self._auth_headers(), **(headers or {})})
         data = _json(resp)
         if resp.status_code == 401 and self.auth == "session" and _code(data) != INVALID_CREDENTIALS:
             # the session expired or was killed (444): the request was not run, so log in
@@ -161,12 +174,46 @@ class Nitro:
             with self._login_lock:
                 if self._token == sent_with:
                     self._login()
-            resp = self._send(method, path, params, body, self._auth_headers())
+            resp = self._send(method, path, params, body, {**self._auth_headers(), **(headers or {})})
             data = _json(resp)
-        if resp.status_code in (200, 201) and _code(data) in (None, 0):
+        return resp.status_code, data
+
+    def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
+                body: Any = None) -> Any:
+        """Send one request; the answer's JSON, or :class:`NitroError` from its envelope."""
+        status, data = self._exchange(method, path, params, body)
+        if status in (200, 201) and _code(data) in (None, 0):
             return data if isinstance(data, dict) else {}
-        what = f"{method} {path.removeprefix(CONFIG + '/')}"
-        raise error_from(resp.status_code, data, what)
+        raise error_from(status, data, f"{method} {path.removeprefix(CONFIG + '/')}")
+
+    def bulk(self, method: str, rtype: str, objs: list[Mapping[str, Any]], *,
+             params: Mapping[str, str] | None = None) -> list[NitroResult]:
+        """One request for many objects of ``rtype`` (an array body; ``X-NITRO-ONERROR:
+        continue``: every object is tried). Each object's outcome, in the order sent: all
+        successes on 200/201, NITRO's per-object envelopes on 207. Any other answer raises."""
+        if not objs:
+            return []
+        status, data = self._exchange(method, resource_path(rtype), params, {rtype: [dict(o) for o in objs]},
+                                      {"X-NITRO-ONERROR": "continue"})
+        what = f"{method} {rtype}" + (f"?action={params['action']}" if params and "action" in params else "")
+        if status in (200, 201) and _code(data) in (None, 0):
+            return [NitroResult(0, "Done", "NONE") for _ in objs]
+        items = bulk_results(data) if status == 207 else []
+        if len(items) != len(objs):  # not per object: the request as a whole failed
+            raise error_from(status, data, f"{what} ({len(objs)} objects)")
+        return items
+
+    def checked(self, what: str, objs: list[Mapping[str, Any]], results: list[NitroResult], *,
+                ok: frozenset[int] = frozenset()) -> list[bool]:
+        """Per object: True done, False when its errorcode is one of ``ok`` (273 for a bind:
+        already bound, so done by someone before). Any other failure raises one
+        :class:`NitroError` naming each failed object (the others were done: ``continue``)."""
+        failed = [(o, r) for o, r in zip(objs, results, strict=True) if not r.ok and r.errorcode not in ok]
+        if failed:
+            text = "; ".join(f"{pairs(o)}: NITRO {r.errorcode} {redact(r.message)}" for o, r in failed)
+            raise NitroError(f"{what}: {len(failed)} of {len(objs)} failed: {text}",
+                             errorcode=failed[0][1].errorcode, http_status=207, items=results)
+        return [r.ok for r in results]
 
     # -- NITRO operations ------------------------------------------------------------------------
 
@@ -215,6 +262,20 @@ class Nitro:
 
     def delete(self, rtype: str, name: str, *, args: Mapping[str, Any] | None = None) -> None:
         self.request("DELETE", resource_path(rtype, name), params={"args": pairs(args)} if args else None)
+
+    def bind_many(self, binding: str, objs: list[Mapping[str, Any]]) -> list[bool]:
+        """Bind several in one request (NITRO's bulk bind: PUT with an array). Per object: True
+        bound now, False already bound (273). Other per-object failures raise, naming each."""
+        objs = list(objs)
+        return self.checked(f"PUT {binding}", objs, self.bulk("PUT", binding, objs),
+                            ok=frozenset({ALREADY_EXISTS}))
+
+    def action_many(self, rtype: str, action: str, objs: list[Mapping[str, Any]]) -> None:
+        """``POST <type>?action=<action>`` for several objects in one request (NITRO's bulk
+        action, as in the reference's bulk ``enable``); any object's failure raises, naming it."""
+        objs = list(objs)
+        results = self.bulk("POST", rtype, objs, params={"action": action})
+        self.checked(f"POST {rtype}?action={action}", objs, results)
 
     def bind(self, binding: str, obj: Mapping[str, Any], *, method: str = "PUT") -> bool:
         """Bind (``<a>_<b>_binding``); PUT as the NITRO reference shows, POST also accepted.

@@ -1,6 +1,8 @@
 """What the adapter wants to exist on a NetScaler for one application environment, built from
 the site model (``environments.<env>.lb`` and the ``loadbalancer.monitors`` it names), as the
 NITRO objects themselves: field names and values are NITRO's, so the diff compares like with like.
+The content switching and GSLB layers above the vserver (``cs``, ``gslb``) are names only: i2
+binds them (:mod:`.layers`), the platform team makes them.
 
 Members are not intent: the upgrade binds, drains and unbinds them (:mod:`.members`). Which
 members are side a or b is where their address is: the environment's ``subnets.a``/``subnets.b``.
@@ -41,6 +43,9 @@ class LbIntent:
     port: int  # the members' port (servicegroup_servicegroupmember_binding port)
     drain_delay: int  # seconds of graceful disable
     sides: dict[str, str] = field(default_factory=dict)  # "a"/"b" -> the side's subnet (CIDR)
+    # the csvserver whose policy selects this vserver: {name, policyname, priority}; None: none
+    cs: dict[str, Any] | None = None
+    gslb: dict[str, Any] | None = None  # the gslbvserver and this site's service: {name, servicename}
 
     @property
     def name(self) -> str:
@@ -65,7 +70,9 @@ class LbIntent:
             servicegroup={"servicegroupname": bal.servicegroup.servicegroupname,
                           "servicetype": bal.servicegroup.servicetype},
             monitor=monitor_payload(monitor), port=bal.servicegroup.port, drain_delay=bal.drain_delay,
-            sides={"a": str(env.subnets.a), "b": str(env.subnets.b)} if env is not None else {})
+            sides={"a": str(env.subnets.a), "b": str(env.subnets.b)} if env is not None else {},
+            cs=bal.csvserver.model_dump() if bal.csvserver is not None else None,
+            gslb=bal.gslbvserver.model_dump() if bal.gslbvserver is not None else None)
 
     def side_of(self, ip: str) -> str | None:
         """``"a"``/``"b"``: which side's subnet holds ``ip`` (None: neither)."""

@@ -2,9 +2,10 @@
 diff them against the intent, apply the difference idempotently; member moves for the upgrade.
 
 Observing costs five GETs (the vserver, its service group bindings, the service group, the
-monitor, and the service group's bindings: members and monitors in one aggregate read); the
-state after a change two (the vserver, the service group's bindings). Applying twice changes
-nothing the second time.
+monitor, and the service group's bindings: members and monitors in one aggregate read), and one
+more per layer the site declares above the vserver (the csvserver's policy bindings, the
+gslbvserver's service bindings: :mod:`.layers`); the state after a change two (the vserver, the
+service group's bindings). Applying twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from lifecycle.loadbalancer import members as mem
 from lifecycle.loadbalancer.client import Nitro
 from lifecycle.loadbalancer.errors import Conflict, LbError, NitroError
 from lifecycle.loadbalancer.intent import IMMUTABLE, LbIntent
+from lifecycle.loadbalancer.layers import CS_BINDING, GSLB_BINDING, layers
 from lifecycle.loadbalancer.members import MEMBER_BINDING, Member
 from lifecycle.loadbalancer.poller import MemberPoller, SharedRead
 from lifecycle.model.endpoints import Endpoints, SecretStore
@@ -41,6 +43,13 @@ class Observed:
     monitors: list[str] = field(default_factory=list)  # monitors bound to the service group
     monitor: dict[str, Any] | None = None
     members: list[Member] = field(default_factory=list)
+    # the layers above (read only when the site declares them; see .layers): the csvserver's policy
+    # bindings (None: no such csvserver), whether the policy exists (read only when not bound)
+    cs_bound: list[dict[str, Any]] | None = None
+    cspolicy: bool | None = None
+    # the gslbvserver's service bindings (None: no such gslbvserver); the service (read when not bound)
+    gslb_bound: list[dict[str, Any]] | None = None
+    gslbservice: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "members": [m.as_dict() for m in self.members]}
@@ -102,6 +111,11 @@ def diff(intent: LbIntent, obs: Observed) -> list[Change]:
     if intent.sg not in obs.vserver_groups:
         out.append(Change("bind", VS_BINDING, intent.name,
                           {"name": intent.name, "servicegroupname": intent.sg}))
+    for layer in layers(intent, obs):  # after the vserver: a policy binding targets it
+        if layer.status == "bind":
+            out.append(Change("bind", layer.binding, layer.vserver, layer.bind or {}, layer.detail))
+        elif layer.status == "conflict":
+            out.append(Change("conflict", layer.binding, layer.vserver, {}, layer.detail))
     return out
 
 
@@ -159,7 +173,32 @@ class LoadBalancer:
         obs.servicegroup = n.get_one("servicegroup", intent.sg)
         if obs.servicegroup is not None and (found := self.group(intent.sg)) is not None:
             obs.monitors, obs.members = found
+        self._observe_layers(intent, obs)
         return obs
+
+    def _rows(self, rtype: str, name: str) -> list[dict[str, Any]] | None:
+        """The object's bindings of ``rtype`` (None: no such object, 258)."""
+        try:
+            return self.nitro.get(rtype, name)
+        except NitroError as exc:
+            if exc.absent:
+                return None
+            raise
+
+    def _observe_layers(self, intent: LbIntent, obs: Observed, *, cs: bool = True, gslb: bool = True) -> None:
+        """The content switching and GSLB bindings, one GET each (and one more for the policy
+        or the service when it is not bound: does it exist, where does it point)."""
+        if intent.cs is not None and cs:
+            obs.cs_bound = self._rows(CS_BINDING, str(intent.cs["name"]))
+            pol = str(intent.cs["policyname"])
+            if obs.cs_bound is not None and not any(str(r.get("policyname")) == pol for r in obs.cs_bound):
+                obs.cspolicy = self.nitro.get_one("cspolicy", pol, attrs=["policyname"]) is not None
+        if intent.gslb is not None and gslb:
+            obs.gslb_bound = self._rows(GSLB_BINDING, str(intent.gslb["name"]))
+            svc = str(intent.gslb["servicename"])
+            bound = obs.gslb_bound
+            if bound is not None and not any(str(r.get("servicename")) == svc for r in bound):
+                obs.gslbservice = self.nitro.get_one("gslbservice", svc)
 
     def shared(self, rtype: str) -> SharedRead:
         """A bulk read of ``rtype`` shared by the steps that read it at once: every object of a
@@ -170,6 +209,13 @@ class LoadBalancer:
                 def fetch() -> dict[str, Any]:
                     return {str(o.get(key[rtype])): o for o in self.nitro.get(rtype)}
                 self._shared[rtype] = SharedRead(fetch, timeout=self.nitro.timeout, what=rtype)
+            elif rtype in (CS_BINDING, GSLB_BINDING):  # parent name -> its binding rows
+                def rows() -> dict[str, Any]:
+                    out: dict[str, list[dict[str, Any]]] = {}
+                    for b in self.nitro.get(rtype, bulk=True):
+                        out.setdefault(str(b.get("name")), []).append(b)
+                    return out
+                self._shared[rtype] = SharedRead(rows, timeout=self.nitro.timeout, default=[], what=rtype)
             else:  # a binding type: parent name -> the names bound to it
                 parent, target = BULK_BINDINGS[rtype]
 
@@ -192,6 +238,17 @@ class LoadBalancer:
         if obs.servicegroup is not None:
             obs.monitors = self.shared(MON_BINDING).read(intent.sg)
             obs.members = self.poller.read(intent.sg)
+        # the layers from every csvserver's / gslbvserver's bindings at once; a policy or service
+        # not among them is read apart (a bulk read cannot tell "no bindings" from "no object")
+        if intent.cs is not None:
+            obs.cs_bound = self.shared(CS_BINDING).read(str(intent.cs["name"]))
+        if intent.gslb is not None:
+            obs.gslb_bound = self.shared(GSLB_BINDING).read(str(intent.gslb["name"]))
+        cs_found = intent.cs is not None and any(
+            str(r.get("policyname")) == str(intent.cs["policyname"]) for r in obs.cs_bound or [])
+        gslb_found = intent.gslb is not None and any(
+            str(r.get("servicename")) == str(intent.gslb["servicename"]) for r in obs.gslb_bound or [])
+        self._observe_layers(intent, obs, cs=not cs_found, gslb=not gslb_found)
         return obs
 
     def state(self, intent: LbIntent, *, vserver: bool = True) -> Observed:

@@ -6,65 +6,25 @@ One emulator for the module; each test uses its own application environment."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from lifecycle.lab.base import TlsFiles, make_ca
 from lifecycle.lab.netscaler import NetScalerEmulator
-from lifecycle.loadbalancer import LbIntent, LoadBalancer, Nitro, NitroError, WouldStopServing, intents
+from lifecycle.loadbalancer import LbIntent, Nitro, NitroError, WouldStopServing, intents
 from lifecycle.model import load_site
+from tests.loadbalancer.conftest import PASSWORD, ROOT, World, connect, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "twin-nitro-s3cret"
 A = ["10.20.1.5", "10.20.1.6"]
 B = ["10.20.1.70", "10.20.1.71"]
 
 
-class World:
-    """Which members answer their monitor."""
-
-    def __init__(self) -> None:
-        self.up: set[tuple[str, int]] = set()
-
-    def probe(self, ip: str, port: int, monitor: dict[str, Any]) -> tuple[bool, str]:
-        return ((ip, port) in self.up, "probe")
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    return make_ca(tmp_path_factory.mktemp("ns-ca"))
-
-
-@pytest.fixture(scope="module")
-def world() -> World:
-    return World()
-
-
-@pytest.fixture(scope="module")
-def emu(tls: TlsFiles, world: World) -> Iterator[NetScalerEmulator]:
-    e = NetScalerEmulator(tls=tls, password=PASSWORD, probe=world.probe).start()
-    yield e
-    e.stop()
-
-
 @pytest.fixture(scope="module")
 def site_intents() -> list[LbIntent]:
-    return intents(load_site(ROOT / "examples/ie1"))
-
-
-def connect(emu: NetScalerEmulator, tls: TlsFiles, auth: str = "session") -> LoadBalancer:
-    return LoadBalancer(Nitro(emu.url, "nsroot", PASSWORD, verify=str(tls.ca), auth=auth, timeout=10))
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)
+    # the vserver and its members; the content switching and GSLB layers: test_layers.py
+    return [replace(i, cs=None, gslb=None) for i in intents(load_site(ROOT / "examples/ie1"))]
 
 
 def test_apply_twice_changes_nothing_the_second_time(emu: NetScalerEmulator, tls: TlsFiles,

@@ -3,12 +3,14 @@ model, and the layering rule that an adapter imports no other adapter."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from lifecycle.loadbalancer import LbIntent, Member, Observed, WouldStopServing, diff, intents, who_serves
+from lifecycle.loadbalancer.layers import layers
 from lifecycle.loadbalancer.members import drain_targets, enable_targets
 from lifecycle.model import load_site
 from lifecycle.model.endpoints_lb import NetScaler
@@ -18,8 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def web() -> LbIntent:
+def layered() -> LbIntent:
     return intents(load_site(ROOT / "examples/ie1"), "web-portal", "prd")[0]
+
+
+@pytest.fixture(scope="module")
+def web(layered: LbIntent) -> LbIntent:
+    return replace(layered, cs=None, gslb=None)  # the vserver alone; its layers: test_layers_*
 
 
 def nitro_view(intent: LbIntent) -> Observed:
@@ -58,6 +65,44 @@ def test_nothing_there_means_everything_in_order(web: LbIntent) -> None:
         ("bind", "servicegroup_lbmonitor_binding", "sg_web-portal_prd"),
         ("bind", "lbvserver_servicegroup_binding", "lb_web-portal_prd")]
     assert changes[3].fields == {"servicegroupname": "sg_web-portal_prd", "monitor_name": "mon_web-portal"}
+
+
+def test_layers_come_from_the_site(layered: LbIntent) -> None:
+    assert layered.cs == {"name": "cs_ie1_www_prd", "policyname": "csp_web-portal_prd", "priority": 100}
+    assert layered.gslb == {"name": "gslb_web-portal_prd", "servicename": "gs_web-portal_prd_ie1"}
+
+
+def _layered_view(intent: LbIntent, target: str, svc: dict[str, object] | None) -> Observed:
+    obs = nitro_view(intent)
+    obs.cs_bound = [{"name": "cs_ie1_www_prd", "policyname": "csp_other", "targetlbvserver": "lb_x"},
+                    {"name": "cs_ie1_www_prd", "policyname": "csp_web-portal_prd", "targetlbvserver": target,
+                     "priority": 100}]
+    row = {"name": "gslb_web-portal_prd", "servicename": "gs_web-portal_prd_ie1"}
+    obs.gslb_bound = [] if svc is None else [{**row, **svc}]
+    return obs
+
+
+def test_layers_in_order_are_no_change_and_others_are_named(layered: LbIntent) -> None:
+    up = {"ipaddress": "10.50.1.10", "port": 443, "curstate": "UP", "svreffgslbstate": "UP"}
+    assert diff(layered, _layered_view(layered, "lb_web-portal_prd", up)) == []
+    elsewhere = diff(layered, _layered_view(layered, "lb_legacy", up))
+    assert [(c.op, c.rtype) for c in elsewhere] == [("conflict", "csvserver_cspolicy_binding")]
+    assert "targets lbvserver lb_legacy, not lb_web-portal_prd" in elsewhere[0].detail
+    moved = diff(layered, _layered_view(layered, "lb_web-portal_prd", {**up, "ipaddress": "10.60.0.1"}))
+    assert [c.detail for c in moved] == [
+        "gslbservice gs_web-portal_prd_ie1 points at 10.60.0.1:443, not this site's VIP 10.50.1.10:443 "
+        "(lb_web-portal_prd)"]
+    # the effective state of the service decides, not the binding's curstate
+    down = _layered_view(layered, "lb_web-portal_prd", {**up, "svreffgslbstate": "DOWN"})
+    assert diff(layered, down) == [] and [x.status for x in layers(layered, down)] == ["ok", "down"]
+    # not bound, and the service (read apart) is the VIP: bound by lb-ensure
+    unbound = _layered_view(layered, "lb_web-portal_prd", None)
+    unbound.gslbservice = {"servicename": "gs_web-portal_prd_ie1", "ipaddress": "10.50.1.10", "port": 443,
+                           "svrstate": "UP"}
+    assert [(c.op, c.fields) for c in diff(layered, unbound)] == [
+        ("bind", {"name": "gslb_web-portal_prd", "servicename": "gs_web-portal_prd_ie1"})]
+    unbound.gslbservice = None
+    assert "gslbservice gs_web-portal_prd_ie1 does not exist" in diff(layered, unbound)[0].detail
 
 
 def test_what_matches_is_no_change(web: LbIntent) -> None:

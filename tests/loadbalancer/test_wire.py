@@ -58,26 +58,60 @@ def test_reads_carry_filter_attrs_count_and_header_credentials(rec: Recorder) ->
 
 
 def test_member_moves_as_nitro_shapes_them(rec: Recorder) -> None:
+    """A side's binds and its drain are one request each (an array body, ``X-NITRO-ONERROR:
+    continue``); unbinds name one member each in the URL."""
     lb = LoadBalancer(nitro(rec))
     members = {**DONE, "servicegroup_servicegroupmember_binding": [
-        {"servicegroupname": "sg_web", "ip": "10.20.1.5", "port": 8080, "state": "ENABLED", "svrstate": "UP",
-         "servername": "10.20.1.5"},
-        {"servicegroupname": "sg_web", "ip": "10.20.1.70", "port": 8080, "state": "ENABLED", "svrstate": "UP",
-         "servername": "10.20.1.70"}]}
+        {"servicegroupname": "sg_web", "ip": ip, "port": 8080, "state": "ENABLED", "svrstate": "UP",
+         "servername": ip} for ip in ("10.20.1.5", "10.20.1.6", "10.20.1.70")]}
     rec.reply(200, members)
-    assert lb.bind_members("sg_web", ["10.20.1.71", "10.20.1.70"], 8080) == ["10.20.1.71"]
-    assert lb.drain("sg_web", ["10.20.1.5"], 30)[0].ip == "10.20.1.5"
-    assert [m.ip for m in lb.unbind("sg_web", ["10.20.1.5"])] == ["10.20.1.5"]
-    moves = [(s.method, s.path, s.body) for s in rec.seen if s.method != "GET"]
-    assert moves == [
+    assert lb.bind_members("sg_web", ["10.20.1.72", "10.20.1.71", "10.20.1.70"], 8080) == [
+        "10.20.1.71", "10.20.1.72"]
+    assert [m.ip for m in lb.drain("sg_web", ["10.20.1.5", "10.20.1.6"], 30)] == ["10.20.1.5", "10.20.1.6"]
+    assert [m.ip for m in lb.unbind("sg_web", ["10.20.1.5", "10.20.1.6"], force=True)] == [
+        "10.20.1.5", "10.20.1.6"]
+    writes = [s for s in rec.seen if s.method != "GET"]
+    assert [(s.method, s.path, s.body) for s in writes] == [
         ("PUT", "/nitro/v1/config/servicegroup_servicegroupmember_binding",
-         {"servicegroup_servicegroupmember_binding": {"servicegroupname": "sg_web", "ip": "10.20.1.71",
-                                                      "port": 8080}}),
+         {"servicegroup_servicegroupmember_binding": [
+             {"servicegroupname": "sg_web", "ip": "10.20.1.71", "port": 8080},
+             {"servicegroupname": "sg_web", "ip": "10.20.1.72", "port": 8080}]}),
         ("POST", "/nitro/v1/config/servicegroup?action=disable",
-         {"servicegroup": {"servicegroupname": "sg_web", "servername": "10.20.1.5", "port": 8080,
-                           "graceful": "YES", "delay": 30}}),
+         {"servicegroup": [{"servicegroupname": "sg_web", "servername": ip, "port": 8080, "graceful": "YES",
+                            "delay": 30} for ip in ("10.20.1.5", "10.20.1.6")]}),
         ("DELETE",
-         "/nitro/v1/config/servicegroup_servicegroupmember_binding/sg_web?args=ip:10.20.1.5,port:8080", None)]
+         "/nitro/v1/config/servicegroup_servicegroupmember_binding/sg_web?args=ip:10.20.1.5,port:8080", None),
+        ("DELETE",
+         "/nitro/v1/config/servicegroup_servicegroupmember_binding/sg_web?args=ip:10.20.1.6,port:8080", None)]
+    assert [s.headers.get("X-NITRO-ONERROR") for s in writes] == ["continue", "continue", None, None]
+
+
+def test_a_bulk_answer_is_read_per_object(rec: Recorder) -> None:
+    """207 / 1243: one envelope per object in the order sent; 273 on a bind is "bound already"
+    (idempotent), any other failure names its object (the others were done: ``continue``)."""
+    n = nitro(rec)
+    binding = "servicegroup_servicegroupmember_binding"
+    objs = [{"servicegroupname": "sg_web", "ip": ip, "port": 8080} for ip in ("10.20.1.70", "10.20.1.71")]
+    rec.reply(207, {"errorcode": 1243, "message": "Bulk operation failed", "severity": "ERROR", "response": [
+        {"errorcode": 273, "message": "Resource already exists", "severity": "ERROR"}, dict(DONE)]})
+    assert n.bind_many(binding, objs) == [False, True]
+    rec.reply(207, {"errorcode": 1243, "message": "Bulk operation failed", "severity": "ERROR", "response": [
+        dict(DONE), {"errorcode": 258, "message": "No such resource [serviceGroupName, sg_web]",
+                     "severity": "ERROR"}]})
+    with pytest.raises(NitroError) as caught:
+        n.action_many("servicegroup", "disable", [{"servicegroupname": "sg_web", "servername": o["ip"],
+                                                   "port": 8080} for o in objs])
+    err = caught.value
+    assert "1 of 2 failed" in str(err) and "servername:10.20.1.71,port:8080: NITRO 258" in str(err)
+    assert "10.20.1.70" not in str(err) and err.transient is False
+    assert [r.ok for r in err.items] == [True, False]
+    # an answer that is not per object (exit: only the failure) fails the request as a whole
+    rec.reply(207, {"errorcode": 1243, "message": "Bulk operation failed", "severity": "ERROR", "response": [
+        {"errorcode": 278, "message": "Invalid argument [port, 0]", "severity": "ERROR"}]})
+    with pytest.raises(NitroError, match="2 objects"):
+        n.bind_many(binding, objs)
+    sent = len(rec.seen)
+    assert n.bind_many(binding, []) == [] and len(rec.seen) == sent  # nothing to send: no request
 
 
 def test_the_guard_refuses_before_any_change(rec: Recorder) -> None:

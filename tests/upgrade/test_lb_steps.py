@@ -22,6 +22,7 @@ from lifecycle.model.schema import Site
 from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.upgrade import build_plan, build_rollback_plan
 from lifecycle.runbooks.upgrade.actions import LbDrain, LbEnsure, LbInService, LbUnbind
+from tests.loadbalancer.conftest import platform_team
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "twin-nitro-upgrade-s3cret"
@@ -125,9 +126,10 @@ def svc(site: Site, tls: TlsFiles, world: World, tmp_path_factory: pytest.TempPa
     emu.stop()
 
 
-def view(action: Any, key: str, dep_outputs: dict[str, Any] | None = None, **params: Any) -> StepView:
-    return StepView(key=key, target="app:orders", action=action.name,
-                    params=action.Params(app="orders", env="prd", **params), attempt=1,
+def view(action: Any, key: str, dep_outputs: dict[str, Any] | None = None, app: str = "orders",
+         **params: Any) -> StepView:
+    return StepView(key=key, target=f"app:{app}", action=action.name,
+                    params=action.Params(app=app, env="prd", **params), attempt=1,
                     dep_outputs=dep_outputs or {}, run_id="r")
 
 
@@ -316,3 +318,114 @@ def test_readiness_names_the_ports_the_snips_cannot_reach_on_b(site: Site, tmp_p
     assert snip_gaps(svc, billing, only_service) == ["tcp/8081 for monitor mon_billing"]
     without = [e for e in entries if e.rule != "adc-to-billing"]
     assert snip_gaps(svc, billing, without) == ["tcp/8080 to serve", "tcp/8081 for monitor mon_billing"]
+
+
+# -- NITRO requests of one application move -----------------------------------------------------------
+
+WP_A, WP_B = ["10.20.1.5", "10.20.1.6"], ["10.20.1.70", "10.20.1.71"]  # web-portal/prd: 2 VMs a side
+
+
+def move_requests(svc: Services, world: World) -> dict[str, int]:
+    """NITRO requests per LB step of one move of web-portal/prd (two VMs a side), as the steps make
+    them: ``lb-ensure`` and ``unbind-a`` run themselves; ``in-service`` and ``retire`` need a cloud
+    (the VMs' addresses) and VSD (the mirror guard), so their NITRO part is replayed here in the
+    steps' order (one read of the members, then the writes; the drain reads the members after).
+    The monitor's polls while B comes UP are left out: their number depends on the monitor."""
+    from lifecycle.runbooks.upgrade.actions.lb import lb_intent, members
+    from lifecycle.runbooks.upgrade.model import moves
+
+    lb, sg = svc.lb("ie1-adc1"), "sg_web-portal_prd"
+    m = next(x for x in moves(svc.site, apps=["web-portal"]) if x.env == "prd")
+    intent = lb_intent(svc, m)
+    platform_team(lb, intent)
+    LbEnsure(svc).apply(view(LbEnsure, "e", app="web-portal"), ctx("e"))  # objects made beforehand
+    world.up |= set(WP_A + WP_B)
+    lb.bind_members(sg, WP_A, 8080)
+    wait_for(lambda: {x.ip for x in lb.members(sg) if x.serving} == set(WP_A))
+    lb.nitro.login()
+    counts: dict[str, int] = {}
+
+    def count(step: str, run: Callable[[], Any]) -> Any:
+        before = lb.nitro.calls
+        out = run()
+        counts[step] = lb.nitro.calls - before
+        return out
+
+    ensure = LbEnsure(svc)
+    step = view(LbEnsure, "web-portal/prd/lb-ensure", app="web-portal")
+    count("lb-ensure", lambda: ensure.observe(step, ctx(step.key)) or ensure.apply(step, ctx(step.key)))
+
+    def in_service() -> None:
+        current = members(lb, intent.sg)
+        lb.bind_members(intent.sg, WP_B, intent.port, current=current)
+        lb.enable(intent.sg, WP_B, port=intent.port, current=current)
+    count("in-service", in_service)
+    wait_for(lambda: {x.ip for x in lb.members(sg) if x.serving} == set(WP_A + WP_B))
+
+    def retire() -> None:
+        current = members(lb, intent.sg)
+        lb.drain(intent.sg, WP_A, 0, port=intent.port, current=current)
+        members(lb, intent.sg)
+    count("retire", retire)
+    t0 = time.time()
+    vms = ["web-portal-prd-1", "web-portal-prd-2"]
+    deps = {"ins": LbInService.Outputs(vms=vms, members=dict(zip(vms, WP_B, strict=True)),
+                                       at=t0).stored(),
+            "drain": LbDrain.Outputs(drained=[f"{ip}:8080" for ip in WP_A], delay=0, at=t0).stored()}
+    unbind = LbUnbind(svc)
+    ustep = view(LbUnbind, "web-portal/prd/unbind-a", deps, drain_step="drain", in_service_step="ins",
+                 app="web-portal")
+    done = count("unbind-a", lambda: unbind.apply(ustep, ctx(ustep.key)))
+    assert sorted(done.unbound) == [f"{ip}:8080" for ip in WP_A]
+    return counts
+
+
+def test_one_move_costs_few_nitro_requests(svc: Services, world: World) -> None:
+    """A side's binds and its drain are one request each whatever the number of VMs (bulk), the
+    unbinds one per VM; lb-ensure reads the content switching and GSLB bindings besides (every
+    csvserver's and gslbvserver's at once, shared by the moves of a wave). Before bulk writes
+    and layers, with two VMs a side: 6 + 3 + 4 + 6 = 19."""
+    counts = move_requests(svc, world)
+    print("NITRO requests per LB step of one move (2 VMs a side):", counts, "total", sum(counts.values()))
+    assert counts["in-service"] == 2, "one read of the members, one bulk bind of both VMs"
+    assert counts["retire"] == 3, "the members read, one bulk drain of both VMs, the members read again"
+    assert counts["unbind-a"] == 4 + len(WP_A), "the members read, one unbind per VM, who serves (3)"
+    assert counts["lb-ensure"] == 8, "the five objects' reads, the members, and one per layer"
+
+
+def test_readiness_refuses_a_policy_pointing_elsewhere_and_a_gslb_service_down(
+        svc: Services, site: Site) -> None:
+    """After the move above, web-portal/prd is served by B behind its policy and GSLB service.
+    A hand-made change points the policy at another vserver: the readiness refuses, naming both,
+    and lb-ensure does not rebind it; a disabled GSLB service is refused too."""
+    from lifecycle.nuage.policy import intended_entries
+    from lifecycle.runbooks.upgrade.model import moves
+    from lifecycle.runbooks.upgrade.readiness_lb import lb_findings
+
+    lb = svc.lb("ie1-adc1")
+    m = next(x for x in moves(site, apps=["web-portal"]) if x.env == "prd")
+    entries = intended_entries(site, "prd")
+
+    def findings() -> dict[str, tuple[str, str]]:
+        return {check: (level, detail) for check, level, detail in lb_findings(svc, m, entries)
+                if check in ("lb-cs", "lb-gslb")}
+
+    assert findings() == {
+        "lb-cs": ("ok", "cs_ie1_www_prd -> csp_web-portal_prd -> lb_web-portal_prd"),
+        "lb-gslb": ("ok", "gslb_web-portal_prd -> gs_web-portal_prd_ie1 (10.50.1.10:443) UP")}
+    lb.nitro.add("lbvserver", {"name": "lb_legacy_www", "servicetype": "SSL", "ipv46": "10.50.1.99",
+                               "port": 443})
+    cb = "csvserver_cspolicy_binding"
+    lb.nitro.unbind(cb, "cs_ie1_www_prd", {"policyname": "csp_web-portal_prd"})
+    lb.nitro.bind(cb, {"name": "cs_ie1_www_prd", "policyname": "csp_web-portal_prd",
+                       "targetlbvserver": "lb_legacy_www", "priority": 100})
+    lb.nitro.action("gslbservice", "disable", {"servicename": "gs_web-portal_prd_ie1"})
+    found = findings()
+    assert found["lb-cs"] == (
+        "blocking", "cspolicy csp_web-portal_prd on csvserver cs_ie1_www_prd targets lbvserver "
+                    "lb_legacy_www, not lb_web-portal_prd: i2 does not rebind it")
+    assert found["lb-gslb"][0] == "blocking" and "is OUT OF SERVICE" in found["lb-gslb"][1]
+    step = view(LbEnsure, "web-portal/prd/lb-ensure", app="web-portal")
+    with pytest.raises(PermanentError, match="targets lbvserver lb_legacy_www, not lb_web-portal_prd"):
+        LbEnsure(svc).apply(step, ctx(step.key))
+    assert [r["targetlbvserver"] for r in lb.nitro.get(cb, "cs_ie1_www_prd")] == ["lb_legacy_www"]

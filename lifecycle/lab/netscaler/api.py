@@ -1,5 +1,6 @@
-"""NITRO v1 config API: ``/nitro/v1/config/<type>[/<name>]`` with GET, POST (add, bulk add,
-``?action=enable|disable``), PUT (update, bind), DELETE (``?args=`` for bindings).
+"""NITRO v1 config API: ``/nitro/v1/config/<type>[/<name>]`` with GET, POST (add,
+``?action=enable|disable``), PUT (update, bind), DELETE (``?args=`` for bindings). POST and PUT
+take an array body too (bulk add, bind, action), answered 207 per object on a failure (``_apply``).
 
 Query options as in the NITRO reference: ``filter=k:v,k2:v2`` (a value ``/re/`` is a regex),
 ``attrs=a,b``, ``count=yes`` (``{"<type>": [{"__count": N}]}``), ``args=k:v`` (GET/DELETE).
@@ -23,6 +24,7 @@ from lifecycle.lab.netscaler.errors import (
     BULK_FAILED,
     DONE,
     INVALID_ACTION,
+    INVALID_ARGUMENT,
     NO_SUCH_RESOURCE,
     NitroError,
     envelope,
@@ -96,16 +98,18 @@ def register(router: Router, emu: NetScalerEmulator) -> None:
             raise NitroError(INVALID_ACTION, str(action))
         payload = _payload(req, kind)
         if action:
-            for item in payload if isinstance(payload, list) else [payload]:
-                emu.mutate(lambda item=item: mb.set_state(emu.runtime, kind, item, action == "enable"))
-            return 200, dict(DONE)
-        return _apply(req, emu, payload, lambda item: _add(emu, kind, item), 201)
+            return _apply(req, emu, payload, lambda item: mb.set_state(emu.runtime, kind, item,
+                                                                        action == "enable"), 200)
+        return _apply(req, emu, payload, lambda item: _add(emu, kind, item), 201,
+                      undo=lambda item: _undo(emu, kind, item))
 
     @router.route("PUT", PATH)
     def put(req: Request) -> Any:
         kind = kind_of(req)
         payload = _payload(req, kind)
-        return _apply(req, emu, payload, lambda item: _update(emu, kind, item), 200)
+        binds = kind == mb.MEMBER_BINDING or kind in BINDINGS
+        return _apply(req, emu, payload, lambda item: _update(emu, kind, item), 200,
+                      undo=(lambda item: _undo(emu, kind, item)) if binds else None)
 
     @router.route("DELETE", PATH)
     def delete(req: Request) -> Any:
@@ -123,21 +127,36 @@ def _payload(req: Request, kind: str) -> Any:
     return body[kind]
 
 
-def _apply(req: Request, emu: NetScalerEmulator, payload: Any, one: Any, status: int) -> Any:
-    """One object, or a bulk list answered 207 with per-item results when any of them fails."""
+def _apply(req: Request, emu: NetScalerEmulator, payload: Any, one: Any, status: int,
+           undo: Any = None) -> Any:
+    """One object, or a bulk list (NITRO's "Error Handling" page): all done answers ``status``;
+    a failure answers 207 / 1243 with ``response``: with ``X-NITRO-ONERROR: continue`` one
+    envelope per object in order, with ``exit`` (the default) and ``rollback`` only the failed
+    object's (those before it stay done, or with ``rollback`` are undone: add and bind only,
+    ``undo``; for other operations rollback stops like exit, the emulator's reading)."""
     if isinstance(payload, dict):
         emu.mutate(lambda: one(payload))
         return status, dict(DONE)
     onerror = (req.header("X-NITRO-ONERROR") or req.arg("onerror") or "exit").lower()
     results: list[dict[str, Any]] = []
+    done: list[dict[str, Any]] = []
     for item in payload:
-        try:
-            emu.mutate(lambda item=item: one(item))
-            results.append(dict(DONE))
-        except NitroError as err:
-            results.append(envelope(err.code) | {"message": err.body["message"]})
-            if onerror != "continue":
-                break
+        if not isinstance(item, dict):
+            results.append(envelope(INVALID_ARGUMENT, "not an object"))
+        else:
+            try:
+                emu.mutate(lambda item=item: one(item))
+                results.append(dict(DONE))
+                done.append(item)
+                continue
+            except NitroError as err:
+                results.append(envelope(err.code) | {"message": err.body["message"]})
+        if onerror != "continue":
+            if onerror == "rollback" and undo is not None:
+                for item in reversed(done):
+                    emu.mutate(lambda item=item: undo(item))
+            results = results[-1:]
+            break
     if all(r["errorcode"] == 0 for r in results):
         return status, dict(DONE)
     return 207, {**envelope(BULK_FAILED), "response": results}
@@ -155,6 +174,18 @@ def _add(emu: NetScalerEmulator, kind: str, item: dict[str, Any]) -> None:
         rt.store.add(kind, item)
     else:
         raise NitroError(INVALID_ACTION, kind)
+
+
+def _undo(emu: NetScalerEmulator, kind: str, item: dict[str, Any]) -> None:
+    """Take back an add or bind of a rolled-back bulk request."""
+    rt = emu.runtime
+    if kind == mb.MEMBER_BINDING:
+        rt.remove(mb.find_member(rt, str(item["servicegroupname"]), item))
+    elif kind in BINDINGS:
+        spec = BINDINGS[kind]
+        rt.store.unbind(kind, str(item[spec.parent_key]), {spec.target_key: item[spec.target_key]})
+    elif kind in TYPES:
+        _delete(emu, kind, str(item[TYPES[kind].key]), {"type": str(item.get("type", ""))})
 
 
 def _update(emu: NetScalerEmulator, kind: str, item: dict[str, Any]) -> None:
@@ -221,6 +252,13 @@ def _rows(emu: NetScalerEmulator, kind: str, name: str | None) -> list[dict[str,
                 run = m.runs.get(r["monitor_name"], MonitorRun()) if m else MonitorRun()
                 r.update({"monitor_state": run.state, "lastresponse": run.lastresponse,
                           "totalprobes": run.probes, "totalfailedprobes": run.failed})
+        if kind == "gslbvserver_gslbservice_binding":  # the bound service's address and state
+            for r in rows:
+                svc = rt.store.objects["gslbservice"].get(str(r["servicename"]), {})
+                state = rt.gslb_state(svc) if svc else "DOWN"
+                r.update({"ipaddress": svc.get("ipaddress"), "port": svc.get("port"),
+                          "gslbboundsvctype": svc.get("servicetype"), "weight": r.get("weight", 1),
+                          "curstate": state, "svreffgslbstate": state})
         return rows
     objs = rt.store.objects[kind]
     chosen = [rt.store.get(kind, name)] if name is not None else list(objs.values())
@@ -245,5 +283,13 @@ def _render(emu: NetScalerEmulator, kind: str, obj: dict[str, Any]) -> dict[str,
     elif kind == "service":
         m = next(iter(mb.members_of(rt, "service", obj["name"])), None)
         out["svrstate"] = m.svrstate if m else "DOWN"
+    elif kind == "csvserver":
+        state = rt.cs_state(obj["name"], obj)
+        out.update({"curstate": state, "effectivestate": state})
+    elif kind == "gslbservice":
+        state = rt.gslb_state(obj)
+        out.update({"svrstate": state, "svreffgslbstate": state, "gslb": "LOCAL"
+                    if rt.store.objects["gslbsite"].get(str(obj["sitename"]), {}).get("sitetype", "LOCAL")
+                    == "LOCAL" else "REMOTE"})
     return out
 

@@ -13,8 +13,10 @@ success). Codes and their sources:
   what Go NITRO clients test for. 1092 with ``[serverName, IP]`` / ``[serviceName,
   serviceGroupName]`` is quoted from NetScaler answers in the Ansible collection's comments.
 - 1243 "Bulk operation failed" with HTTP 207 and a per-item ``response`` list: NITRO's
-  "Error and Exception Handling" page (onerror ``continue`` runs every item, ``exit`` stops at
-  the first failure).
+  "Error and Exception Handling" page (onerror ``continue`` runs every item and answers one
+  envelope each; ``exit`` stops at the first failure and answers only it) and its bulk
+  operations page (``rollback`` undoes what came before, for add and bind only; array bodies
+  for add, bind and ``action=``). Not verified: rollback asked of an action stops like exit.
 - Not verified (emulator's choice, flagged): HTTP 400 for 278/1092/1095/1233/1240 (NetScaler may
   answer some of them with its own 599); 444 for a request with no credentials at all; an unknown
   resource type answered as 258/404.

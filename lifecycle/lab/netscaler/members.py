@@ -94,12 +94,14 @@ def members_of(rt: Runtime, kind: str, group: str | None) -> list[Member]:
 
 
 def set_state(rt: Runtime, kind: str, body: dict[str, Any], enable: bool) -> None:
-    """``?action=enable|disable`` on lbvserver, servicegroup (or one member), service, server, lbmonitor."""
+    """``?action=enable|disable`` on lbvserver, servicegroup (or one member), service, server,
+    lbmonitor, csvserver, gslbvserver, gslbservice."""
     now = time.monotonic()
     graceful = str(body.get("graceful", "NO")).upper()
     delay = _int(body, "delay", 0)
     state = "ENABLED" if enable else "DISABLED"
-    key = {"servicegroup": "servicegroupname", "lbmonitor": "monitorname"}.get(kind, "name")
+    key = {"servicegroup": "servicegroupname", "lbmonitor": "monitorname",
+           "gslbservice": "servicename"}.get(kind, "name")
     name = body.get(key)
     if not name:
         raise NitroError(ARG_MISSING, key)
@@ -110,8 +112,8 @@ def set_state(rt: Runtime, kind: str, body: dict[str, Any], enable: bool) -> Non
     else:
         obj = rt.store.get(kind, str(name))
         obj["state"] = state
-        if kind == "lbvserver" or kind == "lbmonitor":
-            return
+        if kind in ("lbvserver", "lbmonitor", "csvserver", "gslbservice", "gslbvserver"):
+            return  # no members of their own: their state follows (runtime)
         targets = members_of(rt, kind, str(name)) if kind != "server" else \
             [m for m in rt.members.values() if m.servername == name]
     for m in targets:

@@ -15,6 +15,7 @@ Rules, from NetScaler's documentation of ``add lb monitor``, ``disable service(g
   and so does a member unbound: a drain with delay 0 followed at once by the unbind (what a
   ``drain_delay`` of 0 does) cuts the requests still in flight on it.
 - a vserver is UP while one of its members is UP and enabled, OUT OF SERVICE when disabled.
+- a GSLB service is in the state of the vserver at its IP and port (``gslb_state``).
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class Runtime:
         self.members: dict[tuple[str, str, str, int], Member] = {}
         self.events: list[dict[str, Any]] = []
         self.vstate: dict[str, str] = {}
+        self.gstate: dict[str, str] = {}  # gslbservice -> its last state (for the events)
         self.conns: dict[int, Connection] = {}
         self._ids = itertools.count(1)
         self._rr: dict[str, int] = {}
@@ -173,6 +175,13 @@ class Runtime:
                 self.record("vserver", vs, old, new)
         for gone in set(self.vstate) - set(self.store.objects["lbvserver"]):
             self.record("vserver", gone, self.vstate.pop(gone), "", "removed")
+        for name, obj in self.store.objects["gslbservice"].items():
+            new, old = self.gslb_state(obj), self.gstate.get(name, "")
+            if new != old:
+                self.gstate[name] = new
+                self.record("gslbservice", name, old, new)
+        for gone in set(self.gstate) - set(self.store.objects["gslbservice"]):
+            self.record("gslbservice", gone, self.gstate.pop(gone), "", "removed")
 
     def _state(self, m: Member, now: float) -> str:
         if self.admin_off(m):
@@ -199,6 +208,32 @@ class Runtime:
         if obj.get("state") == "DISABLED":
             return "OUT OF SERVICE"
         return "UP" if any(m.svrstate == "UP" for m in self.of_vserver(vs)) else "DOWN"
+
+    def cs_state(self, cs: str, obj: dict[str, Any]) -> str:
+        """A content switching vserver is UP while enabled whatever its targets' state, unless
+        ``stateupdate`` is ENABLED: then UP while one of its target lbvservers is."""
+        if obj.get("state") == "DISABLED":
+            return "OUT OF SERVICE"
+        if str(obj.get("stateupdate", "DISABLED")).upper() != "ENABLED":
+            return "UP"
+        lbs = self.store.objects["lbvserver"]
+        rows = self.store.find("csvserver_cspolicy_binding", cs, {})
+        targets = [str(r.get("targetlbvserver")) for r in rows]
+        targets += [str(obj["lbvserver"])] if obj.get("lbvserver") else []
+        return "UP" if any(t in lbs and self.vserver_state(t, lbs[t]) == "UP" for t in targets) else "DOWN"
+
+    def gslb_state(self, obj: dict[str, Any]) -> str:
+        """A GSLB service's state: OUT OF SERVICE when disabled; else, as NetScaler monitors a
+        local service through the virtual server at its IP and port, that vserver's state (DOWN
+        when no vserver of this appliance listens there)."""
+        if obj.get("state") == "DISABLED":
+            return "OUT OF SERVICE"
+        ip, port = str(obj.get("ipaddress") or obj.get("ip")), int(obj.get("port") or 0)
+        for kind, state in (("lbvserver", self.vserver_state), ("csvserver", self.cs_state)):
+            for name, vs in self.store.objects[kind].items():
+                if vs.get("ipv46") == ip and int(vs.get("port") or 0) == port:
+                    return state(name, vs)
+        return "DOWN"
 
     # --- monitoring -----------------------------------------------------------------------------
     def due(self, now: float) -> list[tuple[Member, dict[str, Any]]]:

@@ -47,6 +47,11 @@ TYPES: dict[str, TypeSpec] = {
     "cspolicy": TypeSpec("policyname", ("policyname",)),
     "gslbvserver": TypeSpec("name", ("name", "servicetype"), {"lbmethod": "LEASTCONNECTION",
                                                               "state": "ENABLED"}),
+    # add gslb site <siteName> <siteIPAddress>; add gslb service <name> (<serverName>|<IP>)
+    # <serviceType> <port> -siteName <site>: the site must exist, and an IP or a server
+    "gslbsite": TypeSpec("sitename", ("sitename", "siteipaddress"), {"sitetype": "LOCAL"}),
+    "gslbservice": TypeSpec("servicename", ("servicename", "servicetype", "port", "sitename"),
+                            {"state": "ENABLED", "healthmonitor": "YES"}, ("port",)),
 }
 # Built in on every NetScaler (``show lb monitor``); they cannot be removed.
 BUILTIN_MONITORS = {"ping-default": "PING", "tcp-default": "TCP", "ping": "PING", "tcp": "TCP",
@@ -68,6 +73,7 @@ BINDINGS: dict[str, BindSpec] = {
                                                "monitor_name"),
     "service_lbmonitor_binding": BindSpec("service", "name", "lbmonitor", "monitor_name"),
     "csvserver_cspolicy_binding": BindSpec("csvserver", "name", "cspolicy", "policyname"),
+    "gslbvserver_gslbservice_binding": BindSpec("gslbvserver", "name", "gslbservice", "servicename"),
 }
 
 
@@ -101,8 +107,16 @@ class Store:
         name = str(body[spec.key])
         if name in self.objects[kind]:
             raise NitroError(ALREADY_EXISTS)
+        if kind == "gslbservice":
+            if not (body.get("ip") or body.get("servername")):
+                raise NitroError(ARG_MISSING, "serverName")
+            self.get("gslbsite", str(body["sitename"]))
         obj = {**spec.defaults, **self._typed(spec, body)}
-        for k in ("ipv46", "ipaddress"):
+        if kind == "gslbservice":  # by IP (a server named after it) or by server; GET shows ipaddress
+            ip = obj.get("ip") or self.get("server", str(obj["servername"])).get("ipaddress")
+            obj["ip"] = obj["ipaddress"] = check_ip(ip, "IP")
+            obj.setdefault("servername", obj["ip"])
+        for k in ("ipv46", "ipaddress", "siteipaddress"):
             if k in obj and kind != "lbmonitor":
                 obj[k] = check_ip(obj[k], k)
         self.objects[kind][name] = obj

@@ -14,8 +14,10 @@ Monitor probe (:func:`monitor_probe`): a member ``ip:port`` passes when
 Seeding (:func:`seed`) per device, in process (not over NITRO: the estate existed before i2, and
 its API calls are not i2's): SNIPs, the monitors its vservers use, then per application
 environment the lbvserver, its servicegroup (bound to the vserver, the monitor bound to it), the
-content-switching policy and GSLB vserver if declared, and side A's VMs (their old-cloud address)
-as members on the servicegroup's port. :func:`wait_up` then waits for their monitors to pass.
+content-switching policy (targeting the lbvserver) and the GSLB vserver with this site's GSLB
+service (the VIP, in the GSLB site named after the site) bound to it, if declared, and side A's
+VMs (their old-cloud address) as members on the servicegroup's port. :func:`wait_up` then waits
+for their monitors to pass.
 """
 
 from __future__ import annotations
@@ -132,8 +134,16 @@ def seed(emu: NetScalerEmulator, site: Site, device: str, addresses: dict[str, s
                 if cs.priority:
                     row["priority"] = cs.priority
                 st.bind("csvserver_cspolicy_binding", row)
-            if lb.gslbvserver is not None and lb.gslbvserver.name not in st.objects["gslbvserver"]:
-                st.add("gslbvserver", {"name": lb.gslbvserver.name, "servicetype": vs.servicetype})
+            if lb.gslbvserver is not None:
+                g = lb.gslbvserver
+                if g.name not in st.objects["gslbvserver"]:
+                    st.add("gslbvserver", {"name": g.name, "servicetype": vs.servicetype})
+                if site.site.name not in st.objects["gslbsite"]:  # this site, its IP a SNIP
+                    st.add("gslbsite", {"sitename": site.site.name, "siteipaddress": str(dev.snips[0])})
+                if g.servicename not in st.objects["gslbservice"]:  # this site's service: the VIP
+                    st.add("gslbservice", {"servicename": g.servicename, "ip": str(vs.ipv46), "port": vs.port,
+                                           "servicetype": vs.servicetype, "sitename": site.site.name})
+                st.bind("gslbvserver_gslbservice_binding", {"name": g.name, "servicename": g.servicename})
             for vm in spec.vms:
                 ip = addresses.get(vm.name)
                 if ip is None:

@@ -1,7 +1,9 @@
 """Readiness behind the load balancer: before anything moves, the application environment's
 virtual server and monitor exist on its NetScaler, someone serves through it (A, or B when the
-move is done), and VSD's real ACL entries let the NetScaler's SNIPs reach B on the service's and
-the monitor's ports (else B's monitor could never say UP, and the drain of A would be refused).
+move is done), the content switching policy the site declares above it targets it and the GSLB
+service is this site's VIP and UP (``lb-cs``, ``lb-gslb``), and VSD's real ACL entries let the
+NetScaler's SNIPs reach B on the service's and the monitor's ports (else B's monitor could never
+say UP, and the drain of A would be refused).
 
 The ACL check reads the domain's entries as VSD has them (the site model's own check,
 :mod:`lifecycle.model.checks_lb`, proved the site's rules allow it), as VSD weighs them: per
@@ -29,6 +31,7 @@ from __future__ import annotations
 import ipaddress
 
 from lifecycle.loadbalancer import diff, intents, who_serves
+from lifecycle.loadbalancer.layers import CS_BINDING, GSLB_BINDING, Layer, layers
 from lifecycle.nuage.policy import PROTOCOLS, Entry, Ref
 from lifecycle.runbooks.common import Services, safe_observe
 from lifecycle.runbooks.upgrade.model import Move
@@ -98,6 +101,26 @@ def snip_gaps(svc: Services, m: Move, entries: list[Entry]) -> list[str]:
     return gaps
 
 
+def layer_finding(layer: Layer) -> tuple[str, str, str]:
+    """(check, level, detail) of a content switching or GSLB layer: a policy that targets another
+    vserver, or a GSLB service missing or not UP, refuses the move (clients reaching the site
+    through that layer would not follow it, or GSLB sends none); a binding missing is made by
+    lb-ensure.
+
+    >>> layer_finding(Layer("gslb", "g", "s", "bind", "s not bound: bind it", state="DOWN"))
+    ('lb-gslb', 'blocking', 's not bound: bind it; the service is DOWN: GSLB sends no client to this site')
+    """
+    check = f"lb-{layer.kind}"
+    if layer.status in ("conflict", "down"):
+        return check, "blocking", layer.detail
+    if layer.kind == "gslb" and layer.state not in (None, "UP"):
+        why = f"the service is {layer.state}: GSLB sends no client to this site"
+        return check, "blocking", f"{layer.detail}; {why}"
+    if layer.status == "bind":
+        return check, "info", f"lb-ensure will bind it: {layer.detail}"
+    return check, "ok", layer.detail
+
+
 def lb_findings(svc: Services, m: Move, entries: list[Entry]) -> list[tuple[str, str, str]]:
     """(check, level, detail) of the move's load balancing: vserver and monitor on the device,
     who serves, the SNIPs' reach to B."""
@@ -113,7 +136,10 @@ def lb_findings(svc: Services, m: Move, entries: list[Entry]) -> list[tuple[str,
                         f"{name} on {intent.device}" + ("" if have else " is missing: A is not behind it")))
         if obs.vserver is None or obs.monitor is None:
             return
-        changes = diff(intent, obs)
+        for layer in layers(intent, obs):
+            out.append(layer_finding(layer))
+        # the layers' own findings say what is wrong above the vserver; lb-config the rest
+        changes = [c for c in diff(intent, obs) if c.rtype not in (CS_BINDING, GSLB_BINDING)]
         bad = [str(c) for c in changes if c.op == "conflict"]
         if bad:
             out.append(("lb-config", "blocking", "; ".join(bad)))

@@ -88,6 +88,19 @@ def test_the_estate_is_seeded_behind_its_vservers(twin: Path) -> None:
     assert [b["monitor_name"] for b in monitors["servicegroup_lbmonitor_binding"]] == ["mon_billing"]
     snips = nitro.call("GET", "nsip?filter=type:SNIP")["nsip"]
     assert sorted(s["ipaddress"] for s in snips) == ["10.50.0.11", "10.50.0.12"]
+    # the layers above: each declared policy targets its vserver, each GSLB service is the VIP,
+    # UP because the VIP serves
+    for _, spec in envs:
+        lb = spec.lb
+        if lb.csvserver is not None:
+            rows = nitro.call("GET", f"csvserver_cspolicy_binding/{lb.csvserver.name}")
+            assert [(r["policyname"], r["targetlbvserver"]) for r in rows["csvserver_cspolicy_binding"]] == [
+                (lb.csvserver.policyname, lb.lbvserver.name)]
+        if lb.gslbvserver is not None:
+            rows = nitro.call("GET", f"gslbvserver_gslbservice_binding/{lb.gslbvserver.name}")
+            assert [(r["servicename"], r["ipaddress"], r["port"], r["svreffgslbstate"])
+                    for r in rows["gslbvserver_gslbservice_binding"]] == [
+                (lb.gslbvserver.servicename, str(lb.lbvserver.ipv46), lb.lbvserver.port, "UP")]
     wait_until(lambda: not red(twin), 30, "every workload probe green")
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from lifecycle.engine import ActionContext, PermanentError, StepOutputs, StepView, TransientError
 from lifecycle.loadbalancer import LbError, LbIntent, LoadBalancer, Member, Observed, diff, intents
 from lifecycle.loadbalancer.evidence import MemberWatch, ordered, sides
+from lifecycle.loadbalancer.layers import layers
 from lifecycle.loadbalancer.lb import MON_BINDING
 from lifecycle.runbooks.common import Services, adapter_errors
 from lifecycle.runbooks.upgrade.actions.base import MoveAction, MoveParams, now
@@ -108,8 +109,10 @@ class LbAction(MoveAction):
 
 class LbEnsure(LbAction):
     """The environment's vserver, service group, monitor and their bindings exist as the site
-    says (idempotent; members are left alone). An immutable difference (service type, port,
-    monitor type) fails before any change."""
+    says, and the content switching policy and GSLB service the site declares above it are bound
+    (idempotent; members are left alone). An immutable difference (service type, port, monitor
+    type), a policy that targets another vserver, or a csvserver, policy, gslbvserver or service
+    missing, fails before any change."""
 
     name = "upgrade.lb_ensure"
     observe_first = True
@@ -117,24 +120,32 @@ class LbEnsure(LbAction):
     class Outputs(StepOutputs):
         changes: list[str]
         lb: dict[str, Any]
+        layers: list[dict[str, Any]] = []  # the content switching and GSLB layers, as found after
 
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         m = self.move(step)
         intent, lb = self.lb(m)
         with adapter_errors(f"{m.key} on {intent.device}"):
             obs = lb.observe_shared(intent)
-        return None if diff(intent, obs) else self.Outputs(changes=[], lb=lb_state(intent, obs))
+        if diff(intent, obs):
+            return None
+        return self.Outputs(changes=[], lb=lb_state(intent, obs),
+                            layers=[x.as_dict() for x in layers(intent, obs)])
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m = self.move(step)
         intent, lb = self.lb(m)
         with adapter_errors(f"{m.key} on {intent.device}"):
             obs = lb.observe_shared(intent)
-            changes = [str(c) for c in lb.apply(intent, obs=obs)]
+            made = lb.apply(intent, obs=obs)  # a Conflict (a policy targeting another vserver) stops it
+            changes = [str(c) for c in made]
             # unchanged: the observation is the record; changed: read who serves after
             state = lb_state(intent, obs) if not changes else self.observed(lb, intent)[0]
+            bound = {(c.rtype, c.name) for c in made if c.op == "bind"}
+        found = [{**x.as_dict(), **({"status": "ok", "detail": f"bound: {x.detail}"}
+                                    if (x.binding, x.vserver) in bound else {})} for x in layers(intent, obs)]
         ctx.log("lb.ensured", app=m.key, vserver=intent.name, changes=changes)
-        return self.Outputs(changes=changes, lb=state)
+        return self.Outputs(changes=changes, lb=state, layers=found)
 
 
 class LbInService(LbAction):
