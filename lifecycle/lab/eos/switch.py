@@ -322,6 +322,14 @@ class Switch:
         self.ztp_mode = "disabled"
         self.reload(wait=False, cause="Reload requested after ZeroTouch was cancelled.")
 
+    def factory_reset(self) -> None:
+        """``write erase now`` then ``reload now``: startup-config and zerotouch-config leave the
+        flash, so the switch boots into ZTP like a new one out of its box (spine or leaf)."""
+        with self._boot_lock():
+            for f in _FILES:
+                (self.flash / f).unlink(missing_ok=True)
+        self.reload(wait=True, cause="Reload requested by the user.")
+
     # -- users --------------------------------------------------------------------------------------
 
     def authenticate(self, user: str, password: str) -> bool:

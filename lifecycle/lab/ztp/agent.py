@@ -220,3 +220,15 @@ class ZtpAgent:
             return 124
         finally:
             syslog.close()
+
+
+def ztp_boot(switch: Any, *, server_url: str, workdir: Path, console_url: str,
+             fail: bool = False, **kwargs: Any) -> ZtpAgent:
+    """Send ``switch`` (a spine as well as a leaf) through ZTP: factory-reset it unless it is
+    already in ZTP, then start its agent against ``server_url``. For a lab that brings switches
+    up in ZTP (greenfield) or a test that wipes one; the agent's :attr:`ZtpAgent.result` tells
+    how it went."""
+    if switch.ztp_mode != "active":
+        switch.factory_reset()
+    return ZtpAgent(switch, server_url=server_url, workdir=workdir, console_url=console_url,
+                    fail=fail, **kwargs).start()
