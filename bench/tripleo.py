@@ -43,7 +43,12 @@ from lifecycle.tripleo.validate import validate_rendered  # noqa: E402
 
 ENDPOINTS = """\
 secrets_file: secrets.yaml
-vsd: {url: "https://vsd.example.net:8443", username: csproot, password: {secret: vsd}}
+vsd:
+  url: "https://vsd.example.net:8443"
+  username: csproot
+  password: {secret: vsd}
+  plugins:
+    CLOUD: {username: CLOUD-neutron, password: {secret: vsd-plugin}, metadata_secret: {secret: nuage-md}}
 pure: {url: "https://pure.example.net", api_token: {secret: pure}}
 """
 
@@ -80,8 +85,9 @@ def main() -> int:
         clouds = yaml.safe_load((site_dir / "openstack.yaml").read_text())["clouds"]
         cloud_name = next(c["name"] for c in clouds if c.get("managed", True))
         widen(site_dir, cloud_name)
-        (t / "endpoints.yaml").write_text(ENDPOINTS)
-        (t / "secrets.yaml").write_text("vsd: bench-vsd-pass\npure: bench-pure-token\n")
+        (t / "endpoints.yaml").write_text(ENDPOINTS.replace("CLOUD", cloud_name))
+        (t / "secrets.yaml").write_text("vsd: bench-vsd-pass\npure: bench-pure-token\n"
+                                        "vsd-plugin: bench-plugin-pass\nnuage-md: bench-md\n")
         # Fresh caches for the cold run, in the bench's own directory.
         os.environ["I2_THT_WORK"] = str(t / "work")
         t0 = time.perf_counter()

@@ -54,12 +54,17 @@ def setup(work: Path, n: int) -> tuple[UndercloudHost, Any, Any]:
                           sink=RecordingSink(work / "hv.json"), clouds={"overcloud": "ie1-new"}).start()
     host.boot(lambda: None)
     write_known_hosts(work / "known_hosts", [("127.0.0.1", host.port, host.host_key)])
-    (work / "secrets.yaml").write_text(yaml.safe_dump({"vsd": "bench-vsd", "pure": "bench-pure"}))
+    (work / "secrets.yaml").write_text(yaml.safe_dump({"vsd": "bench-vsd", "pure": "bench-pure",
+                                                       "vsd-plugin-ie1-new": "bench-plugin",
+                                                       "nuage-metadata-ie1-new": "bench-md"}))
     uc = {"host": "127.0.0.1", "port": host.port, "key_file": {"file": "id_ed25519"},
           "known_hosts": "known_hosts"}
     (work / "endpoints.yaml").write_text(yaml.safe_dump({
         "secrets_file": "secrets.yaml",
-        "vsd": {"url": "https://127.0.0.1:8443", "username": "csproot", "password": {"secret": "vsd"}},
+        "vsd": {"url": "https://127.0.0.1:8443", "username": "csproot", "password": {"secret": "vsd"},
+                "plugins": {"ie1-new": {
+                    "username": "ie1-new-neutron", "password": {"secret": "vsd-plugin-ie1-new"},
+                    "metadata_secret": {"secret": "nuage-metadata-ie1-new"}}}},
         "pure": {"url": "https://127.0.0.1:8444", "api_token": {"secret": "pure"}},
         "underclouds": {"uc-bench": uc}}))
     assert host.nodes is not None

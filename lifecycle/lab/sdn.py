@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from lifecycle.lab.config import Component, write_private
+from lifecycle.lab.config import Component, ensure_secret, write_private
 
 if TYPE_CHECKING:
     from lifecycle.lab.daemon import Lab
@@ -35,7 +35,20 @@ def start_vsd(lab: Lab) -> None:
     lab.add(Component("vsd", "emulator", vsd.url, vsd.server.port, os.getpid(), f"{vsd.url}/nuage/api/v6/me"),
             vsd.stop)
     lab.endpoints["vsd"] = {"url": vsd.url, "username": "csproot", "password": {"secret": "vsd"},
-                            "organisation": "csp", "ca_file": str(lab.tls.ca)}
+                            "organisation": "csp", "ca_file": str(lab.tls.ca), "plugins": plugins(lab)}
+
+
+def plugins(lab: Lab) -> dict[str, Any]:
+    """Each Nuage cloud's own plugin user for the endpoints file (the VSD bootstrap makes it):
+    the overclouds i2 renders carry it, never i2's own VSD account."""
+    out: dict[str, Any] = {}
+    for c in lab.site.clouds:
+        if c.nuage is not None:
+            for key in (f"vsd-plugin-{c.name}", f"nuage-metadata-{c.name}"):
+                ensure_secret(lab.dir, lab.secrets, key)
+            out[c.name] = {"username": f"{c.name}-neutron", "password": {"secret": f"vsd-plugin-{c.name}"},
+                           "metadata_secret": {"secret": f"nuage-metadata-{c.name}"}}
+    return out
 
 
 class CloudSink:

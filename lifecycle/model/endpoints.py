@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PositiveInt, ValidationError, field_validator, model_validator
+from pydantic import Field, PositiveInt, ValidationError, ValidationInfo, field_validator, model_validator
 
 from lifecycle.model.endpoint_base import (  # noqa: F401 (re-exported)
     INSECURE_REASON_MIN,
@@ -70,12 +70,36 @@ class Ztp(Strict):
     steps_at_once: int | None = Field(None, ge=1, description=STEPS_AT_ONCE)
 
 
+class VsdPlugin(Strict):
+    """One cloud's Nuage plugin account: a VSD user of its own in the cloud's net-partition
+    (made by the VSD bootstrap, :mod:`lifecycle.nuage.bootstrap`, in its CMS group and nothing
+    more). The rendered overcloud carries this user, never i2's own VSD account."""
+
+    username: str = Field(min_length=1, description="the plugin's VSD user name")
+    password: SecretRef = Field(description="the plugin user's password (set by the bootstrap)")
+    metadata_secret: SecretRef = Field(
+        description="Nova metadata proxy shared secret of the cloud (NuageMetadataProxySharedSecret)")
+
+
 class Vsd(Tls):
     url: str
     username: str
     password: SecretRef
     organisation: str = "csp"
     steps_at_once: int | None = Field(None, ge=1, description=STEPS_AT_ONCE)
+    plugins: dict[Name, VsdPlugin] = Field(
+        {}, description="site cloud name -> its Nuage plugin's own VSD user (docs/endpoints.md)")
+
+    @field_validator("plugins")
+    @classmethod
+    def _not_i2s_account(cls, value: dict[str, VsdPlugin], info: ValidationInfo) -> dict[str, VsdPlugin]:
+        # a plugin given i2's own account is what this section exists to end
+        mine = info.data.get("username")
+        for cloud, plugin in value.items():
+            if plugin.username == mine:
+                raise ValueError(f"{cloud}: username {plugin.username} is i2's own VSD account; "
+                                 "each cloud's plugin needs a user of its own")
+        return value
 
 
 class BmcDevice(Strict):

@@ -281,6 +281,24 @@ class Nuage:
             tpl.create_child(obj)
         return replace(entry, id=obj.id, priority=int(obj.priority or entry.priority))
 
+    def create(self, parent: Any, obj: Any, what: str) -> Any:
+        """Create ``obj`` under ``parent`` (a vspk object, or :attr:`me` for the root); errors
+        name ``what`` (the VSD bootstrap's enterprises, templates, users, groups, CMSs...)."""
+        with self._call(f"create {what}"):
+            parent.create_child(obj)
+        return obj
+
+    def save(self, obj: Any, what: str) -> None:
+        """PUT ``obj`` as it is now (vspk sends every attribute)."""
+        with self._call(f"update {what}"):
+            obj.save()
+
+    def assign(self, parent: Any, members: list[Any], cls: type, what: str) -> None:
+        """Make ``members`` the parent's members of ``cls`` (the whole list: VSD replaces it),
+        e.g. a group's users."""
+        with self._call(f"assign {what}"):
+            parent.assign(members, cls)
+
     def delete(self, obj: Any, what: str) -> bool:
         """Delete a vspk object; False if it was already gone (a resumed run repeats this)."""
         from bambou.exceptions import BambouHTTPError

@@ -2,8 +2,10 @@
 
 The Jinja2 templates are in ``lifecycle/tripleo/templates/``; the roles come from the real
 tripleo-heat-templates 11.6.0 tree (``scripts/lib/tht.sh``), as ``openstack overcloud roles
-generate`` would copy them. Secrets (VSD password, Pure API token, Nuage metadata secret) go only
-into ``secrets.yaml``, written 0600; ``manifest.json`` records what the deploy uses, in order, for
+generate`` would copy them. The Nuage plugin gets the cloud's own VSD user (``vsd.plugins`` of the
+endpoints file), never i2's account. Secrets (that user's password, the Nuage metadata proxy
+secret, the Pure API token: each its own secret reference) go only into ``secrets.yaml``, written
+0600; ``manifest.json`` records what the deploy uses, in order, for
 ``lifecycle.tripleo.validate``.
 
 Example (needs the THT tree of ``scripts/lib/tht.sh``)::
@@ -18,8 +20,6 @@ What the files are rendered from (roles, networks, addresses) is planned in
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import jinja2
 import yaml
 
-from lifecycle.model.endpoints import Endpoints, SecretMissing, SecretStore
+from lifecycle.model.endpoints import Endpoints, SecretMissing, SecretStore, VsdPlugin
 from lifecycle.model.schema import Cloud, Site
 from lifecycle.tripleo.errors import RenderError
 from lifecycle.tripleo.paths import (
@@ -81,41 +81,51 @@ class Rendered:
 # --- secrets and endpoints --------------------------------------------------------------------
 
 
-def metadata_secret(vsd_password: str, cloud: str) -> str:
-    """The Nuage metadata proxy secret (shared by Nova's metadata API and the VRS metadata agent),
-    derived from the VSD password so it is stable across renders and never stored elsewhere."""
-    return hmac.new(vsd_password.encode(), f"i2 nuage metadata {cloud}".encode(), hashlib.sha256).hexdigest()
-
-
 def _host_port(url: str, default_port: int) -> str:
     parts = urlsplit(url if "//" in url else f"https://{url}")
     return f"{parts.hostname}:{parts.port or default_port}"
 
 
+def plugin_account(cloud: Cloud, endpoints: Endpoints) -> VsdPlugin:
+    """The cloud's own Nuage plugin account (``vsd.plugins.<cloud>``). A cloud without one is an
+    error, never a fallback to i2's own VSD account."""
+    vsd = endpoints.vsd
+    if vsd is None:
+        raise RenderError(f"cloud {cloud.name} uses Nuage: the endpoints file needs a vsd section "
+                          "(url, username, password)")
+    plugin = vsd.plugins.get(cloud.name)
+    if plugin is None:
+        raise RenderError(
+            f"cloud {cloud.name} uses Nuage: the endpoints file's vsd.plugins has no {cloud.name} "
+            f"(username, password, metadata_secret): the plugin's own VSD user, made by the VSD "
+            f"bootstrap; i2 never gives an overcloud its own account ({vsd.username})")
+    return plugin
+
+
 def _secrets(cloud: Cloud, endpoints: Endpoints, store: SecretStore) -> dict[str, str]:
     out: dict[str, str] = {}
+    what = ""
     try:
         if cloud.nuage is not None:
-            vsd = endpoints.vsd
-            assert vsd is not None
-            password = store.get(vsd.password)
-            out["NeutronNuageVSDPassword"] = password
-            secret = metadata_secret(password, cloud.name)
-            store.seen.add(secret)
+            plugin = plugin_account(cloud, endpoints)
+            what = f"vsd.plugins.{cloud.name}.password"
+            out["NeutronNuageVSDPassword"] = store.get(plugin.password)
+            what = f"vsd.plugins.{cloud.name}.metadata_secret"
+            secret = store.get(plugin.metadata_secret)
             out["NuageMetadataProxySharedSecret"] = secret
             out["NeutronMetadataProxySharedSecret"] = secret
         if cloud.pure is not None:
             assert endpoints.pure is not None
+            what = "pure.api_token"
             out["CinderPureAPIToken"] = store.get(endpoints.pure.api_token)
     except SecretMissing as exc:
-        raise RenderError(f"cloud {cloud.name}: {exc}") from None
+        raise RenderError(f"cloud {cloud.name}: {what}: {exc}") from None
     return out
 
 
 def _check_endpoints(cloud: Cloud, endpoints: Endpoints) -> None:
-    if cloud.nuage is not None and endpoints.vsd is None:
-        raise RenderError(f"cloud {cloud.name} uses Nuage: the endpoints file needs a vsd section "
-                          "(url, username, password)")
+    if cloud.nuage is not None:
+        plugin_account(cloud, endpoints)
     if cloud.pure is not None and endpoints.pure is None:
         raise RenderError(f"cloud {cloud.name} has a Pure backend: the endpoints file needs a pure "
                           "section (url, api_token)")
@@ -194,8 +204,9 @@ def render_overcloud(site: Site, cloud_name: str, endpoints: Endpoints, out_dir:
         "roles": plans, "networks": nets, "roles_data": roles_data, "redis_vip": redis,
         "any_hostnames": any(p.hostnames for p in plans),
         "nuage": cloud.nuage, "cms_id": cms_id, "vsd_ip": vsd_ip,
-        "vsd_username": endpoints.vsd.username if endpoints.vsd else "",
-        "vsd_organisation": endpoints.vsd.organisation if endpoints.vsd else "",
+        # the plugin's own user, in the cloud's net-partition (lifecycle/nuage/bootstrap.py)
+        "vsd_username": plugin_account(cloud, endpoints).username if cloud.nuage else "",
+        "vsd_organisation": cloud.nuage.net_partition if cloud.nuage else "",
         "mechanism_drivers": drivers, "pure": cloud.pure,
         "pure_san_ip": urlsplit(endpoints.pure.url).hostname if endpoints.pure else "",
         "ntp_servers": [str(x) for x in site.site.ntp_servers],
@@ -272,8 +283,8 @@ __all__ = [
     "group_members",
     "hostname",
     "load_manifest",
-    "metadata_secret",
     "name_lower",
     "plan_cloud",
+    "plugin_account",
     "render_overcloud",
 ]

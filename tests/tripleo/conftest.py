@@ -21,9 +21,17 @@ CLOUD = "ie1-new"
 BAD = REPO_ROOT / "tests" / "data" / "tripleo-bad"
 VSD_PASSWORD = "vsd-Pa55-never-printed"
 PURE_TOKEN = "pure-T0ken-never-printed"
+PLUGIN_PASSWORD = "plugin-Pa55-never-printed"  # the cloud's own Nuage plugin user (vsd.plugins)
+METADATA_SECRET = "metadata-s3cret-never-printed"
 ENDPOINTS = """\
 secrets_file: secrets.yaml
-vsd: {url: "https://vsd.ie1.example.net:8443", username: csproot, password: {secret: vsd}}
+vsd:
+  url: "https://vsd.ie1.example.net:8443"
+  username: csproot
+  password: {secret: vsd}
+  plugins:
+    ie1-new: {username: ie1-new-neutron, password: {secret: vsd-plugin-ie1-new},
+              metadata_secret: {secret: nuage-metadata-ie1-new}}
 pure: {url: "https://pure-ie1.example.net", api_token: {secret: pure}}
 """
 
@@ -46,7 +54,9 @@ def site():
 def endpoints_file(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("endpoints")
     (d / "endpoints.yaml").write_text(ENDPOINTS)
-    (d / "secrets.yaml").write_text(yaml.safe_dump({"vsd": VSD_PASSWORD, "pure": PURE_TOKEN}))
+    (d / "secrets.yaml").write_text(yaml.safe_dump({"vsd": VSD_PASSWORD, "pure": PURE_TOKEN,
+                                                    "vsd-plugin-ie1-new": PLUGIN_PASSWORD,
+                                                    "nuage-metadata-ie1-new": METADATA_SECRET}))
     return d / "endpoints.yaml"
 
 

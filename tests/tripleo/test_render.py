@@ -9,7 +9,14 @@ import yaml
 
 from lifecycle.model.endpoints import load_endpoints
 from lifecycle.tripleo.render import RenderError, render_overcloud
-from tests.tripleo.conftest import CLOUD, PURE_TOKEN, VSD_PASSWORD, require_tht
+from tests.tripleo.conftest import (
+    CLOUD,
+    METADATA_SECRET,
+    PLUGIN_PASSWORD,
+    PURE_TOKEN,
+    VSD_PASSWORD,
+    require_tht,
+)
 
 
 @pytest.fixture(scope="module")
@@ -97,14 +104,29 @@ def test_secrets_only_in_secrets_yaml_0600(rendered):
     secrets = rendered.files["secrets.yaml"]
     assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
     values = defaults(rendered, "secrets.yaml")
-    assert values["NeutronNuageVSDPassword"] == VSD_PASSWORD and values["CinderPureAPIToken"] == PURE_TOKEN
-    metadata = values["NuageMetadataProxySharedSecret"]
-    assert metadata == values["NeutronMetadataProxySharedSecret"]
+    # the plugin's own password and the metadata secret, each from its own secret reference
+    assert values["NeutronNuageVSDPassword"] == PLUGIN_PASSWORD and values["CinderPureAPIToken"] == PURE_TOKEN
+    assert values["NuageMetadataProxySharedSecret"] == METADATA_SECRET
+    assert values["NeutronMetadataProxySharedSecret"] == METADATA_SECRET
     for name, path in rendered.files.items():
         if name != "secrets.yaml":
             text = path.read_text()
-            assert VSD_PASSWORD not in text and PURE_TOKEN not in text and metadata not in text, name
-    assert VSD_PASSWORD not in " ".join(rendered.command)
+            assert PLUGIN_PASSWORD not in text and PURE_TOKEN not in text, name
+            assert METADATA_SECRET not in text, name
+    assert PLUGIN_PASSWORD not in " ".join(rendered.command)
+
+
+def test_no_file_carries_i2s_own_vsd_account(rendered, endpoints):
+    """i2's VSD user and password appear in no rendered file, secrets.yaml included."""
+    nuage = defaults(rendered, "nuage.yaml")
+    assert nuage["NeutronNuageVSDUsername"] == "ie1-new-neutron"
+    assert nuage["NeutronNuageVSDOrganization"] == "IE1"  # the plugin user's enterprise (net-partition)
+    mine = endpoints.vsd.username
+    for name, path in rendered.files.items():
+        text = path.read_text()
+        assert VSD_PASSWORD not in text, name
+        assert mine not in text, (name, mine)
+    assert VSD_PASSWORD not in " ".join(rendered.command) and mine not in " ".join(rendered.command)
 
 
 def test_refusals(tmp_path, site, endpoints_file):

@@ -34,6 +34,8 @@ from lifecycle.lab.nuage.schema import Kind
 from lifecycle.lab.nuage.store import VsdStore
 
 PREFIX = "/nuage/api/v6"
+# the role /me shows for a user in several groups: the most capable first
+ROLES = ("CSPROOT", "CMS", "ORGADMIN", "ORGNETWORKDESIGNER", "USER")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
@@ -223,10 +225,18 @@ class VsdApi:
         doc.update({k: v for k, v in stored.items() if k in doc})
         doc.update({
             "ID": account.user_id, "userName": account.username, "enterpriseID": account.enterprise_id,
-            "enterpriseName": account.enterprise_name, "role": account.role, "APIKey": account.api_key,
+            "enterpriseName": account.enterprise_name, "role": self.role(account), "APIKey": account.api_key,
             "APIKeyExpiry": int(account.expiry * 1000), "entityScope": "ENTERPRISE", "password": None,
         })
         if not stored:
             doc.update({"firstName": account.username, "lastName": account.username,
                         "email": f"{account.username}@twin.invalid"})
         return doc
+
+    def role(self, account: Account) -> str:
+        """An enterprise user's role is its groups' (a CMS group member logs in as CMS, an
+        Administrators member as ORGADMIN); the root user's is CSPROOT."""
+        with self.store.lock:
+            roles = {self.store.docs[g].get("role") for g in self.store.edges.get(account.user_id, ())
+                     if self.store.kinds.get(g) == "group"}
+        return next((r for r in ROLES if r in roles), account.role)

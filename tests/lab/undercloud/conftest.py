@@ -104,10 +104,15 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
                               faults=parse_faults(FAULTS), release="train").start()
         host.boot(lambda: None)  # nothing to seed: the stack is created by the first deploy
         write_known_hosts(work / "known_hosts", [("127.0.0.1", host.port, host.host_key)])
-        (work / "secrets.yaml").write_text(yaml.safe_dump({"vsd": VSD_PASSWORD, "pure": "pure-T0ken-twin"}))
+        (work / "secrets.yaml").write_text(yaml.safe_dump({  # Heat gets the plugin's password
+            "vsd": "i2-own-vsd-pass", "pure": "pure-T0ken-twin", "vsd-plugin-ie1-new": VSD_PASSWORD,
+            "nuage-metadata-ie1-new": "md-twin"}))
         (work / "endpoints.yaml").write_text(yaml.safe_dump({
             "secrets_file": "secrets.yaml",
-            "vsd": {"url": "https://127.0.0.1:8443", "username": "csproot", "password": {"secret": "vsd"}},
+            "vsd": {"url": "https://127.0.0.1:8443", "username": "csproot", "password": {"secret": "vsd"},
+                    "plugins": {"ie1-new": {
+                        "username": "ie1-new-neutron", "password": {"secret": "vsd-plugin-ie1-new"},
+                        "metadata_secret": {"secret": "nuage-metadata-ie1-new"}}}},
             "pure": {"url": "https://127.0.0.1:8444", "api_token": {"secret": "pure"}},
             "underclouds": {"uc-test": {"host": "127.0.0.1", "port": host.port, "username": "stack",
                                         "key_file": {"file": "id_ed25519"}, "known_hosts": "known_hosts"}}}))

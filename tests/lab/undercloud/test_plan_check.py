@@ -59,10 +59,15 @@ def test_roles_come_from_tht_s_roles_files() -> None:
 @pytest.fixture()
 def uploaded(tmp_path: Path) -> tuple[Path, list[str]]:
     """ie1-new as i2 renders it, in an undercloud's filesystem; the deploy's arguments."""
-    (tmp_path / "secrets.yaml").write_text(yaml.safe_dump({"vsd": "vsd-Pa55-plan", "pure": "pure-T0ken"}))
+    (tmp_path / "secrets.yaml").write_text(yaml.safe_dump({"vsd": "vsd-Pa55-plan", "pure": "pure-T0ken",
+                                                            "vsd-plugin-ie1-new": "plugin-plan",
+                                                            "nuage-metadata-ie1-new": "md-plan"}))
     (tmp_path / "endpoints.yaml").write_text(yaml.safe_dump({
         "secrets_file": "secrets.yaml",
-        "vsd": {"url": "https://127.0.0.1:8443", "username": "csproot", "password": {"secret": "vsd"}},
+        "vsd": {"url": "https://127.0.0.1:8443", "username": "csproot", "password": {"secret": "vsd"},
+                "plugins": {"ie1-new": {
+                    "username": "ie1-new-neutron", "password": {"secret": "vsd-plugin-ie1-new"},
+                    "metadata_secret": {"secret": "nuage-metadata-ie1-new"}}}},
         "pure": {"url": "https://127.0.0.1:8444", "api_token": {"secret": "pure"}}}))
     root = tmp_path / "fs"
     rendered = render_overcloud(load_site(SITE), "ie1-new", load_endpoints(tmp_path / "endpoints.yaml"),
