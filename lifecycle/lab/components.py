@@ -32,7 +32,8 @@ def start_oneview(lab: Lab) -> None:
 
     if not lab.config.greenfield:  # greenfield: the servers only, no team's baseline or profile
         seed_hardware(emu, profiles=lab.config.brownfield_hardware_profiles,
-                      old_firmware=lab.config.brownfield_hardware_old_firmware)
+                      old_firmware=lab.config.brownfield_hardware_old_firmware,
+                      old_redfish=lab.config.brownfield_hardware_old_redfish)
     lab.add(Component("oneview", "emulator", emu.url, int(emu.address.rsplit(":", 1)[1]), os.getpid(),
                       f"{emu.url}/rest/version"), emu.stop)
     lab.rack_hooks.append(lambda rack: emu.rack([rack]))
@@ -52,9 +53,15 @@ def start_bmcs(lab: Lab) -> None:
     lab.agent = agent
     lab.add(Component("ipa", "emulator", agent.url, agent.server.port, os.getpid(),
                       agent.iso_url("health")), agent.stop)
+    from lifecycle.lab.oneview.brownfield import OLD_REDFISH_ILO, old_redfish_server
+
+    # brownfield: in-service servers are on; one of them answers as an iLO 4 2.40
+    old = old_redfish_server(lab.world.servers) if lab.config.brownfield_hardware_old_redfish else None
     sushy = SushyService(lab.dir / "sushy", lab.world.servers, tls=lab.tls, username="admin",
                          password=lab.secrets["bmc"], dead=lab.faults.targets("bmc", "dead"),
-                         notification_url=agent.notification_url)
+                         notification_url=agent.notification_url,
+                         powered_on=lab.config.brownfield_hardware_powered_on,
+                         old_ilo={old.name: OLD_REDFISH_ILO} if old else None)
     sushy.start()
     lab.power = RedfishPower(sushy, timeout=5.0)
     comp = Component("bmc", "process", sushy.url, sushy.port, sushy.pid or 0,

@@ -50,6 +50,10 @@ class LabConfig:
     # in-service servers with OneView profiles from the platform team's template (not i2's)
     brownfield_hardware_profiles: bool = True
     brownfield_hardware_old_firmware: bool = True  # one in-service server below every SPP baseline
+    # in-service servers powered On at their BMCs (serving: iLO, OneView and Ironic agree)
+    brownfield_hardware_powered_on: bool = True
+    # one in-service server's BMC an iLO 4 2.40 (Redfish 1.0.0, Oem.Hp), below the profiles' iLO minimum
+    brownfield_hardware_old_redfish: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.token_lifetime, bool) or not isinstance(self.token_lifetime, int) \

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from lifecycle.model.schema import Name, Strict
 
@@ -33,6 +33,15 @@ class Firmware(Strict):
     install_type: Literal[
         "FirmwareAndOSDrivers", "FirmwareOnly", "FirmwareOnlyOfflineMode"
     ] = "FirmwareOnlyOfflineMode"
+
+
+class IloMinimum(Strict):
+    """The oldest iLO the profile's servers may have for i2 to drive them through Ironic's redfish
+    driver (read from OneView's ``mpModel`` / ``mpFirmwareVersion``). A server below it is
+    reported by the plans as ``drift``, with what its iLO lacks, and left alone."""
+
+    model: Literal["iLO4", "iLO5", "iLO6"] = Field(description="OneView mpModel, e.g. iLO4")
+    firmware: str = Field(pattern=r"^\d+\.\d+$", description="lowest firmware of that model, e.g. '2.50'")
 
 
 class NicPort(Strict):
@@ -88,10 +97,19 @@ class HardwareProfile(Strict):
     bios: list[BiosSetting] = []
     raid: list[LogicalDrive] = []
     firmware: Firmware | None = None
+    ilo: IloMinimum | None = None
     nics: list[NicPort] = Field(min_length=1)
     connections: list[Connection] = []
     inventory: Inventory
     ironic: IronicSpec
+
+    @model_validator(mode="after")
+    def _ilo_fits_model(self) -> HardwareProfile:
+        # ProLiant Gen8/Gen9 carry iLO 4 and cannot take another: a higher minimum is never met
+        if self.ilo and self.ilo.model != "iLO4" and any(g in self.server_model for g in ("Gen8", "Gen9")):
+            raise ValueError(f"ilo.model {self.ilo.model}: a {self.server_model} has an iLO 4 "
+                             f"(minimum model iLO4)")
+        return self
 
     def nic_names(self) -> set[str]:
         return {n.name for n in self.nics}

@@ -318,6 +318,12 @@ class OneViewServers:
                 out.append(f"{key} {have} below baseline {baseline.get('name')} ({want})")
         return out
 
+    def ilo_drift(self, server: Server, profile: HardwareProfile) -> str:
+        """``""``, or why the server's iLO is older than ``profile.ilo`` (lifecycle.oneview.ilo)."""
+        from lifecycle.oneview.ilo import ilo_drift
+
+        return ilo_drift(self.hardware(server), profile.ilo) if profile.ilo else ""
+
     def _power(self, hw: dict[str, Any], state: str, subject: str = "",
                log: Callable[[str], None] | None = None) -> None:
         """Power on, or off gracefully: a momentary press (the OS shuts down), then press-and-hold

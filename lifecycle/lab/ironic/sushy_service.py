@@ -18,6 +18,12 @@ production has one iLO per server, the twin has one URL with one system per serv
   (observed lazily, on the next read of that system after the 1-11 s fake delay), boot device,
   boot mode and virtual media changes. It is sent synchronously inside the Redfish request: if
   the receiver is down, that Redfish request fails with HTTP 500.
+- ``powered_on``: the servers racked when the service is made (the in-service ones) start
+  powered On, as serving servers are; servers racked later start Off. A system already in the
+  state directory keeps its state either way (the fake driver never overwrites it).
+- ``old_ilo``: server name -> iLO 4 firmware (e.g. ``"2.40"``): that server's BMC is an
+  :class:`~lifecycle.lab.ironic.ilo4_front.Ilo4Front` of its own, the older Redfish of a Gen9's
+  iLO 4, in front of the same emulator.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import Any
 
 from lifecycle.lab.base.tls import TlsFiles
 from lifecycle.lab.ironic.blackhole import Blackhole
+from lifecycle.lab.ironic.ilo4_front import Ilo4Front
 from lifecycle.lab.ironic.process import ManagedProcess, ProcessError, free_port, http_ok
 from lifecycle.lab.ironic.venv import ironic_venv
 from lifecycle.lab.world import ServerSpec
@@ -50,7 +57,8 @@ class SushyService:
     def __init__(self, workdir: Path, servers: Iterable[ServerSpec], *, port: int = 0,
                  tls: TlsFiles | None = None, username: str = "admin", password: str = "password",
                  dead: Iterable[str] = (), notification_url: str | None = None,
-                 venv: Path | None = None, host: str = "127.0.0.1", start_timeout: float = 30.0):
+                 venv: Path | None = None, host: str = "127.0.0.1", start_timeout: float = 30.0,
+                 powered_on: bool = False, old_ilo: dict[str, str] | None = None):
         self.workdir = Path(workdir).resolve()
         self.servers: list[ServerSpec] = list(servers)
         self.port = port
@@ -68,6 +76,10 @@ class SushyService:
         self._served: list[str] = []  # uuids the running emulator was configured with
         self._proc: ManagedProcess | None = None
         self._blackhole: Blackhole | None = None
+        # in service: racked before anything of the twin ran
+        self.in_service: set[str] = {s.uuid for s in self.servers if s.racked} if powered_on else set()
+        self.old_ilo: dict[str, str] = dict(old_ilo or {})
+        self._fronts: dict[str, Ilo4Front] = {}
 
     # -- addresses ---------------------------------------------------------------------------
 
@@ -91,6 +103,8 @@ class SushyService:
         """Where this server's BMC answers (or, for a dead one, where it does not)."""
         if spec.name in self.dead and self._blackhole:
             return f"{self.scheme}://{self.host}:{self._blackhole.port}"
+        if spec.name in self._fronts:
+            return self._fronts[spec.name].url
         return self.url
 
     def driver_info(self, spec: ServerSpec) -> dict[str, Any]:
@@ -114,7 +128,8 @@ class SushyService:
         systems = []
         for s in self.live_servers():
             systems.append({
-                "uuid": s.uuid, "name": s.name, "power_state": "Off",
+                "uuid": s.uuid, "name": s.name,
+                "power_state": "On" if s.uuid in self.in_service else "Off",
                 "external_notifier": bool(self.notification_url),
                 # No "ip": sushy-tools does not use it and the specs have none before deploy.
                 "nics": [{"mac": n.mac.lower()} for n in s.nics],
@@ -189,6 +204,10 @@ class SushyService:
             raise
         self.start_seconds = time.monotonic() - t0
         self._served = [s.uuid for s in self.live_servers()]
+        for spec in self.live_servers():
+            if spec.name in self.old_ilo and spec.name not in self._fronts:
+                self._fronts[spec.name] = Ilo4Front(self.url, [spec.uuid], firmware=self.old_ilo[spec.name],
+                                                    tls=self.tls, host=self.host).start()
         return self
 
     def sync(self, servers: Iterable[ServerSpec] = ()) -> bool:
@@ -211,6 +230,9 @@ class SushyService:
         if self._blackhole:
             self._blackhole.stop()
             self._blackhole = None
+        for front in self._fronts.values():
+            front.stop()
+        self._fronts.clear()
 
     def healthy(self) -> bool:
         if not (self._proc and self._proc.alive()):

@@ -6,6 +6,10 @@
   an older SPP as its baseline.
 - ``old_firmware``: one of those servers runs firmware below every baseline (an older System ROM
   and iLO 4), as a server swapped in from spares and never updated.
+- ``old_redfish``: another (:func:`old_redfish_server`, the first of the last in-service rack)
+  has an iLO 4 2.40, whose Redfish 1.0.0 its BMC serves too
+  (:class:`~lifecycle.lab.ironic.ilo4_front.Ilo4Front`): OneView says so (``mpModel`` iLO4,
+  ``mpFirmwareVersion``), below the hardware profiles' iLO minimum.
 
 Written straight into the emulator's state (no i2 code, no i2 naming). The servers' power is the
 BMCs' (in-service servers are on, as their iLOs say). Idempotent: a second call adds nothing.
@@ -26,10 +30,23 @@ from lifecycle.lab.oneview.resources.common import (
 )
 from lifecycle.lab.oneview.resources.profiles import resolve_connections
 from lifecycle.lab.oneview.state import Record
+from lifecycle.lab.world import ServerSpec
 
 TEAM_BASELINE = "SPP 2019.12.0"
 LONG_AGO = "2019-03-14T09:21:07.000Z"
 OLD_ROM, OLD_ILO = "P89 v2.40 (02/17/2017)", "2.55 Aug 16 2017"
+# the iLO 4 firmware of the old-Redfish server, as its BMC and as OneView report it
+OLD_REDFISH_ILO, OLD_REDFISH_MP = "2.40", "2.40 Dec 02 2015"
+
+
+def old_redfish_server(servers: list[ServerSpec]) -> ServerSpec | None:
+    """The first server (by name) of the last in-service rack (racked when the twin starts): not
+    the old-firmware one (the last of the first rack), so each feature can be told apart."""
+    racked = [s for s in servers if s.racked]
+    if not racked:
+        return None
+    last = max(s.rack for s in racked)
+    return min((s for s in racked if s.rack == last), key=lambda s: s.name)
 
 
 def team_template_name(model: str, profile: str) -> str:
@@ -114,11 +131,11 @@ def _team_template(emu: OneViewEmulator, model: str, profile: str, sht_uri: str,
 
 
 def seed_hardware(
-    emu: OneViewEmulator, *, profiles: bool = True, old_firmware: bool = True
+    emu: OneViewEmulator, *, profiles: bool = True, old_firmware: bool = True, old_redfish: bool = True
 ) -> dict[str, Any]:
     """Seed the brownfield; returns what it left: ``{"profiles": {server: profile},
-    "templates": [...], "old_firmware": [server]}``."""
-    out: dict[str, Any] = {"profiles": {}, "templates": [], "old_firmware": []}
+    "templates": [...], "old_firmware": [server], "old_redfish": [server]}``."""
+    out: dict[str, Any] = {"profiles": {}, "templates": [], "old_firmware": [], "old_redfish": []}
     with emu.lock:
         if not any(r.name == TEAM_BASELINE for r in emu.baselines.values()):
             emu.add_baseline(TEAM_BASELINE)
@@ -149,4 +166,10 @@ def seed_hardware(
             hw.rom, hw.mp_firmware = OLD_ROM, OLD_ILO
             hw.touch()
             out["old_firmware"].append(hw.spec.name)
+        old = old_redfish_server([h.spec for h in in_service]) if old_redfish else None
+        if old is not None:
+            hw = next(h for h in in_service if h.spec.name == old.name)
+            hw.mp_model, hw.mp_firmware = "iLO4", OLD_REDFISH_MP
+            hw.touch()
+            out["old_redfish"].append(old.name)
     return out

@@ -62,6 +62,7 @@ class Hardware:
     uid: str = "Off"  # the UID light
     refresh: str = "NotRefreshing"  # "Refreshing" while a refreshState task runs
     rom: str = ""  # System ROM, when not the model's current one (a server below the baseline)
+    mp_model: str = "iLO4"  # a Gen9's management processor
     mp_firmware: str = "2.78 Apr 28 2021"  # iLO 4
     power_cap: int | None = None  # environmentalConfiguration's calibratedMaxPower, once set
     created: str = field(default_factory=now_iso)

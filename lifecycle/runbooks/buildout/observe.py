@@ -4,12 +4,16 @@ unreachable system blocks its own rows only."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
+from lifecycle.model.schema import Server
 from lifecycle.runbooks.buildout.plan import racks_of
 from lifecycle.runbooks.common import Services
+from lifecycle.runbooks.overcloud import tagged_nodes
 from lifecycle.runbooks.rack.observe import Change, observe_rows
 from lifecycle.runbooks.rack.observe import observe as observe_rack
+from lifecycle.runbooks.rack.plan import allocate_indices, train_clouds
 
 
 def underclouds(svc: Services, clouds: Sequence[str]) -> list[Change]:
@@ -39,11 +43,47 @@ def underclouds(svc: Services, clouds: Sequence[str]) -> list[Change]:
     return out
 
 
+def first_deploy(svc: Services, cloud_name: str, servers: Sequence[Server]) -> list[Change]:
+    """The cloud's first deploy (or, when its stack exists, the scale-out by the servers not
+    deployed yet), role by role."""
+    from lifecycle.tripleo.deploy import observe_stack
+    from lifecycle.tripleo.undercloud import Undercloud
+
+    cloud = svc.site.cloud(cloud_name)
+    roles = [r.name for r in cloud.roles]
+    with Undercloud.connect(svc.endpoints, cloud.undercloud, svc.secrets) as uc:
+        stack = observe_stack(uc, cloud.stack, roles)
+    deployed = {n.name for m in tagged_nodes(svc.baremetal(cloud.undercloud), roles).values()
+                for n in m.values() if n.deployed}
+    new = Counter(s.role for s in servers if s.name not in deployed)
+    if not new:
+        return [Change("tripleo", cloud_name, "none", "every server of the build-out is deployed")]
+    if stack is None:
+        detail = ", ".join(f"{r} {n}" for r, n in new.items())
+        return [Change("tripleo", cloud_name, "create", f"first deploy through {cloud.undercloud}: {detail}")]
+    have = {r: stack.counts.get(r, 0) for r in new}
+    detail = ", ".join(f"{r} {have[r]} -> {have[r] + n}" for r, n in new.items())
+    return [Change("tripleo", cloud_name, "change", f"scale out {detail} through {cloud.undercloud}")]
+
+
 def observe(svc: Services, dc: str, racks: Sequence[str] | None = None) -> list[Change]:
     chosen = racks_of(svc, dc, racks)
     site = svc.site
-    clouds = sorted({s.cloud for r in chosen for s in site.servers_in(r.name)})
-    out = underclouds(svc, clouds)
+    members = [s for r in chosen for s in site.servers_in(r.name)]
+    out = underclouds(svc, sorted({s.cloud for s in members}))
+    indices: dict[str, str] = {}  # across the racks, as the run allocates them
+
+    def allocate() -> list[Change]:
+        indices.update(allocate_indices(svc, members))
+        return []
+
+    out += observe_rows("ironic", "node indices", allocate)
+    seen: set[tuple[str, str]] = set()
     for rack in chosen:
-        out += observe_rack(svc, rack.name)
+        for row in observe_rack(svc, rack.name, indices=indices or None, tripleo=False):
+            if (row.system, row.object) not in seen:  # a template shared by racks is shown once
+                seen.add((row.system, row.object))
+                out.append(row)
+    for cloud, servers in sorted(train_clouds(svc, members).items()):
+        out += observe_rows("tripleo", cloud, lambda c=cloud, m=servers: first_deploy(svc, c, m))
     return out

@@ -41,8 +41,11 @@ def observe_rows(system: str, obj: str, fn: Callable[[], list[Change]]) -> list[
     return failed if rows is None else list(rows)
 
 
-def observe(svc: Services, rack_name: str) -> list[Change]:
-    """What ``apply`` would create, change, wait for or leave alone, across every system."""
+def observe(svc: Services, rack_name: str, *, indices: dict[str, str] | None = None,
+            tripleo: bool = True) -> list[Change]:
+    """What ``apply`` would create, change, wait for or leave alone, across every system.
+    ``indices``: the node indices a larger run allocated (the build-out's, across its racks);
+    ``tripleo``: add the scale-out's row (the build-out shows its first deploy instead)."""
     rack = find_rack(svc, rack_name)
     site = svc.site
     members = site.servers_in(rack.name)
@@ -99,6 +102,9 @@ def observe(svc: Services, rack_name: str) -> list[Change]:
             if why:  # hazard 1: apply refuses to re-profile (and power off) a serving server
                 action, state = "blocked", (f"{state}; refused: {s.name} is serving ({why}): drain it "
                                             f"first through the upgrade's recommission")
+            ilo = ov.ilo_drift(s, p) if not state.startswith("missing") else ""
+            if ilo:  # reported, never acted on: apply changes no iLO
+                state = f"{state}; drift: {s.name}: {ilo}; left alone"
             rows.append(Change("oneview", s.name, action, state))
         return rows
 
@@ -106,26 +112,26 @@ def observe(svc: Services, rack_name: str) -> list[Change]:
 
     def nodes() -> list[Change]:
         rows = []
-        indices = allocate_indices(svc, members)
+        index = indices or allocate_indices(svc, members)
         for s in members:
             bm = svc.baremetal(undercloud_of(svc, s))
             node = bm.node(s.name)
             if node is None:
                 rows.append(Change("ironic", s.name, "create",
-                                   f"enroll, manage, inspect, tag node:{indices[s.name]}, provide"))
+                                   f"enroll, manage, inspect, tag node:{index[s.name]}, provide"))
                 continue
             caps = bm.capabilities(s.name)
             todo = []
             if node.provision_state not in ("available", "active"):
                 todo.append(f"{node.provision_state} -> available")
-            if caps.get("node") != indices[s.name]:
-                todo.append(f"tag node:{indices[s.name]}")
+            if caps.get("node") != index[s.name]:
+                todo.append(f"tag node:{index[s.name]}")
             rows.append(Change("ironic", s.name, "change" if todo else "none",
                                ", ".join(todo) or f"{node.provision_state}, node:{caps.get('node')}"))
         return rows
 
     out += observe_rows("ironic", "nodes", nodes)
-    for cloud, servers_of in sorted(train_clouds(svc, members).items()):
+    for cloud, servers_of in sorted(train_clouds(svc, members).items() if tripleo else ()):
         out += observe_rows("tripleo", cloud, lambda c=cloud, m=servers_of: scale_out_change(svc, c, m))
     return out
 

@@ -83,8 +83,8 @@ def test_i2_reports_foreign_and_drift_and_leaves_them(
 
 
 def test_switched_off(emu: OneViewEmulator, connect: Callable[..., Any]) -> None:
-    left = seed_hardware(emu, profiles=False, old_firmware=False)
-    assert left == {"profiles": {}, "templates": [], "old_firmware": []}
+    left = seed_hardware(emu, profiles=False, old_firmware=False, old_redfish=False)
+    assert left == {"profiles": {}, "templates": [], "old_firmware": [], "old_redfish": []}
     ov = connect(emu)
     assert ov.server_profiles.get_all() == [] and ov.server_profile_templates.get_all() == []
     assert {sh["state"] for sh in ov.server_hardware.get_all()} == {"NoProfileApplied"}

@@ -92,7 +92,7 @@ def render(hw: Hardware, api: int) -> dict[str, Any]:
         "uidState": hw.uid,
         "serverProfileUri": hw.profile_uri,
         "licensingIntent": "OneView",
-        "mpModel": "iLO4",
+        "mpModel": hw.mp_model,
         "mpFirmwareVersion": hw.mp_firmware,
         "mpState": "OK",
         "mpHostInfo": {"mpHostName": f"ILO{spec.serial}",
