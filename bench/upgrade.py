@@ -19,6 +19,15 @@ runbook's work, measured by bench/rack.py). Reported:
 - ``i2_calls_per_app``: the requests i2 itself sent, per system, per application (counted in
   this process at the HTTP adapter, where every client i2 uses sends: openstacksdk, vspk,
   NITRO, the probes);
+- ``plugin_vsd_calls_per_app``: of VSD's, those i2 did not send: the twin's Nuage plugin
+  emulation calls VSD on i2's behalf when i2 creates a network, subnet or port (VSD served
+  minus i2's VSD requests; not i2's choice, counted apart);
+- ``i2_calls_per_step``: i2's requests per application by the step (action) whose attempt sent
+  them, and by system within it (``other``: threads that are no step's, e.g. the NITRO poller);
+- ``i2_top_endpoints``: i2's most frequent requests per application, by system, method and
+  path with ids replaced by ``{id}`` (and in the ``--json`` file, per step:
+  ``i2_calls_per_step_endpoint``, and the calls of one step of each kind, the unit of
+  ``lifecycle/runbooks/upgrade/eta.py``'s table: ``i2_calls_per_one_step``);
 - ``eta_s``: what the plan's ETA model says the run takes (without the readiness report, which
   the bench does not run), next to ``wall_s``.
 
@@ -30,10 +39,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -69,17 +80,20 @@ def make_site(tmp: Path, apps: int) -> Path:
     return site
 
 
-SENT: Counter[tuple[int | None, str]] = Counter()
+# (port, method, path, sending thread's name) -> requests
+SENT: Counter[tuple[int | None, str, str, str]] = Counter()
+_ID = re.compile(r"^([0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{32}|\d+)$", re.I)
 
 
 def count_sent() -> None:
-    """Count every request this process sends, by port and path (a measurement, not a change:
-    the request goes on unchanged)."""
+    """Count every request this process sends, by port, method, path and sending thread (the
+    engine runs each step attempt in a thread named after the step): a measurement, not a
+    change, the request goes on unchanged."""
     send = requests.adapters.HTTPAdapter.send
 
     def counted(self: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, **kw: object):
         url = urlsplit(request.url or "")
-        SENT[(url.port, url.path)] += 1
+        SENT[(url.port, request.method or "", url.path, threading.current_thread().name)] += 1
         return send(self, request, **kw)
 
     requests.adapters.HTTPAdapter.send = counted  # type: ignore[method-assign]
@@ -99,6 +113,44 @@ def system_of(port: int | None, path: str, components: dict[int, str]) -> str:
         if path.startswith(prefix):
             return system
     return "discovery"  # version documents
+
+
+def endpoint_of(method: str, path: str) -> str:
+    """``GET /nuage/api/v6/domains/{id}/subnets``: ids (and NITRO's and Keystone's names of
+    objects) replaced, so requests group by kind."""
+    parts = ["{id}" if _ID.match(p) else p for p in path.split("/")]
+    named = 5 if path.startswith("/nitro/v1/config/") else 3 if path.startswith("/v3/projects/") else 0
+    if named and len(parts) > named:
+        parts = [*parts[:named], "{name}"]
+    return f"{method} " + "/".join(parts)
+
+
+def step_of(thread: str, run_id: str, actions: dict[str, str]) -> str:
+    """The action of the step whose attempt runs in ``thread`` (``i2-<run>-<step key>``), else
+    ``other``."""
+    key = thread.removeprefix(f"i2-{run_id}-")
+    return actions.get(key, "other").removeprefix("upgrade.") if key != thread else "other"
+
+
+def breakdown(n: int, run_id: str, actions: dict[str, str], components: dict[int, str]
+              ) -> tuple[dict[str, dict[str, float]], dict[str, float], dict[str, dict[str, float]]]:
+    """i2's requests per application: by step and system, the most frequent endpoints, and
+    by step and endpoint."""
+    steps: dict[str, Counter[str]] = {}
+    ends: Counter[str] = Counter()
+    detail: dict[str, Counter[str]] = {}
+    for (port, method, path, thread), k in SENT.items():
+        system, step = system_of(port, path, components), step_of(thread, run_id, actions)
+        steps.setdefault(step, Counter())[system] += k
+        ends[f"{system} {endpoint_of(method, path)}"] += k
+        detail.setdefault(step, Counter())[f"{system} {endpoint_of(method, path)}"] += k
+    per_step = {step: {"total": round(sum(c.values()) / n, 1),
+                       **{s: round(v / n, 1) for s, v in sorted(c.items())}}
+                for step, c in sorted(steps.items(), key=lambda kv: -sum(kv[1].values()))}
+    top = {e: round(k / n, 2) for e, k in ends.most_common(25)}
+    by_step = {step: {e: round(k / n, 2) for e, k in c.most_common()}
+               for step, c in sorted(detail.items(), key=lambda kv: -sum(kv[1].values()))}
+    return per_step, top, by_step
 
 
 def cpu_of(pid: int) -> float:
@@ -141,8 +193,8 @@ def main() -> None:
         result = Engine(store, registry, limits=upgrade.LIMITS).execute(run_id)
         wall = time.monotonic() - t1
         tool_cpu, twin_cpu = time.process_time() - cpu0, cpu_of(twin_pid) - twin0
-        sent = Counter()
-        for (port, path), k in SENT.items():
+        sent: Counter[str] = Counter()
+        for (port, _, path, _), k in SENT.items():
             sent[system_of(port, path, components)] += k
         after = requests.get(f"{control}/requests", timeout=10).json()["requests"]
         devices = {e.lb.device for a in svc.site.applications for e in a.environments.values() if e.lb}
@@ -166,10 +218,18 @@ def main() -> None:
            "api_calls_per_app": round(sum(calls.values()) / n, 1),
            "api_calls_per_app_by_system": {k: round(v / n, 1) for k, v in sorted(calls.items())},
            "i2_calls_per_app": round(sum(sent.values()) / n, 1),
-           "i2_calls_per_app_by_system": {k: round(v / n, 1) for k, v in sorted(sent.items())}}
+           "i2_calls_per_app_by_system": {k: round(v / n, 1) for k, v in sorted(sent.items())},
+           "plugin_vsd_calls_per_app": round(max(0, calls.get("vsd", 0) - sent.get("vsd", 0)) / n, 1)}
+    row["i2_calls_per_step"], row["i2_top_endpoints"], by_step = breakdown(
+        n, run_id, {s.key: s.action for s in plan.steps}, components)
+    # per step of each kind (the unit of eta.py's CALLS table): per application x apps / steps
+    kinds = Counter(s.action.removeprefix("upgrade.") for s in plan.steps)
+    one = {step: {k: round(v * n / kinds[step], 2) for k, v in by_sys.items()}
+           for step, by_sys in row["i2_calls_per_step"].items() if kinds.get(step)}
     print(json.dumps(row, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(row, indent=2) + "\n")
+    if args.json:  # the file has each step's endpoints too, and the calls of one step of a kind
+        args.json.write_text(json.dumps({**row, "i2_calls_per_step_endpoint": by_step,
+                                         "i2_calls_per_one_step": one}, indent=2) + "\n")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -50,7 +50,12 @@ class CloudBase:
             if name in self._projects:
                 return self._projects[name]
         with self.calling(f"find project {name}"):
-            found = self.conn.identity.find_project(name, ignore_missing=True)
+            # by name first: one request (find_project tries GET /projects/{name} as an id first)
+            named = list(self.conn.identity.projects(name=name))
+            if len(named) > 1:
+                raise CloudError(f"{self.name}: {len(named)} projects named {name} (one per domain?)",
+                                 subject=name)
+            found = named[0] if named else self.conn.identity.find_project(name, ignore_missing=True)
         if found is not None:
             with self._lock:
                 self._projects[name] = found

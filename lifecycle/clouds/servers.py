@@ -73,15 +73,19 @@ class ServersMixin(CloudBase):
 
     def wait_servers(self, project: str, names: list[str], status: str = "ACTIVE", *,
                      timeout: float = 600, cancelled: Callable[[float], bool] | None = None,
-                     first: float = 0.5) -> dict[str, Any]:
+                     first: float = 0.5, settle: bool = False) -> dict[str, Any]:
         """Wait until every named server has ``status``: one list call per poll, polls further
-        apart as the wait goes on (:func:`~lifecycle.clouds.base.backoff`, from ``first`` s)."""
+        apart as the wait goes on (:func:`~lifecycle.clouds.base.backoff`, from ``first`` s).
+        ``settle``: the caller has just asked for the change (a boot, a stop), which Nova does
+        asynchronously: the first poll comes after the first interval, not at once."""
         deadline = time.monotonic() + timeout
         waits = backoff(first)
         # the other moves' polls of this project read these too: a poll takes theirs when it
         # was sent since this one's previous poll (or since the wait began)
         polled = time.monotonic()
         with self._shared.waiting(("servers", project), names):
+            if settle and _pause(next(waits), cancelled):
+                raise CloudError(f"{self.name}: waiting for {', '.join(names)} cancelled", transient=True)
             while True:
                 found = {s.name: s for s in self.servers(project=project, names=names, after=polled)}
                 polled = time.monotonic()
@@ -122,11 +126,16 @@ class ServersMixin(CloudBase):
         with self.calling(f"delete server {server.name}"):
             self.conn.compute.delete_server(server, ignore_missing=True)
 
-    def wait_gone(self, project: str, names: list[str], *, timeout: float = 300) -> None:
+    def wait_gone(self, project: str, names: list[str], *, timeout: float = 300,
+                  settle: bool = False) -> None:
+        """Until none of ``names`` is listed; ``settle``: the caller has just deleted them (Nova
+        deletes asynchronously), the first poll comes after the first interval."""
         deadline = time.monotonic() + timeout
         waits = backoff()
         polled = time.monotonic()  # as wait_servers: polls shared with the project's other waits
         with self._shared.waiting(("servers", project), names):
+            if settle:
+                time.sleep(next(waits))
             while [s for s in self.servers(project=project, names=names, after=polled)
                    if s.status != "DELETED"]:
                 polled = time.monotonic()
@@ -135,3 +144,11 @@ class ServersMixin(CloudBase):
                                      transient=True)
                 time.sleep(next(waits))
 
+
+
+def _pause(seconds: float, cancelled: Callable[[float], bool] | None) -> bool:
+    """Wait ``seconds`` (through ``cancelled`` when given); True when cancelled meanwhile."""
+    if cancelled is not None:
+        return cancelled(seconds)
+    time.sleep(seconds)
+    return False

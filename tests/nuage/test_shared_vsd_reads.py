@@ -74,3 +74,16 @@ def test_a_moves_entries_from_a_shared_read_are_what_vsd_filters_for_it_alone(
     # the other side keeps its VSD id as its name
     (first,) = [e for e in select_entries(shared, moves[0]) if e.priority == 100]
     assert (first.location.name, first.network.name) == ("app1-a", a2.id)
+
+
+def test_a_domain_read_of_subnets_by_name_says_each_ones_zone(vsd: VsdEmulator, tls: TlsFiles) -> None:
+    """The upgrade's VSD subnet step reads the destination subnet by name in the domain (with
+    the other moves of the wave) and refuses one found in another zone: the read must carry
+    each subnet's zone, as the zone's own read of it does."""
+    adapter, dom, zones, a, b = two_subnets(vsd, tls, ("app2-b", "10.0.2.64", "10.0.2.70"))
+    got = adapter.subnets(dom, ["app1-a", "app2-b", "app9-b"])
+    assert sorted(got) == ["app1-a", "app2-b"]  # an absent name is just absent
+    assert got["app1-a"].parent_id == zones["app1"].id == adapter.subnet(zones["app1"], "app1-a").parent_id
+    assert got["app2-b"].parent_id == zones["app2"].id != zones["app1"].id
+    assert adapter.subnet(zones["app1"], "app2-b") is None  # the zone's own read does not see it
+    assert (got["app1-a"].id, got["app2-b"].id) == (a.id, b.id)

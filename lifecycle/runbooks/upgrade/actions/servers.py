@@ -52,7 +52,7 @@ class Boot(MoveAction):
                 # network(s)" when Neutron or its plugin's VSD call failed): never served, so it
                 # is deleted and booted again (the step's retries bound how often)
                 dst.delete_server(have.pop(name))
-                dst.wait_gone(m.project, [name])
+                dst.wait_gone(m.project, [name], settle=True)
                 ctx.log("server.rebuild", server=name, cloud=dst.name)
             for vm in m.spec.vms:
                 if vm.name in have:
@@ -70,8 +70,9 @@ class Boot(MoveAction):
                     ctx.log("server.boot", server=vm.name, cloud=dst.name)
             ctx.progress(f"{m.key}: waiting for {len(m.vms)} VM(s) to be ACTIVE")
             try:
+                # just booted: Nova builds them asynchronously, no use asking at once
                 up = dst.wait_servers(m.project, m.vms, timeout=ctx.remaining() or 1800,
-                                      cancelled=ctx.cancelled.wait)
+                                      cancelled=ctx.cancelled.wait, settle=bool(created))
             except CloudError as exc:
                 if not exc.transient and _failed_builds(self.servers(dst, m), step.key):
                     raise TransientError(f"{exc}; the step deletes it and boots it again") from exc
@@ -127,7 +128,8 @@ class Freeze(MoveAction):
                 elif m.app.writer_stop == "stop-vms":
                     src.stop(s)
             if m.app.writer_stop == "stop-vms":
-                src.wait_servers(m.project, sorted(vms), "SHUTOFF", cancelled=ctx.cancelled.wait)
+                src.wait_servers(m.project, sorted(vms), "SHUTOFF", cancelled=ctx.cancelled.wait,
+                                 settle=any(s.status != "SHUTOFF" for s in vms.values()))
         ctx.log("writers.stopped", app=m.key, mode=m.app.writer_stop)
         return self.Outputs(mode=m.app.writer_stop, vms=sorted(vms), at=now())
 
@@ -184,7 +186,7 @@ class DeleteSourceVms(MoveAction):
                 if m.spec.lb is None and (s.metadata or {}).get(IN_SERVICE) == "true":
                     raise PermanentError(f"{s.name}: still in service on {src.name}; not deleted")
                 src.delete_server(s)
-            src.wait_gone(m.project, sorted(vms))
+            src.wait_gone(m.project, sorted(vms), settle=bool(vms))
         return self.Outputs(deleted=sorted(vms))
 
 

@@ -190,13 +190,13 @@ class Attach(MoveAction):
                     return None
                 if m.app.writer_stop == "freeze" and (server.metadata or {}).get(WRITES) == "frozen":
                     return None
-            if self.hook_of(m) is not None and self.servers(self.src_of(m), m):
-                return None  # whether the hook resumed cannot be read: resuming again is harmless
                 for name in vm.volumes:
                     vol = dst.volume(m.project, name)
                     if vol is None or server.id not in dst.attached_to(vol):
                         return None
                     done[name] = vm.name
+            if self.hook_of(m) is not None and self.servers(self.src_of(m), m):
+                return None  # whether the hook resumed cannot be read: resuming again is harmless
         return self.Outputs(attached=done, at=now())
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:

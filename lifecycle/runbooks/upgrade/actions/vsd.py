@@ -61,11 +61,26 @@ class VsdSubnet(MoveAction):
         created: bool
         at: float | None = None  # when the move started (the evidence counts from here)
 
+    def found(self, m: Move) -> Any | None:
+        """The destination subnet, as this attempt's observe read it (else now): read by name in
+        the domain, with the other moves of the wave starting at the same moment (one request
+        for them all). A subnet of that name in another zone of the domain is refused: i2 finds
+        subnets by name in their domain."""
+        _, dom, zone = self.where(m)
+
+        def read() -> Any | None:
+            sub = self.vsd_subnets(dom, [m.subnet(m.src), m.subnet(m.dst)])[m.subnet(m.dst)]
+            parent = getattr(sub, "parent_id", None)
+            if sub is not None and parent and parent != zone.id:
+                raise PermanentError(f"VSD subnet {m.subnet(m.dst)} exists in domain {m.domain} outside "
+                                     f"zone {m.zone} (its zone's id {parent}, not {zone.id})")
+            return sub
+        return self.seen("vsd-subnet", read)
+
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         m = self.move(step)
         with adapter_errors(m.subnet(m.dst)):
-            _, _, zone = self.where(m)
-            sub = self.seen("vsd-subnet", lambda: self.vsd().subnet(zone, m.subnet(m.dst)))
+            sub = self.found(m)
         if sub is None:
             return None
         return self.Outputs(id=sub.id, name=sub.name, created=False, at=now())
@@ -75,7 +90,7 @@ class VsdSubnet(MoveAction):
         with adapter_errors(m.subnet(m.dst)):
             _, _, zone = self.where(m)
             # observe (this attempt) found none: created without looking again
-            absent = self.seen("vsd-subnet", lambda: self.vsd().subnet(zone, m.subnet(m.dst))) is None
+            absent = self.found(m) is None
             sub, created = self.vsd().ensure_subnet(
                 zone, m.subnet(m.dst), m.cidr(m.dst), absent=absent,
                 description=f"{m.app.name} {m.env} on {self.dst_of(m).name} (i2 upgrade)")
@@ -110,7 +125,7 @@ class AclMirror(MoveAction):
         m = self.move(step)
         with adapter_errors(m.key):
             _, dom, _ = self.where(m)
-            entries = self.entries(m, dom)
+            entries = self.seen("entries", lambda: self.entries(m, dom))
         if unmirrored(m, entries):
             return None
         return self.Outputs(mirrored=[e.id for e in entries if e.names(m.ref(m.dst))
@@ -122,7 +137,9 @@ class AclMirror(MoveAction):
         made: list[Mirrored | str] = []
         with adapter_errors(m.key):
             _, dom, _ = self.where(m)
-            for e in unmirrored(m, self.entries(m, dom)):
+            # observe's read (this attempt, a few ms before): create_entry looks for each mirror
+            # by its externalID before creating it, so nothing is made twice
+            for e in unmirrored(m, self.seen("entries", lambda: self.entries(m, dom))):
                 # the adapter picks the priority from what the template holds now (hazard 6)
                 mirror = self.vsd().create_entry(dom, mirror_of(e, m.ref(m.src), m.ref(m.dst), dst_subnet_id))
                 ctx.log("acl.mirror", of=e.id, rule=e.rule, mirror=mirror.id, priority=mirror.priority)
