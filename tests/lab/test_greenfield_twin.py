@@ -171,3 +171,38 @@ def test_netscaler_has_no_virtual_server(labdir: Path) -> None:
                          verify=ep["ca_file"], timeout=10)
         assert r.status_code == 200, (rtype, r.text)
         assert r.json().get(rtype, []) == [], rtype
+
+
+def test_buildout_plan_and_steps_on_the_greenfield_dc(labdir: Path) -> None:
+    """Issue 16: ``i2 buildout plan`` reads every system of the empty DC and changes nothing;
+    ``apply --dry-run`` fixes the steps (racks as batches, indices across racks, the first deploy
+    waiting for every server, the NRFU last); a wrong DC or rack is named with what exists."""
+    from tests.runbooks.twin import i2 as i2_site
+    from tests.runbooks.twin import i2_json
+
+    plan = i2_json(labdir, "buildout", "plan", "ie2-dc1", site=SITE)
+    rows = {(c["system"], c["object"]): c for c in plan["changes"]}
+    assert rows[("undercloud", "uc-ie2")]["action"] == "none"
+    assert rows[("tripleo", "ie2")]["detail"] == "first deploy through uc-ie2: ComputeNuage 12, Controller 3"
+    tags = sorted(c["detail"].split("tag ")[1].split(",")[0]
+                  for c in plan["changes"] if c["system"] == "ironic")
+    assert len(tags) == 15 and len(set(tags)) == 15  # one index per server across the racks
+    assert [c["object"] for c in plan["changes"] if c["system"] == "oneview"].count(
+        "i2-dl380g9-compute-large") == 1  # c02 and c03 share it: shown once
+    assert plan["summary"].get("blocked", 0) == 0 and plan["summary"].get("error", 0) == 0
+
+    steps = {s["key"]: s for s in i2_json(labdir, "buildout", "apply", "ie2-dc1", "--dry-run", site=SITE)}
+    assert steps["c02-s03/enroll"]["batch"] == "rack:c02"
+    assert "undercloud/uc-ie2/ready" in steps["c02-s03/enroll"]["deps"]
+    assert steps["overcloud/ie2/deploy"]["batch"] == "cloud:ie2"
+    assert steps["r01-s01/deployed"]["deps"] == ["overcloud/ie2/deploy"]
+    assert list(steps)[-1] == "nrfu"
+
+    # planning touched nothing: the undercloud's Ironic is still empty, no profile in OneView
+    assert list(connect(labdir / "undercloud-clouds.yaml", "uc-ie2").baremetal.nodes()) == []
+    assert not (labdir / "runs.db").exists() or "buildout" not in i2_site(
+        labdir, "runs", "list", site=SITE).stdout  # a dry run creates no run
+    for bad, named in ((("ie2-dc9",), "no DC 'ie2-dc9' in site ie2 (DCs: ie2-dc1)"),
+                       (("ie2-dc1", "--racks", "c09"), "not racks of ie2-dc1: c09 (its racks: ")):
+        res = i2_site(labdir, "buildout", "plan", *bad, site=SITE)
+        assert res.returncode != 0 and named in res.stderr, res.stderr
