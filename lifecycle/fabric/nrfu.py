@@ -119,29 +119,46 @@ class NrfuError(Exception):
 
 def run_anta(endpoints: Endpoints, secrets: SecretStore, devices: Iterable[str],
              catalog: dict[str, Any], *, timeout: float = 600.0) -> list[Result]:
-    """``anta nrfu`` over ``devices`` (and the CVX server when the catalog has CVX tests)."""
-    hosts: dict[str, tuple[str, int]] = {}
-    first = None
-    for name in devices:
-        ep = endpoints.fabric.device(name)
-        if ep.host is None:
-            raise NrfuError(f"the endpoints file has no address for switch {name}")
-        hosts[name] = (ep.host, ep.port or 443)
-        first = first or ep
+    """``anta nrfu`` over ``devices`` (and the CVX server when the catalog has CVX tests), one
+    run per set of credentials (ANTA's are global; the CVX appliance may have its own). A device
+    ANTA could not reach gives no results at all: it is reported as an ``error`` row, never
+    silently left out."""
+    groups: dict[tuple[Any, ...], dict[str, tuple[str, int]]] = {}
+    creds: dict[tuple[Any, ...], Any] = {}
+    named = [(n, endpoints.fabric.device(n)) for n in devices]
     if "anta.tests.cvx" in catalog:
         if endpoints.cvx is None or endpoints.cvx.host is None:
             raise NrfuError("the catalog checks CVX connections, but the endpoints file has no cvx section")
-        hosts[CVX_HOST] = (endpoints.cvx.host, endpoints.cvx.port or 443)
-    if first is None or first.username is None or first.password is None:
-        raise NrfuError("the endpoints file has no fabric credentials (fabric.defaults username/password)")
+        merged = {**endpoints.fabric.defaults.model_dump(), **endpoints.cvx.model_dump(exclude_unset=True)}
+        cvx = type(endpoints.cvx).model_validate(merged)
+        named.append((CVX_HOST, cvx))
+    for name, ep in named:
+        if ep.host is None:
+            raise NrfuError(f"the endpoints file has no address for switch {name}")
+        if ep.username is None or ep.password is None:
+            raise NrfuError(f"the endpoints file has no credentials for {name}")
+        key = (ep.username, ep.password.describe(), ep.ca_file, ep.verify)
+        groups.setdefault(key, {})[name] = (ep.host, ep.port or 443)
+        creds[key] = ep
+    out: list[Result] = []
+    for key, hosts in groups.items():
+        out += _anta(endpoints, secrets, creds[key], hosts, catalog, timeout)
+    seen = {r.device for r in out}
+    silent = ["ANTA returned no result for this device (not reachable, or login refused)"]
+    out += [Result(name, "reachable", "error", silent) for name, _ in named if name not in seen]
+    return out
+
+
+def _anta(endpoints: Endpoints, secrets: SecretStore, ep: Any, hosts: dict[str, tuple[str, int]],
+          catalog: dict[str, Any], timeout: float) -> list[Result]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTA_")}
-    env.update(ANTA_USERNAME=first.username, ANTA_PASSWORD=secrets.get(first.password))
-    if first.ca_file:
-        env["SSL_CERT_FILE"] = str(endpoints.path(first.ca_file))
+    env.update(ANTA_USERNAME=ep.username, ANTA_PASSWORD=secrets.get(ep.password))
+    if ep.ca_file:
+        env["SSL_CERT_FILE"] = str(endpoints.path(ep.ca_file))
     anta = Path(sys.executable).with_name("anta")
     with tempfile.TemporaryDirectory(prefix="i2-nrfu-") as tmp:
         inv, cat, out = Path(tmp, "inventory.yml"), Path(tmp, "catalog.yml"), Path(tmp, "results.json")
-        inv.write_text(yaml.safe_dump(anta_inventory(hosts, verify=bool(first.verify))))
+        inv.write_text(yaml.safe_dump(anta_inventory(hosts, verify=bool(ep.verify))))
         cat.write_text(yaml.safe_dump(catalog))
         proc = subprocess.run([str(anta), "nrfu", "--inventory", str(inv), "--catalog", str(cat),
                                "--ignore-status", "json", "--output", str(out)],

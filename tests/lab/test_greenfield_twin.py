@@ -197,6 +197,8 @@ def test_buildout_plan_and_steps_on_the_greenfield_dc(labdir: Path) -> None:
     assert steps["overcloud/ie2/deploy"]["batch"] == "cloud:ie2"
     assert steps["r01-s01/deployed"]["deps"] == ["overcloud/ie2/deploy"]
     assert list(steps)[-1] == "nrfu"
+    assert steps["ie2-spine1/verify"]["deps"] == ["ie2-spine1/ztp"]
+    assert sorted(steps["c03/ztp/stage"]["deps"]) == ["ie2-spine1/verify", "ie2-spine2/verify"]
 
     # planning touched nothing: the undercloud's Ironic is still empty, no profile in OneView
     assert list(connect(labdir / "undercloud-clouds.yaml", "uc-ie2").baremetal.nodes()) == []
@@ -206,3 +208,43 @@ def test_buildout_plan_and_steps_on_the_greenfield_dc(labdir: Path) -> None:
                        (("ie2-dc1", "--racks", "c09"), "not racks of ie2-dc1: c09 (its racks: ")):
         res = i2_site(labdir, "buildout", "plan", *bad, site=SITE)
         assert res.returncode != 0 and named in res.stderr, res.stderr
+
+
+def test_buildout_apply_takes_the_empty_dc_to_a_deployed_cloud_and_a_second_apply_changes_nothing(
+        labdir: Path) -> None:
+    """Issue 16 on the greenfield twin: spines and leaves by ZTP (the real ztpserver bootstrap),
+    OneView profiles, Ironic through Train's inspector, the first deploy, every compute a
+    hypervisor in Nova, the whole fabric's NRFU passing through stock ANTA; then again: nothing
+    changes (the undercloud ran one ``overcloud deploy``)."""
+    import sqlite3
+
+    from tests.runbooks.twin import i2_json
+
+    first = i2_json(labdir, "buildout", "apply", "ie2-dc1", "--yes", site=SITE, timeout=1200)
+    assert first["status"] == "succeeded", first
+    db = sqlite3.connect(labdir / "runs.db")
+    try:
+        out = {k: json.loads(o) for k, o in db.execute(
+            "select key, outputs from steps where run_id=?", (first["run"],))}
+    finally:
+        db.close()
+    site = load_site(SITE)
+    computes = [s.name for s in site.servers if s.role.startswith("Compute")]
+    assert len(computes) == 12
+    assert {out[f"{s}/deployed"]["proof"] for s in computes} == {"nova"}
+    fqdns = {f"{s}.ie2.example.net" for s in computes}
+    assert {out[f"{s}/deployed"]["hypervisor"] for s in computes} == fqdns
+    results = out["nrfu"]["results"]
+    assert out["nrfu"]["succeeded"] == len(results) > 0
+    assert {r["device"] for r in results} >= {"ie2-spine1", "ie2-spine2", "c03-leaf2", "cvx"}
+    assert {r["test"] for r in results} >= {"VerifyNTP", "VerifyBGPSpecificPeers", "VerifyLLDPNeighbors",
+                                           "VerifyMlagStatus", "VerifyActiveCVXConnections"}
+    hv = connect(labdir / "clouds.yaml", "ie2").compute.hypervisors()
+    assert {h.name for h in hv} == fqdns
+
+    again = i2_json(labdir, "buildout", "apply", "ie2-dc1", "--yes", site=SITE, timeout=600)
+    assert again["status"] == "succeeded" and again["run"] != first["run"]
+    history = (labdir / "underclouds" / "uc-ie2" / "history.jsonl").read_text().splitlines()
+    deploys = [e for e in map(json.loads, history)
+               if e["event"] == "process" and "overcloud deploy" in e["command"]]
+    assert len(deploys) == 1

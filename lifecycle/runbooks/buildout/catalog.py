@@ -6,9 +6,10 @@ from __future__ import annotations
 from lifecycle.engine import Action, ActionRegistry
 from lifecycle.runbooks import rack
 from lifecycle.runbooks.buildout.checks import Nrfu, UndercloudReady
+from lifecycle.runbooks.buildout.spines import StageSpines, VerifySpine
 from lifecycle.runbooks.common import Services
 
-KINDS = (UndercloudReady, Nrfu)
+KINDS = (UndercloudReady, Nrfu, StageSpines, VerifySpine)
 
 
 def actions(svc: Services) -> list[Action]:

@@ -91,7 +91,7 @@ class Nrfu(RackAction):
         racks: list[str]
 
     class Outputs(StepOutputs):
-        passed: int
+        succeeded: int  # ANTA tests that passed ("passed" would read as a secret field)
         results: list[NrfuResult]
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
@@ -111,4 +111,4 @@ class Nrfu(RackAction):
         if bad:
             raise PermanentError(f"NRFU: {len(bad)} of {len(results)} ANTA test(s) failed: " + "; ".join(
                 f"{r.device} {r.test}: {' '.join(r.messages)[:160]}" for r in bad[:8]))
-        return self.Outputs(passed=len(results), results=rows)
+        return self.Outputs(succeeded=len(results), results=rows)

@@ -17,12 +17,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lifecycle.engine import Plan, StepSpec
+from lifecycle.fabric.spines import rack_spines
 from lifecycle.model.schema import Rack, Server
 from lifecycle.runbooks import overcloud
 from lifecycle.runbooks.buildout.catalog import registry
 from lifecycle.runbooks.buildout.checks import Nrfu, UndercloudReady
+from lifecycle.runbooks.buildout.spines import StageSpines, VerifySpine
 from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.overcloud.deploy import Prove
+from lifecycle.runbooks.rack.fabric import AwaitZtp
 from lifecycle.runbooks.rack.leaves import leaf_steps
 from lifecycle.runbooks.rack.plan import leaves_of, refuse_serving, server_steps, train_clouds
 
@@ -75,13 +78,32 @@ def build_plan(svc: Services, dc: str, *, racks: Sequence[str] | None = None, pa
                               system=f"undercloud:{c.undercloud}",
                               description=f"Check undercloud {c.undercloud} is ready for {cloud}"))
 
+    # The spines first: staged (those not up yet), waited for, verified; a rack's leaves are
+    # staged only once the spines they hang off verify.
+    spines = [s.name for s in site.spines if s.dc == dc]
+    spine_ok: dict[str, str] = {}
+    if spines:
+        steps.append(StepSpec(key="spines/ztp/stage", target=f"dc:{dc}", action=StageSpines.name,
+                              params=StageSpines.Params(spines=spines), batch=top,
+                              description=f"Stage ZTP for {dc}'s spines not up yet"))
+    for spine in spines:
+        steps.append(StepSpec(key=f"{spine}/ztp", target=f"switch:{spine}", action=AwaitZtp.name,
+                              params=AwaitZtp.Params(leaf=spine, ztp_timeout=ztp_timeout),
+                              deps=["spines/ztp/stage"], batch=top, system=f"fabric:{spine}",
+                              description=f"Wait for {spine} to finish ZTP (or find it up)"))
+        spine_ok[spine] = f"{spine}/verify"
+        steps.append(StepSpec(key=spine_ok[spine], target=f"switch:{spine}", action=VerifySpine.name,
+                              params=VerifySpine.Params(spine=spine), deps=[f"{spine}/ztp"], batch=top,
+                              system=f"fabric:{spine}", description=f"Verify {spine}: BGP, LLDP, CVX"))
+
     verify: dict[str, str] = {}
     rack_of: dict[str, str] = {}
     for i, rack in enumerate(chosen):
         before = chosen[i - parallel_racks] if i >= parallel_racks else None
         after = [f"{leaf.name}/verify" for leaf in before.leaves.leaves] if before else []
+        gate = [spine_ok[s] for s in rack_spines(site, rack.name) if s in spine_ok]
         lsteps, v = leaf_steps(rack, batch=f"rack:{rack.name}", ztp_timeout=ztp_timeout,
-                               stage_key=f"{rack.name}/ztp/stage", after=after)
+                               stage_key=f"{rack.name}/ztp/stage", deps=gate, after=after)
         steps += lsteps
         verify.update(v)
         rack_of.update({s.name: rack.name for s in site.servers_in(rack.name)})
@@ -120,7 +142,8 @@ def build_plan(svc: Services, dc: str, *, racks: Sequence[str] | None = None, pa
 
     steps.append(StepSpec(key="nrfu", target=f"dc:{dc}", action=Nrfu.name, batch=top,
                           params=Nrfu.Params(racks=[r.name for r in chosen]),
-                          after=sorted(verify.values()) + deployed, system="fabric:nrfu",
+                          after=sorted([*verify.values(), *spine_ok.values()]) + deployed,
+                          system="fabric:nrfu",
                           description=f"NRFU: the ANTA catalog of {dc}'s fabric"))
     registry(svc).check(steps)
     return Plan(kind="buildout", target=f"dc:{dc}", site_digest=site.digest, runbook=RUNBOOK,
