@@ -86,6 +86,16 @@ def leaks(secrets: Iterable[str], texts: Iterable[tuple[str, str]]) -> list[str]
     return [f"{where}: {s[:3]}..." for where, text in texts for s in secrets if s in text]
 
 
+def report_texts(doc: Any) -> Iterator[tuple[str, str]]:
+    """(``report.<format>``, text) for a run's report as i2 writes it: Markdown, JSON and HTML."""
+    from lifecycle.report.markdown import render_markdown
+    from lifecycle.report.write import as_json, render_html
+
+    yield f"report {doc.run.id}.md", render_markdown(doc)
+    yield f"report {doc.run.id}.json", as_json(doc)
+    yield f"report {doc.run.id}.html", render_html(doc)
+
+
 def files(*roots: Path, pattern: str = "*") -> Iterator[tuple[str, str]]:
     for root in roots:
         paths = [root] if root.is_file() else sorted(p for p in root.rglob(pattern) if p.is_file())

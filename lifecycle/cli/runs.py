@@ -39,7 +39,7 @@ def _run_dict(run: Any, counts: dict[str, int] | None = None) -> dict[str, Any]:
         "created_at": run.created_at, "updated_at": run.updated_at,
         "started_at": run.started_at, "finished_at": run.finished_at,
         "site_digest": run.site_digest, "runbook": run.runbook, "owner": run.owner,
-        "error": run.error,
+        "created_by": run.created_by, "error": run.error,
     }
     if counts is not None:
         out["steps"] = counts
@@ -119,6 +119,35 @@ def show(ctx: Ctx, run_id: str, n_events: int) -> None:
     emit(data, "table", table=ev_table)
 
 
+@runs_group.command("report")
+@click.argument("run_id")
+@click.option("--md", "md_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the Markdown report to this file.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the HTML report (one self-contained file) to this file.")
+@pass_ctx
+def report(ctx: Ctx, run_id: str, md_file: Path | None, html_file: Path | None) -> None:
+    """The report of a run (ID or a unique prefix), from the run store and the site alone: what
+    ran, when, who, each device's or application's outcome, quarantines, evidence, how to go on.
+
+    Without --md/--html it prints the Markdown (-o json: the document, schema i2.report/1)."""
+    from lifecycle.report.build import build_report
+    from lifecycle.report.markdown import render_markdown
+    from lifecycle.report.write import as_json, write
+
+    run = _get(ctx, run_id)
+    doc = build_report(ctx.store(), run.id, site_dir=ctx.site_dir)
+    written = write(doc, md=md_file, html=html_file)
+    if ctx.output == "json":
+        click.echo(as_json(doc))
+    elif ctx.output == "yaml":
+        emit(doc.model_dump(mode="json", by_alias=True), "yaml")
+    elif not written:
+        click.echo(render_markdown(doc), nl=False)
+    for path in written:
+        err_console.print(f"report: {path}", markup=False)
+
+
 @runs_group.command("resume")
 @click.argument("run_id")
 @click.option("--max-fail-percent", type=float, default=None,
@@ -170,7 +199,7 @@ def resume(ctx: Ctx, run_id: str, max_fail_percent: float | None, dry_run: bool,
                     install_signal_handlers=True, events_dir=ctx.events_dir(), **kwargs)
     warn_unverified_tls(ctx, run.id)
     try:
-        result = execute(engine, run.id, site_digest=digest)
+        result = execute(engine, run.id, site_digest=digest, site_dir=ctx.site_dir)
     except (RunBusy, RunStateError, UnknownAction) as exc:
         raise click.ClickException(str(exc)) from None
     final = store.get_run(run.id)

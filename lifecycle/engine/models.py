@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+import getpass
+import os
+import socket
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +46,15 @@ TERMINAL_STEP_STATUSES = frozenset(
 )
 # Runs holding these statuses no longer need their target lock.
 LOCK_FREE_RUN_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.ABORTED})
+
+
+def creator_id() -> str:
+    """``user@host`` of this process, as ``runs.created_by`` records it."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
+        user = str(os.getuid())
+    return f"{user}@{socket.gethostname()}"
 
 
 def utcnow() -> datetime:
@@ -113,6 +125,9 @@ class Run(Base):
     # Declared resources, each also a row of target_locks while the run is unfinished; None for
     # runs created before revision 0002 (they lock their target only).
     resources: Mapped[list[str] | None] = mapped_column(JSONType)
+    # "user@host" of whoever created the run (revision 0003; reports say who ran what); None for
+    # older runs.
+    created_by: Mapped[str | None] = mapped_column(sa.String(255), default=creator_id)
 
     def __repr__(self) -> str:
         return f"<Run {self.id} {self.kind} {self.target} {self.status}>"

@@ -84,3 +84,46 @@ def test_faults_are_confined_and_kill_9_resumes(killed: tuple[Path, str]) -> Non
     states = {n["server"]: n["state"] for n in ironic_nodes(labdir)}
     assert states["c02-s03"] == "manageable"  # quarantined: never provided
     assert {states[s] for s in ok} == {"available"}
+
+
+def test_the_html_report_shows_the_miswire_and_quarantines(killed: tuple[Path, str], tmp_path: Path) -> None:
+    """Issue 17: `i2 runs report --html` of the resumed run (the test above), loaded in headless
+    Chromium: no console error, no request; every server of c02 in its elevation, the miswired and
+    the dead-iLO servers quarantined with why on hover; every cable of c02's cabling plan in the
+    fabric, the two swapped NICs' cables miswired with the port LLDP saw."""
+    from lifecycle.model import load_site
+    from tests.report.chromium import launch
+    from tests.runbooks.twin import SITE
+
+    labdir, run_id = killed
+    html = tmp_path / "report.html"
+    res = i2(labdir, "runs", "report", run_id, "--html", str(html))
+    assert res.returncode == 0 and html.is_file(), res.stdout + res.stderr
+    site = load_site(SITE)
+    devices = set(C02) | {leaf.name for leaf in site.rack("c02").leaves.leaves}
+    cables = {f"{c.a}-{c.b}": frozenset({c.a, c.b}) for c in site.cables
+              if {c.split(c.a)[0], c.split(c.b)[0]} & devices}
+    browser = launch()
+    try:
+        page = browser.page()
+        loaded = page.load(html)
+        assert loaded.errors == [] and loaded.foreign_requests() == [], loaded
+        outcome = dict(zip(page.attrs("svg.elevation [data-server]", "data-server"),
+                           page.attrs("svg.elevation [data-server]", "data-outcome"), strict=True))
+        assert set(outcome) == set(C02)
+        assert {s for s, o in outcome.items() if o == "quarantined"} == {"c02-s03", "c02-s04", "c02-s05"}
+        why = dict(zip(page.attrs("svg.elevation [data-server]", "data-server"),
+                       page.texts("svg.elevation [data-server] > title"), strict=True))
+        assert "LLDP sees c02-leaf1 Ethernet4, the cabling plan says c02-leaf1 Ethernet3" in why["c02-s03"]
+        assert "LLDP sees c02-leaf1 Ethernet3" in why["c02-s04"] and "ILO_UNREACHABLE" in why["c02-s05"]
+        status = dict(zip(page.attrs("svg.fabric [data-cable]", "data-cable"),
+                          page.attrs("svg.fabric [data-cable]", "data-status"), strict=True))
+        assert set(status) == set(cables)
+        miswired = {cables[c]: page.attrs(f'svg.fabric [data-cable="{c}"]', "data-seen")[0]
+                    for c, s in status.items() if s == "miswired"}
+        swapped = {frozenset({"c02-leaf1:Ethernet3", "c02-s03:nic1"}): "c02-leaf1:Ethernet4",
+                   frozenset({"c02-leaf1:Ethernet4", "c02-s04:nic1"}): "c02-leaf1:Ethernet3"}
+        assert miswired == swapped, miswired
+        assert page.screenshot(tmp_path / "report.png").stat().st_size > 10_000
+    finally:
+        browser.close()
