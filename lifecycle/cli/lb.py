@@ -18,6 +18,7 @@ from lifecycle.cli.context import Ctx, pass_ctx
 from lifecycle.cli.output import emit, make_table
 from lifecycle.loadbalancer import LbError, LbIntent, LoadBalancer, Member, WouldStopServing, intents
 from lifecycle.loadbalancer.layers import layers
+from lifecycle.loadbalancer.lb import MEMBER_WEIGHT
 from lifecycle.loadbalancer.members import drain_targets, enable_targets
 from lifecycle.model.endpoints import SecretMissing, SecretStore
 
@@ -61,7 +62,9 @@ def side_ips(intent: LbIntent, members: list[Member], side: str) -> list[str]:
 
 def _member_text(intent: LbIntent, m: Member) -> Text:
     style = "green" if m.serving else "yellow" if m.state.upper() == "DISABLED" else "red"
-    return Text(f"{intent.side_of(m.ip) or '?'} {m.ip}:{m.port} {m.state.lower()} {m.svrstate}", style=style)
+    weight = f" weight {m.weight}" if m.weight not in (None, MEMBER_WEIGHT) else ""  # drift: shown
+    return Text(f"{intent.side_of(m.ip) or '?'} {m.ip}:{m.port} {m.state.lower()} {m.svrstate}{weight}",
+                style=style)
 
 
 @click.group("lb")
@@ -109,7 +112,8 @@ def _status_row(intent: LbIntent, item: dict[str, Any]) -> tuple[Any, ...]:
             ", ".join(item["serving_sides"]) or Text("nobody", style="red"), _layers_text(item), problem)
 
 
-LAYER_STYLE = {"ok": "green", "bind": "yellow", "down": "red", "conflict": "red"}
+LAYER_STYLE = {"ok": "green", "bind": "yellow", "create": "yellow", "drift": "yellow", "down": "red",
+               "conflict": "red"}
 
 
 def _layers_text(item: dict[str, Any]) -> Text | str:
@@ -130,8 +134,8 @@ def _layers_text(item: dict[str, Any]) -> Text | str:
 
 
 def _observed_members(item: dict[str, Any]) -> list[Member]:
-    return [Member(m["ip"], m["port"], m["state"], m["svrstate"], m.get("servername"))
-            for m in item.get("observed", {}).get("members", [])]
+    return [Member(m["ip"], m["port"], m["state"], m["svrstate"], m.get("servername"),
+                   weight=m.get("weight")) for m in item.get("observed", {}).get("members", [])]
 
 
 def _move(ctx: Ctx, app: str, env: str, side: str, dry_run: bool, action: str, **kwargs: Any) -> None:

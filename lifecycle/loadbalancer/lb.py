@@ -5,7 +5,10 @@ Observing costs five GETs (the vserver, its service group bindings, the service 
 monitor, and the service group's bindings: members and monitors in one aggregate read), and one
 more per layer the site declares above the vserver (the csvserver's policy bindings, the
 gslbvserver's service bindings: :mod:`.layers`); the state after a change two (the vserver, the
-service group's bindings). Applying twice changes nothing the second time.
+service group's bindings). Applying twice changes nothing the second time. A csvserver or
+gslbvserver the site names and the appliance lacks is added before its binding (:mod:`.layers`);
+drift that i2 reports but does not change (a member's weight, a policy's priority) is a
+:class:`Change` with ``op`` drift.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ class Observed:
 
 @dataclass(frozen=True)
 class Change:
-    op: str  # add | update | bind | conflict
+    op: str  # add | update | bind | conflict | drift (reported, never applied)
     rtype: str
     name: str
     fields: dict[str, Any] = field(default_factory=dict)  # the payload (update: only what differs)
@@ -112,11 +115,37 @@ def diff(intent: LbIntent, obs: Observed) -> list[Change]:
         out.append(Change("bind", VS_BINDING, intent.name,
                           {"name": intent.name, "servicegroupname": intent.sg}))
     for layer in layers(intent, obs):  # after the vserver: a policy binding targets it
-        if layer.status == "bind":
+        out += [Change("add", rtype, str(fields["name"]), fields) for rtype, fields in layer.create]
+        if layer.status in ("bind", "create"):
             out.append(Change("bind", layer.binding, layer.vserver, layer.bind or {}, layer.detail))
-        elif layer.status == "conflict":
-            out.append(Change("conflict", layer.binding, layer.vserver, {}, layer.detail))
-    return out
+        elif layer.status in ("conflict", "drift"):
+            out.append(Change(layer.status, layer.binding, layer.vserver, {}, layer.detail))
+    return out + member_drift(intent, obs.members)
+
+
+def member_drift(intent: LbIntent, members: list[Member]) -> list[Change]:
+    """Members whose weight is not the one i2 binds them at (NetScaler's default, 1, as the site
+    sets none): such a member takes another share of the clients than its peers, so a side bound
+    by i2 would not take over what the other served. Reported, not changed (``op`` drift).
+
+    >>> from lifecycle.loadbalancer.intent import LbIntent
+    >>> i = LbIntent("a/prd", "ns1", {"name": "lb"}, {"servicegroupname": "sg"}, {}, 80, 5)
+    >>> [str(c) for c in member_drift(i, [Member("10.0.0.1", 80, "ENABLED", "UP", weight=3),
+    ...                                   Member("10.0.0.2", 80, "ENABLED", "UP", weight=1)])]
+    ['drift servicegroup_servicegroupmember_binding sg: member 10.0.0.1:80 weight 3, i2 binds at 1']
+    """
+    return [Change("drift", MEMBER_BINDING, intent.sg, {}, f"member {m.ip}:{m.port} weight {m.weight}, "
+                   f"i2 binds at {MEMBER_WEIGHT}")
+            for m in members if m.weight is not None and m.weight != MEMBER_WEIGHT]
+
+
+#: The weight i2 binds members at: NetScaler's default (the site sets none).
+MEMBER_WEIGHT = 1
+
+
+def actionable(changes: list[Change]) -> list[Change]:
+    """The changes :meth:`LoadBalancer.apply` makes or refuses on (drift is only reported)."""
+    return [c for c in changes if c.op != "drift"]
 
 
 class LoadBalancer:
@@ -187,17 +216,17 @@ class LoadBalancer:
 
     def _observe_layers(self, intent: LbIntent, obs: Observed, *, cs: bool = True, gslb: bool = True) -> None:
         """The content switching and GSLB bindings, one GET each (and one more for the policy
-        or the service when it is not bound: does it exist, where does it point)."""
+        or the service when it is not bound, or its vserver is missing: does it exist, where does
+        it point)."""
         if intent.cs is not None and cs:
             obs.cs_bound = self._rows(CS_BINDING, str(intent.cs["name"]))
             pol = str(intent.cs["policyname"])
-            if obs.cs_bound is not None and not any(str(r.get("policyname")) == pol for r in obs.cs_bound):
+            if not any(str(r.get("policyname")) == pol for r in obs.cs_bound or []):
                 obs.cspolicy = self.nitro.get_one("cspolicy", pol, attrs=["policyname"]) is not None
         if intent.gslb is not None and gslb:
             obs.gslb_bound = self._rows(GSLB_BINDING, str(intent.gslb["name"]))
             svc = str(intent.gslb["servicename"])
-            bound = obs.gslb_bound
-            if bound is not None and not any(str(r.get("servicename")) == svc for r in bound):
+            if not any(str(r.get("servicename")) == svc for r in obs.gslb_bound or []):
                 obs.gslbservice = self.nitro.get_one("gslbservice", svc)
 
     def shared(self, rtype: str) -> SharedRead:
@@ -272,7 +301,7 @@ class LoadBalancer:
         the changes made (none when it already was). Members are left as they are. A
         :class:`Conflict` (an immutable field differs) stops it before anything changes.
         ``obs``: the caller's observation, just made (else observed here)."""
-        changes = self.diff(intent, obs)
+        changes = actionable(self.diff(intent, obs))
         conflicts = [c for c in changes if c.op == "conflict"]
         if conflicts and not dry_run:
             raise Conflict(f"{intent.key}: " + "; ".join(str(c) for c in conflicts))
@@ -291,7 +320,7 @@ class LoadBalancer:
         return done
 
     def _existing(self, c: Change) -> list[Change]:
-        key = {"lbvserver": "name", "servicegroup": "servicegroupname", "lbmonitor": "monitorname"}[c.rtype]
+        key = {"servicegroup": "servicegroupname", "lbmonitor": "monitorname"}.get(c.rtype, "name")
         follow = _object_changes(c.rtype, key, c.fields, self.nitro.get_one(c.rtype, c.name))
         for f in follow:
             if f.op == "conflict":

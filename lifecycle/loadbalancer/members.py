@@ -34,6 +34,7 @@ class Member:
     # when svrstate last changed, on i2's clock: the read's time less NITRO's
     # tickssincelaststatechange (10 ms ticks), so the appliance's clock and time zone do not matter
     since: float | None = field(default=None, compare=False)
+    weight: int | None = field(default=None, compare=False)  # NITRO's weight (None: not read)
 
     @property
     def serving(self) -> bool:
@@ -53,7 +54,14 @@ def parse_member(obj: dict[str, Any], read_at: float | None = None) -> Member:
     """
     return Member(ip=str(obj.get("ip") or obj.get("servername") or ""), port=int(obj.get("port") or 0),
                   state=str(obj.get("state") or "ENABLED"), svrstate=str(obj.get("svrstate") or "UNKNOWN"),
-                  servername=obj.get("servername"), since=_since(obj, read_at))
+                  servername=obj.get("servername"), since=_since(obj, read_at), weight=_weight(obj))
+
+
+def _weight(obj: dict[str, Any]) -> int | None:
+    try:
+        return int(obj["weight"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _since(obj: dict[str, Any], read_at: float | None) -> float | None:

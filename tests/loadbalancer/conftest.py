@@ -4,57 +4,38 @@ by hand above web-portal/prd's vserver (its content switching and GSLB objects).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from lifecycle.lab.base import TlsFiles, make_ca
+from lifecycle.lab.base import TlsFiles
 from lifecycle.lab.netscaler import NetScalerEmulator
-from lifecycle.loadbalancer import LbIntent, LoadBalancer, Nitro
+from lifecycle.loadbalancer import LbIntent, LoadBalancer, Nitro, intents
+from lifecycle.model import load_site
+from tests.netscaler_fixtures import PASSWORD, World, emu, tls, wait_for, world
+
+__all__ = ["PASSWORD", "ROOT", "World", "connect", "emu", "intent", "lb", "platform_team", "tls", "wait_for",
+           "world"]
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "twin-nitro-s3cret"
-
-
-class World:
-    """Which members (ip, port) answer their monitor."""
-
-    def __init__(self) -> None:
-        self.up: set[tuple[str, int]] = set()
-
-    def probe(self, ip: str, port: int, monitor: dict[str, Any]) -> tuple[bool, str]:
-        return ((ip, port) in self.up, "probe")
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    return make_ca(tmp_path_factory.mktemp("ns-ca"))
-
-
-@pytest.fixture(scope="module")
-def world() -> World:
-    return World()
-
-
-@pytest.fixture(scope="module")
-def emu(tls: TlsFiles, world: World) -> Iterator[NetScalerEmulator]:
-    e = NetScalerEmulator(tls=tls, password=PASSWORD, probe=world.probe).start()
-    yield e
-    e.stop()
 
 
 def connect(emu: NetScalerEmulator, tls: TlsFiles, auth: str = "session") -> LoadBalancer:
     return LoadBalancer(Nitro(emu.url, "nsroot", PASSWORD, verify=str(tls.ca), auth=auth, timeout=10))
 
 
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)
+@pytest.fixture(scope="module")
+def intent() -> LbIntent:
+    """web-portal/prd's objects: the example site puts it behind content switching and GSLB."""
+    return intents(load_site(ROOT / "examples/ie1"), "web-portal", "prd")[0]
+
+
+@pytest.fixture
+def lb(emu: NetScalerEmulator, tls: TlsFiles) -> Iterator[LoadBalancer]:
+    b = connect(emu, tls)
+    yield b
+    b.close()
 
 
 def platform_team(lb: LoadBalancer, intent: LbIntent) -> None:

@@ -7,7 +7,6 @@ cs_ie1_www_prd and gslb_web-portal_prd in the example site."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,32 +16,21 @@ from click.testing import CliRunner
 from lifecycle.cli.main import cli
 from lifecycle.lab.base import TlsFiles
 from lifecycle.lab.netscaler import NetScalerEmulator
-from lifecycle.loadbalancer import Conflict, LbIntent, LoadBalancer, intents
+from lifecycle.loadbalancer import Conflict, LbIntent, LoadBalancer
 from lifecycle.loadbalancer.layers import CS_BINDING, GSLB_BINDING, layers
-from lifecycle.model import load_site
-from tests.loadbalancer.conftest import PASSWORD, ROOT, World, connect, platform_team, wait_for
+from tests.loadbalancer.conftest import PASSWORD, ROOT, World, platform_team, wait_for
 
 A = ["10.20.1.5", "10.20.1.6"]
-
-
-@pytest.fixture(scope="module")
-def intent() -> LbIntent:
-    return intents(load_site(ROOT / "examples/ie1"), "web-portal", "prd")[0]
-
-
-@pytest.fixture
-def lb(emu: NetScalerEmulator, tls: TlsFiles) -> Iterator[LoadBalancer]:
-    b = connect(emu, tls)
-    yield b
-    b.close()
 
 
 def test_missing_layers_are_conflicts_and_nothing_changes(lb: LoadBalancer, intent: LbIntent) -> None:
     changes = lb.diff(intent)
     conflicts = {c.rtype: c.detail for c in changes if c.op == "conflict"}
-    assert "csvserver cs_ie1_www_prd does not exist on ie1-adc1" in conflicts[CS_BINDING]
-    assert "gslbvserver gslb_web-portal_prd does not exist" in conflicts[GSLB_BINDING]
-    with pytest.raises(Conflict, match="cs_ie1_www_prd"):
+    # i2 would create the csvserver and gslbvserver (test_layers_create), not the platform team's
+    # policy (its rule) and GSLB service (its site)
+    assert "cspolicy csp_web-portal_prd does not exist on ie1-adc1" in conflicts[CS_BINDING]
+    assert "gslbservice gs_web-portal_prd_ie1 does not exist" in conflicts[GSLB_BINDING]
+    with pytest.raises(Conflict, match="csp_web-portal_prd"):
         lb.apply(intent)
     assert lb.nitro.get_one("lbvserver", intent.name) is None  # refused before any change
 

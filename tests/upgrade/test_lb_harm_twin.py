@@ -5,7 +5,8 @@ One estate for the module: the example site with rack c02 serving the new cloud,
 api-gateway/prd's ``drain_delay`` set to 0. Each test moves its own application:
 
 1. web-portal: B's monitor goes DOWN while B soaks (a VSD entry drops the SNIPs' traffic to
-   web-portal-prd-b); the resumed run refuses to drain A, and A keeps serving. An operator's
+   web-portal-prd-b); the resumed run's soak fails on B's members before A is drained, and A
+   keeps serving. An operator's
    script then unbinds A by raw NITRO: the VIP serves nobody.
 2. reporting: a network team made reporting-prd-b beforehand with an entry that drops the SNIPs:
    readiness blocks and ``apply`` changes nothing. Forced, B's members never go UP; ``i2 lb
@@ -37,7 +38,7 @@ from lifecycle.lab.probes import REQUEST_SECONDS
 from tests.runbooks.twin import Operator, edited_site, lab, wait_until
 
 pytestmark = [pytest.mark.needs_root("the twin's ZTP mount namespaces need root"),
-              pytest.mark.slow(180)]
+              pytest.mark.slow(240)]
 
 MEMBER = "servicegroup_servicegroupmember_binding"
 
@@ -193,9 +194,12 @@ def harm_after_refusal(estate: Estate, run: str, sg: str, key: str) -> None:
     t_refused = time.time()
     res = estate.i2("-o", "json", "runs", "resume", run)
     assert res.returncode == 1, res.stdout + res.stderr
-    status, error = estate.steps()["web-portal/prd/retire"]
-    assert status == "failed" and "refused: B is not serving on lb_web-portal_prd" in error, error
-    assert "ENABLED/DOWN" in error and "nothing was drained" in error, error
+    # the soak watches B's members on the NetScaler: it fails, naming them, before A is drained
+    # (were B DOWN only after the soak, the drain's guard refuses: "refused: B is not serving on")
+    status, error = estate.steps()["web-portal/prd/soak"]
+    assert status == "failed" and "stopped being healthy during the soak" in error, error
+    assert "ENABLED/DOWN on sg_web-portal_prd" in error, error
+    assert estate.steps()["web-portal/prd/retire"][0] in ("pending", "quarantined")
     assert estate.steps()["web-portal/prd/unbind-a"][0] in ("pending", "quarantined")
     assert {(m["state"], m["svrstate"]) for m in sides(estate, key)[0].values()} == {("ENABLED", "UP")}
     assert estate.downtime(key, since=t_refused)["downtime_ms"] == 0  # the refusal harmed nobody

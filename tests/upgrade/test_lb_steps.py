@@ -54,7 +54,10 @@ def test_the_plan_moves_traffic_through_the_load_balancer(site: Site, tmp_path: 
     assert ins.action == LbInService.name
     assert set(ins.deps) == {"orders/prd/healthy", "orders/prd/acl-mirror", "orders/prd/lb-ensure"}
     assert steps["soak"].deps == ["orders/prd/in-service"]
-    assert steps["retire"].action == LbDrain.name and steps["retire"].deps == ["orders/prd/soak"]
+    assert steps["retire"].action == LbDrain.name
+    # the drain reads the addresses in-service bound (its outputs), after the soak
+    assert steps["retire"].deps == ["orders/prd/soak", "orders/prd/in-service"]
+    assert steps["retire"].params["in_service_step"] == "orders/prd/in-service"
     unbind = steps["unbind-a"]
     assert unbind.action == LbUnbind.name
     assert set(unbind.deps) == {"orders/prd/retire", "orders/prd/in-service"}
@@ -185,9 +188,9 @@ def test_unbinding_a_is_refused_while_b_is_down_then_done_once_b_is_up(svc: Serv
     wait_for(lambda: serving(svc) == {A_IP, B_IP})
     calls = lb.nitro.calls
     done = unbind.apply(step, ctx(step.key))
-    # the guard's read, the unbind, then who serves (the vserver, the monitors, the members): each
-    # read once, none read again for the record
-    assert lb.nitro.calls - calls == 5
+    # the guard's read, the unbind, then who serves (the vserver, the monitors; the members are the
+    # guard's read less the unbound, as the DELETE's answer said): none read again for the record
+    assert lb.nitro.calls - calls == 4
     assert done.unbound == [f"{A_IP}:8080"]
     assert [(m["ip"], m["side"], m["serving"]) for m in done.lb["members"]] == [(B_IP, "b", True)]
     assert done.both_served == {"from": t0, "to": t0 + 0.5, "drained_by": t0 + 0.5, "seconds": 0.5}
@@ -389,8 +392,33 @@ def test_one_move_costs_few_nitro_requests(svc: Services, world: World) -> None:
     print("NITRO requests per LB step of one move (2 VMs a side):", counts, "total", sum(counts.values()))
     assert counts["in-service"] == 2, "one read of the members, one bulk bind of both VMs"
     assert counts["retire"] == 3, "the members read, one bulk drain of both VMs, the members read again"
-    assert counts["unbind-a"] == 4 + len(WP_A), "the members read, one unbind per VM, who serves (3)"
+    assert counts["unbind-a"] == 3 + len(WP_A), "the members read, one unbind per VM, vserver and monitors"
     assert counts["lb-ensure"] == 8, "the five objects' reads, the members, and one per layer"
+
+
+def test_the_soak_watches_the_destinations_members_on_the_load_balancer(svc: Services) -> None:
+    """After the move above, web-portal/prd's B serves: the soak reads B's members on the NetScaler
+    (no Nova, no VSD) and fails, naming the member, when one stops serving; its observe finds
+    nothing done while A is not drained."""
+    from lifecycle.runbooks.upgrade.actions import Soak
+    from lifecycle.runbooks.upgrade.actions.lb import source_left
+
+    lb, sg = svc.lb("ie1-adc1"), "sg_web-portal_prd"
+    deps = {"ins": LbInService.Outputs(vms=[], members={}, at=time.time()).stored()}
+    step = view(Soak, "web-portal/prd/soak", deps, app="web-portal", in_service_step="ins", soak_seconds=0)
+    soak = Soak(svc)
+    assert soak.apply(step, ctx(step.key)).soaked_s >= 0
+    from lifecycle.runbooks.upgrade.model import moves
+    m = next(x for x in moves(svc.site, apps=["web-portal"]) if x.env == "prd")
+    assert source_left(svc, m) is None  # A unbound: the soak's observe asks the cloud instead
+    lb.drain(sg, WP_B[:1], 0, port=8080)  # one B member stops taking clients
+    try:
+        with pytest.raises(PermanentError, match=rf"stopped being healthy during the soak: {WP_B[0]}:8080 "
+                                                 r"DISABLED/"):
+            soak.apply(step, ctx(step.key))
+    finally:
+        lb.enable(sg, WP_B[:1], port=8080)
+    wait_for(lambda: {x.ip for x in lb.members(sg) if x.serving} == set(WP_B))
 
 
 def test_readiness_refuses_a_policy_pointing_elsewhere_and_a_gslb_service_down(

@@ -99,7 +99,8 @@ def test_plan_is_make_before_break(svc):
     assert steps[f"{prd}/volume/billing-prd-ledger/manage"].deps == [
         f"{prd}/volume/billing-prd-ledger/unmanage", f"{prd}/volume/billing-prd-ledger/detach"]
     assert f"{prd}/acl-mirror" in steps[f"{prd}/in-service"].deps
-    assert steps[f"{prd}/retire"].deps == [f"{prd}/soak"]
+    # the drain reads the addresses the in-service step bound
+    assert steps[f"{prd}/retire"].deps == [f"{prd}/soak", f"{prd}/in-service"]
     assert steps[f"{prd}/delete-vsd-a"].deps == [f"{prd}/delete-a-network"]
     # stateless moves have no volume steps; wave 2 starts after wave 1 ends
     assert not any(k.startswith("web-portal/prd/volume") for k in steps)

@@ -111,8 +111,10 @@ def _out_of_service(s: _Steps, m: Move, deps: list[str], ins: str, side: str) ->
     members gracefully, then unbind them once the drain delay has passed."""
     if m.spec.lb is None:
         return s.add("retire", Retire, deps, f"Take {m.key} on {side} out of service")
-    ret = s.add("retire", LbDrain, deps, f"Drain {m.key}'s {side} members from {m.spec.lb.lbvserver.name} "
-                f"({m.spec.lb.drain_delay} s graceful), once B is UP")
+    # the in-service step's outputs name the destination's addresses it bound
+    ret = s.add("retire", LbDrain, list(dict.fromkeys([*deps, ins])),
+                f"Drain {m.key}'s {side} members from {m.spec.lb.lbvserver.name} "
+                f"({m.spec.lb.drain_delay} s graceful), once B is UP", in_service_step=ins)
     return s.add(f"unbind-{side.lower()}", LbUnbind, [ret, ins], f"Unbind {m.key}'s {side} members after "
                  "the drain delay", drain_step=ret, in_service_step=ins)
 

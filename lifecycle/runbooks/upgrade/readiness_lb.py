@@ -118,6 +118,10 @@ def layer_finding(layer: Layer) -> tuple[str, str, str]:
         return check, "blocking", f"{layer.detail}; {why}"
     if layer.status == "bind":
         return check, "info", f"lb-ensure will bind it: {layer.detail}"
+    if layer.status == "create":
+        return check, "info", f"lb-ensure will {layer.detail}"
+    if layer.status == "drift":
+        return check, "warning", layer.detail
     return check, "ok", layer.detail
 
 
@@ -139,7 +143,13 @@ def lb_findings(svc: Services, m: Move, entries: list[Entry]) -> list[tuple[str,
         for layer in layers(intent, obs):
             out.append(layer_finding(layer))
         # the layers' own findings say what is wrong above the vserver; lb-config the rest
-        changes = [c for c in diff(intent, obs) if c.rtype not in (CS_BINDING, GSLB_BINDING)]
+        every = diff(intent, obs)
+        layered = (CS_BINDING, GSLB_BINDING, "csvserver", "gslbvserver")
+        changes = [c for c in every if c.rtype not in layered and c.op != "drift"]
+        # a member's weight other than the one i2 binds B at: B would not take A's share
+        drift = [c.detail for c in every if c.op == "drift" and c.rtype not in layered]
+        if drift:
+            out.append(("lb-drift", "warning", "; ".join(drift)))
         bad = [str(c) for c in changes if c.op == "conflict"]
         if bad:
             out.append(("lb-config", "blocking", "; ".join(bad)))

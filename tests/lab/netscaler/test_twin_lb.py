@@ -20,7 +20,7 @@ from lifecycle.model import load_site
 from lifecycle.model.endpoints import load_endpoints
 from tests.runbooks.twin import SITE, lab, wait_until
 
-pytestmark = pytest.mark.needs_root("the twin's ZTP needs root")
+pytestmark = [pytest.mark.needs_root("the twin's ZTP needs root"), pytest.mark.slow(50)]
 
 
 @pytest.fixture(scope="module")

@@ -20,10 +20,14 @@ from lifecycle.runbooks.upgrade.actions.vsd import VsdSubnet
 from lifecycle.runbooks.upgrade.model import Move, unmirrored
 
 
-def guard(action: MoveAction, m: Move, step: StepView, ctx: ActionContext, *, in_service: bool) -> None:
+def guard(action: MoveAction, m: Move, step: StepView, ctx: ActionContext, *, in_service: bool,
+          destination: bool = True) -> None:
     """Refuse a change that would break reachability: every entry naming the source subnet
     mirrored for the destination, the destination healthy (and already in service, when the
-    source is to leave).
+    source is to leave). ``destination`` False: the ACL entries only; behind a load balancer the
+    destination's health is its members' monitors, which the caller reads on the NetScaler (a
+    member is UP only when the VM answers through the ACLs), stronger than Nova's ACTIVE and VSD's
+    interface, which the ``healthy`` step checked just before.
 
     The first attempt refuses and names the entries; an operator's ``i2 runs resume`` (a later
     attempt) re-creates the missing mirrors, then checks again.
@@ -46,6 +50,8 @@ def guard(action: MoveAction, m: Move, step: StepView, ctx: ActionContext, *, in
                              + ", ".join(f"{e.direction} {e.rule} ({e.id})" for e in missing)
                              + f"; consumers it allows would lose {m.app.name} on {m.subnet(m.dst)}. "
                              "`i2 runs resume` re-creates the mirrors")
+    if not destination:
+        return
     vms, problems = action.destination_state(m)
     if in_service:
         problems += [f"{n}: not in service" for n, s in vms.items()
@@ -108,11 +114,27 @@ class Soak(MoveAction):
 
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         m = self.move(step)
+        if m.spec.lb is not None:  # behind a load balancer: the source drained already
+            from lifecycle.runbooks.upgrade.actions.lb import source_left
+
+            left_lb = source_left(self.svc, m)
+            if left_lb is not None:  # A's members bound: drained or not
+                return self.Outputs(soaked_s=0, observed=True) if left_lb else None
         with adapter_errors(m.key):  # the source already retired or gone: the soak served its purpose
             left = self.servers(self.src_of(m), m)
         if any((s.metadata or {}).get(IN_SERVICE) != "false" for s in left.values()):
             return None
         return self.Outputs(soaked_s=0, observed=True)
+
+    def problems(self, m: Move) -> list[str]:
+        """What is wrong with the destination now. Behind a load balancer: its members, each
+        enabled and UP (its monitor reaching the application), from the appliance's shared read
+        that every move's soak polls; else its VMs in Nova and VSD."""
+        if m.spec.lb is not None:
+            from lifecycle.runbooks.upgrade.actions.lb import destination_problems
+
+            return destination_problems(self.svc, m)
+        return self.destination_state(m)[1]
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m = self.move(step)
@@ -123,7 +145,7 @@ class Soak(MoveAction):
         waits = backoff(1.0, 1.5, 15.0)
         while True:
             with adapter_errors(m.key):
-                _, problems = self.destination_state(m)
+                problems = self.problems(m)
             if problems:
                 raise PermanentError(f"{m.key}: {m.dst.upper()} stopped being healthy during the soak: "
                                      + "; ".join(problems))

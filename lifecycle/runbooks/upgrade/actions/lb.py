@@ -27,7 +27,7 @@ from lifecycle.engine import ActionContext, PermanentError, StepOutputs, StepVie
 from lifecycle.loadbalancer import LbError, LbIntent, LoadBalancer, Member, Observed, diff, intents
 from lifecycle.loadbalancer.evidence import MemberWatch, ordered, sides
 from lifecycle.loadbalancer.layers import layers
-from lifecycle.loadbalancer.lb import MON_BINDING
+from lifecycle.loadbalancer.lb import MON_BINDING, actionable
 from lifecycle.runbooks.common import Services, adapter_errors
 from lifecycle.runbooks.upgrade.actions.base import MoveAction, MoveParams, now
 from lifecycle.runbooks.upgrade.actions.cutover import guard
@@ -80,6 +80,26 @@ def still_bound(svc: Services, m: Move) -> list[str]:
     return [f"{x.ip}:{x.port}" for x in on_side(intent, members(svc.lb(intent.device), intent.sg), m.src)]
 
 
+def source_left(svc: Services, m: Move) -> bool | None:
+    """Whether the source side's members are all drained (disabled): the soak is behind. None
+    when none is bound (never bound, or unbound already): the caller asks the cloud."""
+    intent = lb_intent(svc, m)
+    with adapter_errors(f"{m.key} on {intent.device}"):
+        src = on_side(intent, members(svc.lb(intent.device), intent.sg), m.src)
+    return all(x.state.upper() == "DISABLED" for x in src) if src else None
+
+
+def destination_problems(svc: Services, m: Move) -> list[str]:
+    """The destination side's members that do not serve (not enabled and UP), or none bound:
+    what the soak watches, from the appliance's shared read of every group's members."""
+    intent = lb_intent(svc, m)
+    with adapter_errors(f"{m.key} on {intent.device}"):
+        mine = on_side(intent, members(svc.lb(intent.device), intent.sg), m.dst)
+    if not mine:
+        return [f"no {m.dst.upper()} member bound to {intent.sg}"]
+    return [f"{x.ip}:{x.port} {x.state}/{x.svrstate} on {intent.sg}" for x in mine if not x.serving]
+
+
 def _who(members: list[Member]) -> str:
     return ", ".join(f"{m.ip}:{m.port} {m.state}/{m.svrstate}" for m in members) or "none"
 
@@ -94,11 +114,14 @@ class LbAction(MoveAction):
         with adapter_errors(f"{m.key} on {intent.device}"):
             return intent, self.svc.lb(intent.device)
 
-    def observed(self, lb: LoadBalancer, intent: LbIntent) -> tuple[dict[str, Any], Observed]:
+    def observed(self, lb: LoadBalancer, intent: LbIntent,
+                 known: list[Member] | None = None) -> tuple[dict[str, Any], Observed]:
         """Who serves now: the vserver, the service group's monitors and members, each from a read
-        made after this call and shared with the other steps reading this appliance then."""
+        made after this call and shared with the other steps reading this appliance then
+        (``known``: the members as the caller knows them, not read again)."""
         obs = Observed(intent.key, vserver=lb.shared("lbvserver").read(intent.name),
-                       monitors=lb.shared(MON_BINDING).read(intent.sg), members=members(lb, intent.sg))
+                       monitors=lb.shared(MON_BINDING).read(intent.sg),
+                       members=members(lb, intent.sg) if known is None else known)
         return lb_state(intent, obs), obs
 
     @staticmethod
@@ -109,10 +132,12 @@ class LbAction(MoveAction):
 
 class LbEnsure(LbAction):
     """The environment's vserver, service group, monitor and their bindings exist as the site
-    says, and the content switching policy and GSLB service the site declares above it are bound
-    (idempotent; members are left alone). An immutable difference (service type, port, monitor
-    type), a policy that targets another vserver, or a csvserver, policy, gslbvserver or service
-    missing, fails before any change."""
+    says, and the content switching policy and GSLB service the site declares above it are bound,
+    their csvserver and gslbvserver created when missing (idempotent; members are left alone). An
+    immutable difference (service type, port, monitor type), a policy that targets another
+    vserver, or a cspolicy or gslbservice missing (the platform team's), fails before any change.
+    Drift (a member's weight, a policy's priority: the latter in the layers' record) is never
+    changed."""
 
     name = "upgrade.lb_ensure"
     observe_first = True
@@ -127,7 +152,7 @@ class LbEnsure(LbAction):
         intent, lb = self.lb(m)
         with adapter_errors(f"{m.key} on {intent.device}"):
             obs = lb.observe_shared(intent)
-        if diff(intent, obs):
+        if actionable(diff(intent, obs)):  # drift (a weight, a priority) is reported, not changed
             return None
         return self.Outputs(changes=[], lb=lb_state(intent, obs),
                             layers=[x.as_dict() for x in layers(intent, obs)])
@@ -172,7 +197,7 @@ class LbInService(LbAction):
             ips = self.ips(m, m.dst)
             if len(ips) < len(m.vms):
                 return None
-            current = members(lb, intent.sg)
+            current = self.seen(("lb-members", intent.sg), lambda: members(lb, intent.sg))
         if not set(ips.values()) <= {x.ip for x in current if x.serving and x.port == intent.port}:
             return None
         return self.Outputs(vms=sorted(ips), members=ips, at=now(), lb=self.members_only(intent, current))
@@ -188,14 +213,17 @@ class LbInService(LbAction):
         intent, lb = self.lb(m)
         where = f"{m.key} on {intent.device}"
         with adapter_errors(where):
-            guard(self, m, step, ctx, in_service=False)
+            # observe's listing and read of the members, a few ms old: addresses do not change
+            # while a VM lives, and binding or enabling what is done already changes nothing
             ips = self.ips(m, m.dst)
+            current = self.seen(("lb-members", intent.sg), lambda: members(lb, intent.sg))
+            # the ACL entries read now; B's health is its monitor's, waited for below
+            guard(self, m, step, ctx, in_service=False, destination=False)
             missing = [n for n in m.vms if n not in ips]
             if missing:
                 raise PermanentError(f"{m.key}: {', '.join(missing)}: no address on {m.subnet(m.dst)} "
                                      f"({m.cidr(m.dst)}) to bind to {intent.sg}")
             bound_at = now()
-            current = members(lb, intent.sg)  # one read for both: they skip what is done
             bound = lb.bind_members(intent.sg, ips.values(), intent.port, current=current)
             # drained before (a rollback)
             enabled = lb.enable(intent.sg, ips.values(), port=intent.port, current=current)
@@ -253,6 +281,10 @@ class LbDrain(LbAction):
     name = "upgrade.lb_drain"
     observe_first = True
 
+    class Params(MoveParams):
+        # the LbInService step: the destination's addresses it bound (else listed in Nova)
+        in_service_step: str | None = None
+
     class Outputs(StepOutputs):
         drained: list[str]
         delay: int
@@ -274,8 +306,10 @@ class LbDrain(LbAction):
         m = self.move(step)
         intent, lb = self.lb(m)
         with adapter_errors(f"{m.key} on {intent.device}"):
-            guard(self, m, step, ctx, in_service=False)
-            ips = self.ips(m, m.dst)
+            # the ACL entries read now; B's health is its members', read on the NetScaler now
+            guard(self, m, step, ctx, in_service=False, destination=False)
+            ins = step.params.in_service_step
+            ips = step.output(ins, LbInService.Outputs).members if ins else self.ips(m, m.dst)
             current = members(lb, intent.sg)
             dst = {x.ip: x for x in on_side(intent, current, m.dst)}
             problems = [f"{n} ({ip}): " + (f"{dst[ip].state}/{dst[ip].svrstate}" if ip in dst
@@ -374,7 +408,8 @@ class LbUnbind(LbAction):
             # the adapter's guard judges this read, made just now
             unbound = lb.unbind(intent.sg, [x.ip for x in src], port=intent.port, current=current)
             watch.unbound(unbound, now())
-            state, obs = self.observed(lb, intent)
+            # each DELETE's answer said it was done: the members are that read less them
+            state, obs = self.observed(lb, intent, [x for x in current if x not in unbound])
         ctx.log("lb.unbound", app=m.key, unbound=[x.ip for x in unbound])
         return self.Outputs(unbound=[f"{x.ip}:{x.port}" for x in unbound], at=now(),
                             both_served=self.window(step), transitions=watch.transitions, lb=state,

@@ -61,7 +61,9 @@ class Network(MoveAction):
 
 
 class DeleteSourceNetwork(MoveAction):
-    """Delete the source's Neutron subnet and network (A's in the old cloud; B's in a rollback)."""
+    """Delete the source's Neutron network, its subnet with it (A's in the old cloud; B's in a
+    rollback): Neutron deletes a network's subnets when it deletes the network (and refuses, 409,
+    while a VM's port is on it), so one request does both."""
 
     name, system = "upgrade.delete_source_network", "neutron"
     aliases = ("upgrade.delete_a_network",)
@@ -86,8 +88,5 @@ class DeleteSourceNetwork(MoveAction):
             net = self._find(m)
             if net is None:
                 return self.Outputs(deleted=False)
-            src = self.src_of(m)
-            for sid in net.subnet_ids or []:
-                src.delete_subnet(sid, f"subnet {sid} of {m.subnet(m.src)}")
-            src.delete_network(net.id, f"network {m.subnet(m.src)}")
+            self.src_of(m).delete_network(net.id, f"network {m.subnet(m.src)} and its subnet")
         return self.Outputs(deleted=True, network_id=net.id)

@@ -180,6 +180,8 @@ class Attach(MoveAction):
 
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         m = self.move(step)
+        if not m.stateful and not any(vm.volumes for vm in m.spec.vms):
+            return self.Outputs(attached={}, at=now())  # no volume moved, no writer stopped: nothing
         with adapter_errors(m.key):
             dst = self.dst_of(m)
             vms = self.servers(dst, m)
