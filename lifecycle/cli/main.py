@@ -21,6 +21,7 @@ from lifecycle.cli.buildout import buildout_group
 from lifecycle.cli.context import Ctx
 from lifecycle.cli.fabric import fabric_group
 from lifecycle.cli.lb import lb_group
+from lifecycle.cli.nuage import nuage_group
 from lifecycle.cli.output import FORMATS
 from lifecycle.cli.overcloud import overcloud_group
 from lifecycle.cli.rack import rack_group
@@ -142,6 +143,7 @@ cli.add_command(baremetal_group)
 cli.add_command(upgrade_group)
 cli.add_command(overcloud_group)
 cli.add_command(lb_group)
+cli.add_command(nuage_group)
 
 
 def main() -> None:

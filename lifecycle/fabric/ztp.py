@@ -101,12 +101,11 @@ def write_data_root(site: Site, rack: str, data_root: Path, *, secret_hash: Secr
         _write_file(path, text, changed, root, dry_run)
 
     write_client(data_root, syslog, changed, dry_run)
-    patterns = []
+    old_patterns: list[dict] = []
     db_path = data_root / "neighbordb"
     if db_path.exists() and db_path.read_text().strip():
-        old = yaml.safe_load(db_path.read_text()) or {}
-        names = {leaf.name for leaf in r.leaves.leaves}
-        patterns = [p for p in old.get("patterns", []) if p.get("definition") not in names]
+        old_patterns = (yaml.safe_load(db_path.read_text()) or {}).get("patterns", [])
+    mine: dict[str, dict] = {}
     for i, leaf in enumerate(r.leaves.leaves):
         cfg = render_leaf(site, r, i, username=username, secret_hash=secret_hash,
                           cvx_hosts=cvx_hosts)
@@ -122,7 +121,11 @@ def write_data_root(site: Site, rack: str, data_root: Path, *, secret_hash: Secr
             if peer:
                 device, port = Cable.split(peer)
                 interfaces.append({up.port: f"regex('{device}(\\..*)?$'):{port}"})
-        patterns.append({"name": leaf.name, "definition": leaf.name, "interfaces": interfaces})
+        mine[leaf.name] = {"name": leaf.name, "definition": leaf.name, "interfaces": interfaces}
+    # a rack's patterns stay where they are: moving them to the end rewrote neighbordb on every
+    # stage of every other rack (a second apply must change nothing)
+    patterns = [mine.pop(p["definition"]) if p.get("definition") in mine else p for p in old_patterns]
+    patterns += list(mine.values())
     _write(db_path, yaml.safe_dump({"patterns": patterns}, sort_keys=False), changed, data_root)
     return changed
 

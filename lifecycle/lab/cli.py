@@ -214,18 +214,34 @@ def down(labdir_opt: Path | None) -> None:
 @click.option("--dir", "labdir_opt", type=click.Path(path_type=Path))
 def rack_cmd(rack: str, labdir_opt: Path | None) -> None:
     """Rack RACK in the twin: its servers appear in OneView and its leaves boot into ZTP."""
-    labdir = _labdir(labdir_opt)
+    _post_control(_labdir(labdir_opt), f"/rack/{rack}")
+    err_console.print(f"rack {rack} racked in the twin")
+
+
+def _post_control(labdir: Path, path: str, body: dict[str, Any] | None = None) -> Any:
+    """POST to the running twin's control API; its error message as a ClickException."""
     state = LabState.load(labdir)
     control = next((c for c in (state.components if state else []) if c.name == "control"), None)
     if control is None:
         raise click.ClickException(f"no twin is running in {labdir}")
-    req = urllib.request.Request(f"{control.url}/rack/{rack}", method="POST", data=b"")
+    req = urllib.request.Request(f"{control.url}{path}", method="POST",
+                                 data=json.dumps(body).encode() if body is not None else b"",
+                                 headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
-            json.loads(resp.read())
+            return json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         raise click.ClickException(json.loads(exc.read() or b"{}").get("message", str(exc))) from None
-    err_console.print(f"rack {rack} racked in the twin")
+
+
+@lab_group.command("swap-cables")
+@click.argument("ends", metavar="DEV:PORT~DEV:PORT")
+@click.option("--dir", "labdir_opt", type=click.Path(path_type=Path))
+def swap_cables_cmd(ends: str, labdir_opt: Path | None) -> None:
+    """Swap the far ends of two cables in the running twin, as a technician moving them: undoes a
+    `cable.miswire` fault given the same ends."""
+    _post_control(_labdir(labdir_opt), "/cables/swap", {"swap": ends})
+    err_console.print(f"cables {ends} swapped in the twin")
 
 
 @lab_group.command("probes")

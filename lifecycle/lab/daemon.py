@@ -2,7 +2,7 @@
 
 It hosts the in-process emulators, supervises the real components it spawns (Ironic,
 sushy-tools, ztpserver), writes the endpoints file and ``state.json``, and serves a small
-control API on loopback (``i2 lab rack``). SIGTERM stops everything it started.
+control API on loopback (``i2 lab rack``, ``i2 lab swap-cables``). SIGTERM stops everything it started.
 """
 
 from __future__ import annotations
@@ -106,6 +106,22 @@ class Lab:
             for hook in self.rack_hooks:
                 hook(name)
             return {"racked": name}
+
+        @router.route("POST", r"/cables/swap")
+        def swap_cables(req: Any) -> Any:
+            # moving two cables back (a miswire undone) is the same swap again: LLDP on the
+            # switches and the next inspection's TLVs see the new far ends
+            from lifecycle.lab.world import miswire
+
+            spec = str((req.json() or {}).get("swap", ""))
+            try:
+                links = miswire(self.world.links, spec)
+            except ValueError as exc:
+                raise HttpError(400, {"message": str(exc)}) from None
+            self.world.links = links
+            if self.fabric is not None:
+                self.fabric.set_links(links)
+            return {"swapped": spec}
 
         @router.route("GET", r"/ztp")
         def ztp(req: Any) -> Any:

@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import time
+from pathlib import Path
 
 
 def alive(pid: int) -> bool:
@@ -37,7 +38,21 @@ def terminate(pid: int, grace: float = 10.0) -> bool:
                 os.kill(pid, sig)
         deadline = time.monotonic() + (grace if sig == signal.SIGTERM else 5.0)
         while time.monotonic() < deadline:
-            if not alive(pid):
+            # the leader and what it spawned: a child can outlive its shell by a few ms under load
+            if not alive(pid) and not group_members(pid):
                 return True
             time.sleep(0.05)
     return not alive(pid)
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group ``pgid``, read from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        if len(fields) > 2 and fields[0] != "Z" and fields[2] == str(pgid):
+            members.append(int(stat.parent.name))
+    return members

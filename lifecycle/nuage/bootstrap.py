@@ -425,3 +425,11 @@ def _membership(w: _Walk, group: Any | None, user: Any | None, p: PluginUser, wh
         if w.write:
             rest = [m for m in w.vsd.all(other.users) if m.id != user.id]
             w.vsd.assign(other, rest, NUUser, f"{other.name} without {p.username}")
+
+
+def cms_ids(vsd: Nuage, site: Site) -> dict[str, str]:
+    """Each Nuage cloud's CMS id (the ``NeutronNuageCMSId`` its overcloud is rendered with), for
+    the clouds whose CMS is registered."""
+    have = {c.name: c.id for c in vsd.all(vsd.me.cloud_mgmt_systems)}
+    return {c.name: have[c.nuage.cms_name] for c in site.clouds
+            if c.nuage is not None and c.nuage.cms_name in have}

@@ -71,7 +71,7 @@ class RamdiskAgent:
                  inspector_urls: dict[str, str] | None = None,
                  undercloud_of: Callable[[str], str | None] | None = None,
                  latency: LatencyProfile | None = None, host: str = "127.0.0.1",
-                 workers: int = 4, lookup_timeout: float = 120.0):
+                 workers: int = 64, lookup_timeout: float = 120.0):
         self.world = world
         self.ironic_urls = dict(ironic_urls)
         # undercloud -> its backend ironic-inspector URL (Train underclouds only)
@@ -85,6 +85,8 @@ class RamdiskAgent:
         router.add("PUT", r"/notify", self._notify)
         router.add("POST", r"/notify", self._notify)
         self.server = EmulatorServer("ipa", router, host=host)
+        # One ramdisk per booted server, as each server runs its own: a pool of 4 would queue a
+        # DC's ramdisks behind each other in the twin only. The threads mostly sleep.
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="twin-ipa")
         self._lock = threading.Lock()
         self._booted: set[str] = set()  # systems running the ramdisk since their last power-on

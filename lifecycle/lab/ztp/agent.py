@@ -8,9 +8,13 @@ switch in a private mount namespace (``unshare --mount``):
 - ``/dev/log``     -> a per-switch syslog socket the agent reads (the client's progress);
 - ``FastCli``      -> first on PATH, forwarding CLI lines to the switch (see fastcli.py).
 
-``/tmp`` stays the host's (the Python running the client may live under it), so bootstraps
-run one at a time on the host, twins included (a file lock): the client keeps fixed names there
-(``/tmp/startup-config``).
+- ``/tmp``        -> the switch's own directory (the client keeps fixed names there, e.g.
+                     ``/tmp/startup-config``), with the host's entries the bootstrap needs (the
+                     Python running it, the agent's directory, ``PATH`` entries) bound back in.
+
+So every switch bootstraps at once, as real switches do, each in its own /tmp; bootstraps once
+ran one at a time on the host (a file lock over a shared /tmp), which made a build-out's leaf
+ZTP grow with the number of switches in the twin only.
 
 When the bootstrap exits 0 the switch reloads with the new startup-config, as EOS does.
 Needs root (mount namespaces), which the lab has on its machines.
@@ -18,7 +22,6 @@ Needs root (mount namespaces), which the lab has on its machines.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import socket
@@ -29,8 +32,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,23 +40,27 @@ _NS_SCRIPT = """set -e
 mount --bind "$I2_FLASH" /mnt/flash
 mount --bind "$I2_RUN" /var/run
 mount --bind "$I2_LOG" /dev/log
+mount --bind /tmp "$I2_HOST_TMP"
+mount --bind "$I2_TMP" /tmp
+for p in $I2_KEEP; do mkdir -p "/tmp/$p"; mount --bind "$I2_HOST_TMP/$p" "/tmp/$p"; done
 exec "$I2_PY" "$I2_SCRIPT"
 """
+FAILED_RETRY_MAX = 10.0  # seconds between bootstraps of a switch that keeps failing
+_HOST_TMP = "/mnt/i2-host-tmp"  # the host's /tmp as the namespace sees it (binds only)
 
 
-_ONE_AT_A_TIME = threading.Lock()
-_HOST_LOCK = Path(tempfile.gettempdir()) / "i2-ztp-bootstrap.lock"
+def _kept_under_tmp(paths: list[str]) -> list[str]:
+    """The entries of the host's /tmp that ``paths`` (as given and resolved) live under.
 
-
-@contextmanager
-def _one_bootstrap_on_this_host() -> Iterator[None]:
-    """Every twin on the host shares the client's fixed /tmp names: one bootstrap at a time."""
-    with _ONE_AT_A_TIME, open(_HOST_LOCK, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    >>> _kept_under_tmp(["/tmp/base/.venv/bin/python", "/usr/bin", "/tmp/lab/ztp/leaf1/bin"])
+    ['base', 'lab']
+    """
+    tmp, out = Path("/tmp"), set()
+    for p in paths:
+        for q in {Path(p).absolute(), Path(p).resolve()}:
+            if q != tmp and q.is_relative_to(tmp):
+                out.add(q.relative_to(tmp).parts[0])
+    return sorted(out)
 
 
 @dataclass
@@ -97,6 +102,7 @@ class _Syslog:
 def _host_mountpoints() -> None:
     # Bind mounts need something to mount on; on a host with no syslog daemon /dev/log is absent.
     Path("/mnt/flash").mkdir(parents=True, exist_ok=True)
+    Path(_HOST_TMP).mkdir(parents=True, exist_ok=True)
     if not os.path.lexists("/dev/log"):
         Path("/dev/log").touch()
 
@@ -106,7 +112,7 @@ class ZtpAgent:
 
     def __init__(self, switch: Any, *, server_url: str, workdir: Path, console_url: str,
                  python: str = sys.executable, fail: bool = False, retry_interval: float = 1.0,
-                 max_attempts: int = 3, timeout: float = 300.0):
+                 max_attempts: int | None = None, timeout: float = 300.0):
         self.switch = switch
         self.server_url = server_url.rstrip("/")
         self.dir = workdir / switch.name
@@ -162,10 +168,13 @@ class ZtpAgent:
                 self.switch.reload(wait=False, cause="Reload after ZeroTouch provisioning.")
                 return
             res.error = f"bootstrap exited {rc}: {res.output.strip().splitlines()[-1:]}"
-            if res.attempts >= self.max_attempts:
+            if self.max_attempts is not None and res.attempts >= self.max_attempts:
                 res.status = "failed"
                 return
-            self._stop.wait(self.retry_interval)
+            # EOS restarts ZTP after a failed bootstrap until it succeeds or is cancelled (a leaf
+            # powered on before i2 staged it fails at POST /nodes until then); backing off keeps
+            # a DC of switches retrying from eating the twin's CPU.
+            self._stop.wait(min(self.retry_interval * 2 ** (res.attempts - 1), FAILED_RETRY_MAX))
         if res.status not in ("succeeded", "failed"):
             res.status, res.error = "failed", res.error or "ZTP timed out"
 
@@ -199,8 +208,14 @@ class ZtpAgent:
         if not any(getattr(x, "unix_path", None) == str(sock) for x in self.switch.listeners):
             self.switch.serve(https_port=None, http_port=None, unix_path=str(sock))
         _host_mountpoints()
+        private = d / "tmp"  # the switch's /tmp, fresh for each attempt
+        shutil.rmtree(private, ignore_errors=True)
+        private.mkdir()
+        path = f"{d / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+        keep = _kept_under_tmp([self.python, sys.prefix, str(d), *path.split(":")])
         syslog = _Syslog(run / "log.sock", self.result.log)
-        env = {**os.environ, "PATH": f"{d / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        env = {**os.environ, "PATH": path, "I2_TMP": str(private), "I2_HOST_TMP": _HOST_TMP,
+               "I2_KEEP": " ".join(keep),
                "I2_TWIN_SWITCH": self.switch.name, "I2_TWIN_CONTROL": self.console_url,
                "I2_FLASH": str(self.switch.flash), "I2_RUN": str(run),
                "I2_LOG": str(run / "log.sock"), "I2_PY": self.python,
@@ -208,10 +223,9 @@ class ZtpAgent:
         env.pop("EAPI_TEST", None)  # the client must take the production path (unix socket)
         unshare = shutil.which("unshare") or "unshare"
         try:
-            with _one_bootstrap_on_this_host():
-                proc = subprocess.run([unshare, "--mount", "--propagation", "private", "sh",
-                                       "-c", _NS_SCRIPT], env=env, cwd=d, capture_output=True,
-                                      text=True, timeout=self.timeout)
+            proc = subprocess.run([unshare, "--mount", "--propagation", "private", "sh", "-c",
+                                   _NS_SCRIPT], env=env, cwd=d, capture_output=True, text=True,
+                                  timeout=self.timeout)
             self.result.output = proc.stdout + proc.stderr
             (d / "bootstrap.log").write_text(self.result.output)
             return proc.returncode

@@ -7,13 +7,17 @@ Steps (one run, one plan across every system; racks in batches of their own)::
     template/<profile> ─> <server>/profile ─> enroll ─> manage ─> inspect ─> check ─> tag ─> provide
     <server>/identify ──────┘                                               │
     every provide of a cloud's servers ─> overcloud/<cloud>/render ─> validate ─> upload ─> deploy
+    vsd/bootstrap (enterprise, domains, ACLs, CMS, plugin users) ──────────────────────────┘
     overcloud/<cloud>/deploy ─> <server>/deployed (computes: a hypervisor in Nova)
-    every leaf verified, every cloud deployed ─> nrfu (ANTA, the whole fabric)
+    overcloud/<cloud>/deploy ─> overcloud/<cloud>/prove (Neutron's Nuage plugin and the VSD, Cinder's Pure)
+    every leaf verified, every cloud deployed and proved ─> nrfu (ANTA, the whole fabric)
 
 The rack runbook's steps are reused (lifecycle.runbooks.rack); racks come up ``parallel_racks``
 at a time. A second apply observes everything done and changes nothing.
 
-Modules: ``plan`` (the steps), ``checks`` (the undercloud gate and the NRFU), ``catalog``.
+Modules: ``plan`` (the steps), ``checks`` (the undercloud gate and the NRFU), ``spines``,
+``vsd`` (the VSD bootstrap step), ``prove`` (each cloud's proof), ``observe`` (the plan's
+diff), ``catalog``.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from lifecycle.model.schema import Server
 from lifecycle.runbooks.buildout.plan import racks_of
+from lifecycle.runbooks.buildout.vsd import nuage_clouds
 from lifecycle.runbooks.common import Services
-from lifecycle.runbooks.overcloud import tagged_nodes
-from lifecycle.runbooks.rack.observe import Change, observe_rows
+from lifecycle.runbooks.rack.observe import Change, observe_rows, stack_and_deployed
 from lifecycle.runbooks.rack.observe import observe as observe_rack
 from lifecycle.runbooks.rack.plan import allocate_indices, train_clouds
 
@@ -46,15 +46,8 @@ def underclouds(svc: Services, clouds: Sequence[str]) -> list[Change]:
 def first_deploy(svc: Services, cloud_name: str, servers: Sequence[Server]) -> list[Change]:
     """The cloud's first deploy (or, when its stack exists, the scale-out by the servers not
     deployed yet), role by role."""
-    from lifecycle.tripleo.deploy import observe_stack
-    from lifecycle.tripleo.undercloud import Undercloud
-
     cloud = svc.site.cloud(cloud_name)
-    roles = [r.name for r in cloud.roles]
-    with Undercloud.connect(svc.endpoints, cloud.undercloud, svc.secrets) as uc:
-        stack = observe_stack(uc, cloud.stack, roles)
-    deployed = {n.name for m in tagged_nodes(svc.baremetal(cloud.undercloud), roles).values()
-                for n in m.values() if n.deployed}
+    stack, deployed = stack_and_deployed(svc, cloud_name)
     new = Counter(s.role for s in servers if s.name not in deployed)
     if not new:
         return [Change("tripleo", cloud_name, "none", "every server of the build-out is deployed")]
@@ -80,10 +73,33 @@ def observe(svc: Services, dc: str, racks: Sequence[str] | None = None) -> list[
     out += observe_rows("ironic", "node indices", allocate)
     seen: set[tuple[str, str]] = set()
     for rack in chosen:
-        for row in observe_rack(svc, rack.name, indices=indices or None, tripleo=False):
+        for row in observe_rack(svc, rack.name, indices=indices or None, tripleo=False,
+                                spines=False):
             if (row.system, row.object) not in seen:  # a template shared by racks is shown once
                 seen.add((row.system, row.object))
                 out.append(row)
-    for cloud, servers in sorted(train_clouds(svc, members).items()):
+    clouds = train_clouds(svc, members)
+    if site.nuage is not None and nuage_clouds(svc, sorted(clouds)):
+        out += observe_rows("vsd", "bootstrap", lambda: vsd_bootstrap(svc))
+    for cloud, servers in sorted(clouds.items()):
         out += observe_rows("tripleo", cloud, lambda c=cloud, m=servers: first_deploy(svc, c, m))
     return out
+
+
+def vsd_bootstrap(svc: Services) -> list[Change]:
+    """What the run's ``vsd/bootstrap`` would make (one row: the count and the first few)."""
+    from lifecycle.nuage.bootstrap import BootstrapError, intent, plan
+
+    try:
+        want = intent(svc.site, svc.endpoints)
+    except BootstrapError as exc:
+        return [Change("vsd", "bootstrap", "error", str(exc))]
+    done = plan(svc.nuage(), want, svc.endpoints, svc.secrets)
+    if done.blocked:
+        return [Change("vsd", "bootstrap", "blocked",
+                       "; ".join(f"{i.kind} {i.name}: {i.detail}" for i in done.blocked[:3]))]
+    if not done.changes:
+        return [Change("vsd", "bootstrap", "none", f"organised ({len(done.items)} objects)")]
+    first = ", ".join(f"{i.kind} {i.name}" for i in done.changes[:4])
+    return [Change("vsd", "bootstrap", "create", f"{len(done.changes)} to make or fix: {first}"
+                   + (" ..." if len(done.changes) > 4 else ""))]

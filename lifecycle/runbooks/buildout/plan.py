@@ -22,7 +22,10 @@ from lifecycle.model.schema import Rack, Server
 from lifecycle.runbooks import overcloud
 from lifecycle.runbooks.buildout.catalog import registry
 from lifecycle.runbooks.buildout.checks import Nrfu, UndercloudReady
+from lifecycle.runbooks.buildout.prove import ProveCloud
 from lifecycle.runbooks.buildout.spines import StageSpines, VerifySpine
+from lifecycle.runbooks.buildout.vsd import KEY as VSD_KEY
+from lifecycle.runbooks.buildout.vsd import BootstrapVsd, nuage_clouds
 from lifecycle.runbooks.common import Services
 from lifecycle.runbooks.overcloud.deploy import Prove
 from lifecycle.runbooks.rack.fabric import AwaitZtp
@@ -103,7 +106,8 @@ def build_plan(svc: Services, dc: str, *, racks: Sequence[str] | None = None, pa
         after = [f"{leaf.name}/verify" for leaf in before.leaves.leaves] if before else []
         gate = [spine_ok[s] for s in rack_spines(site, rack.name) if s in spine_ok]
         lsteps, v = leaf_steps(rack, batch=f"rack:{rack.name}", ztp_timeout=ztp_timeout,
-                               stage_key=f"{rack.name}/ztp/stage", deps=gate, after=after)
+                               stage_key=f"{rack.name}/ztp/stage", deps=gate, after=after,
+                               gate_spines=not gate)  # with spines of the run: their verify steps
         steps += lsteps
         verify.update(v)
         rack_of.update({s.name: rack.name for s in site.servers_in(rack.name)})
@@ -119,8 +123,19 @@ def build_plan(svc: Services, dc: str, *, racks: Sequence[str] | None = None, pa
             st.deps.append(ready[st.params["undercloud"]])
     steps += srv
 
+    # The VSD's organisation, once for the DC's clouds: each cloud's Nuage plugin logs in as the
+    # user it makes, with the CMS id it registers, so every first deploy (from its render) waits.
+    clouds = train_clouds(svc, members)
+    nuage = nuage_clouds(svc, sorted(clouds)) if site.nuage is not None else []
+    vsd_gate: list[str] = [VSD_KEY] if nuage else []
+    if nuage:
+        steps.append(StepSpec(key=VSD_KEY, target="vsd:bootstrap", action=BootstrapVsd.name, batch=top,
+                              params=BootstrapVsd.Params(clouds=nuage), system="vsd",
+                              description=f"Bootstrap the VSD for {', '.join(nuage)}: enterprise, domains, "
+                                          "ACLs, CMS, plugin users"))
+
     deployed: list[str] = []
-    for cloud, servers in sorted(train_clouds(svc, members).items()):
+    for cloud, servers in sorted(clouds.items()):
         uc = site.cloud(cloud).undercloud
         # The first deploy takes the servers that are provided when it renders: it waits for every
         # one (``after``), and a quarantined server is left out rather than failing the cloud.
@@ -129,8 +144,16 @@ def build_plan(svc: Services, dc: str, *, racks: Sequence[str] | None = None, pa
         chain = overcloud.overcloud_steps(cloud, render=render, deps=[ready[uc]] if uc in ready else [],
                                           batch=f"cloud:{cloud}", ensure=True, undercloud=uc)
         chain[0].after = [f"{s.name}/provide" for s in servers]
+        chain[0].deps += vsd_gate  # rendered once the cloud's CMS and plugin user exist
         steps += chain
         deployed.append(chain[-1].key)
+        proof = f"overcloud/{cloud}/prove"
+        steps.append(StepSpec(key=proof, target=f"overcloud:{cloud}", action=ProveCloud.name,
+                              deps=[chain[-1].key], batch=f"cloud:{cloud}", system=f"cloud:{cloud}",
+                              params=ProveCloud.Params(cloud=cloud),
+                              description=f"Prove {cloud}: Neutron's Nuage plugin talks to the VSD, "
+                                          "Cinder's Pure backend is up"))
+        deployed.append(proof)
         for s in servers:
             hv = is_compute(svc, s)
             steps.append(StepSpec(key=f"{s.name}/deployed", target=f"server:{s.name}", action=Prove.name,

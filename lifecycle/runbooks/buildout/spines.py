@@ -11,11 +11,10 @@ from lifecycle.engine import (
     StepOutputs,
     StepParams,
     StepView,
-    TransientError,
 )
 from lifecycle.runbooks.common import Services, adapter_errors
 from lifecycle.runbooks.rack.base import RackAction
-from lifecycle.runbooks.rack.fabric import LeafCheck, leaf_hostname
+from lifecycle.runbooks.rack.fabric import LeafCheck, leaf_hostname, verdict
 
 
 def spine_files(svc: Services, spines: list[str], *, dry_run: bool) -> list[str]:
@@ -83,12 +82,4 @@ class VerifySpine(RackAction):
         spine = step.params.spine
         with adapter_errors(spine):
             findings = verify_spine(self.svc.switch(spine), self.svc.site, spine)
-        bad = [f for f in findings if not f.ok]
-        miswired = [f for f in bad if f.check.startswith("lldp")]
-        if miswired:
-            raise PermanentError(f"{spine}: cabling differs from the plan: "
-                                 + "; ".join(f"{f.check}: {f.detail}" for f in miswired))
-        if bad:
-            raise TransientError(f"{spine}: not converged: "
-                                 + "; ".join(f"{f.check}: {f.detail}" for f in bad))
-        return self.Outputs(checks=[LeafCheck(check=f.check, ok=f.ok, detail=f.detail) for f in findings])
+        return self.Outputs(checks=verdict(spine, findings))

@@ -148,9 +148,16 @@ class OvercloudAction(Action):
                 shutil.copy2(local, dest)
                 extras.append(f"{remote}/extra/{dest.name}")
             tagged = {role: [(n.name, i) for i, n in sorted(m.items())] for role, m in nodes.items()}
+            cms_id = p.cms_id
+            if cms_id is None and p.first_deploy and cloud.nuage is not None:
+                # registered by the build-out's vsd/bootstrap (a dep of this render): the Nuage
+                # plugin does not start without NeutronNuageCMSId
+                from lifecycle.nuage.bootstrap import cms_ids
+
+                cms_id = cms_ids(self.svc.nuage(), self.svc.site).get(cloud.name)
             rendered = render_overcloud(
                 self.svc.site, cloud.name, self.svc.endpoints, out, nodes=tagged,
-                counts=target.counts, removed=target.removed, cms_id=p.cms_id,
+                counts=target.counts, removed=target.removed, cms_id=cms_id,
                 templates_dir=p.templates_dir, remote_dir=remote,
                 extra_environments=[*extras, *p.extra_env], secrets=self.svc.secrets)
         for value in self.svc.secrets.seen:

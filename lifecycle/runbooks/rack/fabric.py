@@ -7,6 +7,8 @@ plan is a dry run of the same code.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from lifecycle.engine import (
     ActionContext,
@@ -19,6 +21,9 @@ from lifecycle.engine import (
 )
 from lifecycle.runbooks.common import Services, adapter_errors, unreachable, why_not
 from lifecycle.runbooks.rack.base import RackAction, diff_lines
+
+if TYPE_CHECKING:
+    from lifecycle.fabric.eapi import Finding
 
 
 def ztp_files(svc: Services, rack: str, *, dry_run: bool) -> list[str]:
@@ -53,26 +58,64 @@ def leaf_hostname(svc: Services, leaf: str) -> str | None:
         raise PermanentError(f"{leaf}: {why_not(exc)}") from exc
 
 
+def spines_healthy(svc: Services, rack: str) -> list[str]:
+    """The spines ``rack``'s leaves hang off, each verified (eAPI as itself, BGP to the leaves up
+    so far, LLDP as cabled, CVX connected: :func:`lifecycle.fabric.spines.verify_spine`);
+    :class:`TransientError` naming each unhealthy spine and why (a spine converging, or fixed by
+    a person, lets a retry through). A spine that answers but refuses i2's credentials (or TLS)
+    is a :class:`PermanentError` at once: no amount of waiting fixes that."""
+    from lifecycle.fabric.spines import SpinesUnhealthy, gate_rack, verify_spine
+
+    site = svc.site
+    refused: list[str] = []
+
+    def verify(spine: str) -> list[Finding]:
+        try:
+            return verify_spine(svc.switch(spine, timeout=10), site, spine)
+        except Exception as exc:
+            if not unreachable(exc):
+                refused.append(f"{spine}: {why_not(exc)}")
+            raise  # gate_rack counts it as an unhealthy spine
+
+    try:
+        return sorted(gate_rack(site, rack, verify))
+    except SpinesUnhealthy as exc:
+        if refused:
+            why = "; ".join(refused)
+            raise PermanentError(f"rack {rack}: not staging its leaves for ZTP: {why}") from None
+        raise TransientError(str(exc)) from None
+
+
 class StageZtp(RackAction):
-    """Write the rack's ztpserver data_root (definitions, neighbordb patterns, configs)."""
+    """Write the rack's ztpserver data_root (definitions, neighbordb patterns, configs), once the
+    spines its leaves hang off are healthy (``gate_spines``; the build-out verifies its spines
+    in steps of their own and stages without it)."""
 
     name, system = "fabric.ztp_stage", "ztp"
     observe_first = True
+    # the spine gate waits for spines converging (about 2 minutes), then fails naming them
+    retry = RetryPolicy(max_attempts=15, base_delay=2.0, max_delay=8.0, jitter=0.2)
 
     class Params(StepParams):
         rack: str
+        gate_spines: bool = False  # runs created before the gate existed stage without it
 
     class Outputs(StepOutputs):
         changed: list[str]
+        spines: list[str] = []  # the spines found healthy before staging
 
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         return self.Outputs(changed=[]) if not ztp_files(self.svc, step.params.rack, dry_run=True) else None
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        rack = step.params.rack
+        spines = spines_healthy(self.svc, rack) if step.params.gate_spines else []
+        if spines:
+            ctx.log("ztp.spines_healthy", rack=rack, spines=spines)
         with adapter_errors("ztp data_root"):
-            changed = ztp_files(self.svc, step.params.rack, dry_run=False)
+            changed = ztp_files(self.svc, rack, dry_run=False)
         ctx.log("ztp.staged", files=changed)
-        return self.Outputs(changed=changed)
+        return self.Outputs(changed=changed, spines=spines)
 
 
 class AwaitZtp(RackAction):
@@ -144,16 +187,23 @@ class VerifyLeaf(RackAction):
             node = self.svc.switch(leaf)
             changes = diff(node, self.svc.intended_configs()[leaf])
             findings = verify_leaf(node, self.svc.site, rack, step.params.index)
-        lldp = [f for f in findings if not f.ok and f.check.startswith("lldp")]
-        if lldp:
-            raise PermanentError(f"{leaf}: cabling differs from the plan: "
-                                 + "; ".join(f"{f.check}: {f.detail}" for f in lldp))
-        if changes.strip():
-            raise PermanentError(f"{leaf}: running config differs from the rendered one "
-                                 f"({diff_lines(changes)} line(s)); see `i2 fabric diff {rack}`, fix, "
-                                 "then `i2 runs resume`")
-        bad = [f for f in findings if not f.ok]
-        if bad:
-            raise TransientError(f"{leaf}: not converged: "
-                                 + "; ".join(f"{f.check}: {f.detail}" for f in bad))
-        return self.Outputs(checks=[LeafCheck(check=f.check, ok=f.ok, detail=f.detail) for f in findings])
+        drift = (f"running config differs from the rendered one ({diff_lines(changes)} line(s)); see "
+                 f"`i2 fabric diff {rack}`, fix, then `i2 runs resume`") if changes.strip() else ""
+        return self.Outputs(checks=verdict(leaf, findings, drift=drift))
+
+
+def verdict(switch: str, findings: Sequence[Finding], *, drift: str = "") -> list[LeafCheck]:
+    """A switch's findings as a verify step ends: LLDP against the cabling plan failing is a
+    miswire (:class:`PermanentError`: a person moves a cable), then ``drift`` (a config that
+    differs, permanent too), then any other failure is convergence still under way
+    (:class:`TransientError`: retried); else the checks as the step's outputs."""
+    bad = [f for f in findings if not f.ok]
+    miswired = [f for f in bad if f.check.startswith("lldp")]
+    if miswired:
+        raise PermanentError(f"{switch}: cabling differs from the plan: "
+                             + "; ".join(f"{f.check}: {f.detail}" for f in miswired))
+    if drift:
+        raise PermanentError(f"{switch}: {drift}")
+    if bad:
+        raise TransientError(f"{switch}: not converged: " + "; ".join(f"{f.check}: {f.detail}" for f in bad))
+    return [LeafCheck(check=f.check, ok=f.ok, detail=f.detail) for f in findings]

@@ -11,10 +11,12 @@ from lifecycle.runbooks.rack.fabric import AwaitZtp, StageZtp, VerifyLeaf
 
 
 def leaf_steps(rack: Rack, *, batch: str, ztp_timeout: float = 900, stage_key: str = "ztp/stage",
-               deps: Sequence[str] = (), after: Sequence[str] = ()) -> tuple[list[StepSpec], dict[str, str]]:
+               deps: Sequence[str] = (), after: Sequence[str] = (),
+               gate_spines: bool = True) -> tuple[list[StepSpec], dict[str, str]]:
     """The steps, and each leaf's verify step key. A planned rack goes through ZTP (staged after
-    ``deps``, ordered ``after``); an in-service one is only verified. ``deps`` also gate the
-    verification of an in-service rack.
+    ``deps``, ordered ``after``, and once the spines its leaves hang off verify when
+    ``gate_spines``); an in-service one is only verified. ``deps`` also gate the verification of
+    an in-service rack.
 
     >>> from pathlib import Path
     >>> import lifecycle
@@ -31,9 +33,10 @@ def leaf_steps(rack: Rack, *, batch: str, ztp_timeout: float = 900, stage_key: s
     verify: dict[str, str] = {}
     if ztp:
         steps.append(StepSpec(key=stage_key, target=f"rack:{rack.name}", action=StageZtp.name,
-                              params=StageZtp.Params(rack=rack.name), batch=batch, deps=list(deps),
-                              after=list(after),
-                              description=f"Stage ZTP definitions for {rack.name}'s leaves"))
+                              params=StageZtp.Params(rack=rack.name, gate_spines=gate_spines), batch=batch,
+                              deps=list(deps), after=list(after),
+                              description=f"Stage ZTP definitions for {rack.name}'s leaves"
+                              + (" once its spines verify" if gate_spines else "")))
     for i, leaf in enumerate(rack.leaves.leaves):
         target = f"switch:{leaf.name}"
         first = [stage_key] if ztp else list(deps)

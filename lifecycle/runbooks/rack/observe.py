@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from lifecycle.model.schema import Server
 from lifecycle.runbooks.common import Services, safe_observe
 from lifecycle.runbooks.overcloud import tagged_nodes
 from lifecycle.runbooks.rack.base import diff_lines
-from lifecycle.runbooks.rack.fabric import leaf_hostname, ztp_files
+from lifecycle.runbooks.rack.fabric import leaf_hostname, spines_healthy, ztp_files
 from lifecycle.runbooks.rack.oneview import serving_reason
 from lifecycle.runbooks.rack.plan import allocate_indices, find_rack, train_clouds, undercloud_of
+
+if TYPE_CHECKING:
+    from lifecycle.tripleo.deploy import StackView
 
 
 @dataclass
@@ -42,10 +46,11 @@ def observe_rows(system: str, obj: str, fn: Callable[[], list[Change]]) -> list[
 
 
 def observe(svc: Services, rack_name: str, *, indices: dict[str, str] | None = None,
-            tripleo: bool = True) -> list[Change]:
+            tripleo: bool = True, spines: bool = True) -> list[Change]:
     """What ``apply`` would create, change, wait for or leave alone, across every system.
     ``indices``: the node indices a larger run allocated (the build-out's, across its racks);
-    ``tripleo``: add the scale-out's row (the build-out shows its first deploy instead)."""
+    ``tripleo``: add the scale-out's row (the build-out shows its first deploy instead);
+    ``spines``: the spine gate's row (the build-out verifies its spines in steps of its own)."""
     rack = find_rack(svc, rack_name)
     site = svc.site
     members = site.servers_in(rack.name)
@@ -59,6 +64,8 @@ def observe(svc: Services, rack_name: str, *, indices: dict[str, str] | None = N
 
     if rack.state == "planned":
         out += observe_rows("ztp", rack.name, ztp)
+        if spines:
+            out += observe_rows("fabric", f"spines of {rack.name}", lambda: spine_gate(svc, rack.name))
     configs = svc.intended_configs()
 
     def leaf_changes(name: str) -> list[Change]:
@@ -136,8 +143,20 @@ def observe(svc: Services, rack_name: str, *, indices: dict[str, str] | None = N
     return out
 
 
-def scale_out_change(svc: Services, cloud_name: str, servers: list[Server]) -> list[Change]:
-    """The counts the scale-out would raise, from the stack and Ironic as they are now."""
+def spine_gate(svc: Services, rack: str) -> list[Change]:
+    """The gate ``apply`` stages the rack's leaves behind: its spines healthy, or what it waits for."""
+    from lifecycle.engine import TransientError
+
+    try:
+        healthy = spines_healthy(svc, rack)
+    except TransientError as exc:
+        return [Change("fabric", f"spines of {rack}", "wait", f"ZTP staging waits: {exc}")]
+    return [Change("fabric", f"spines of {rack}", "none", f"healthy: {', '.join(healthy)}")]
+
+
+def stack_and_deployed(svc: Services, cloud_name: str) -> tuple[StackView | None, set[str]]:
+    """The cloud's stack as its undercloud has it (None: not deployed yet) and the names of the
+    servers Ironic has deployed in it (the rack's scale-out and the build-out's first deploy)."""
     from lifecycle.tripleo.deploy import observe_stack
     from lifecycle.tripleo.undercloud import Undercloud
 
@@ -147,6 +166,13 @@ def scale_out_change(svc: Services, cloud_name: str, servers: list[Server]) -> l
         stack = observe_stack(uc, cloud.stack, roles)
     deployed = {n.name for m in tagged_nodes(svc.baremetal(cloud.undercloud), roles).values()
                 for n in m.values() if n.deployed}
+    return stack, deployed
+
+
+def scale_out_change(svc: Services, cloud_name: str, servers: list[Server]) -> list[Change]:
+    """The counts the scale-out would raise, from the stack and Ironic as they are now."""
+    cloud = svc.site.cloud(cloud_name)
+    stack, deployed = stack_and_deployed(svc, cloud_name)
     new: dict[str, int] = {}
     for s in servers:
         if s.name not in deployed:
