@@ -22,6 +22,8 @@ from lifecycle.model.endpoints import load_endpoints
 from tests.lab.ironic.conftest import require_venv
 from tests.runbooks.twin import SITE, endpoints, i2_json, lab
 
+pytestmark = pytest.mark.slow(45)  # started first by the suite (tests/conftest.py)
+
 # keystoneauth takes a new token once its own expires within 120 s (MIN_TOKEN_LIFE_SECONDS):
 # a token of this lab is fresh to it for its first 15 s, enough for each test's calls.
 MARGIN = 120

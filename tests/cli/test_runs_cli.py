@@ -14,6 +14,8 @@ from lifecycle.engine import Store, TargetLocked
 from tests.engine.plans import plan, step
 from tests.engine.toy import read_effects
 
+pytestmark = pytest.mark.slow(50)  # started first by the suite (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

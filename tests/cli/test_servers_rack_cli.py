@@ -11,7 +11,7 @@ import pytest
 
 from tests.runbooks.twin import i2, i2_json, lab
 
-pytestmark = pytest.mark.slow(130)  # started first by the suite (tests/conftest.py)
+pytestmark = pytest.mark.slow(100)  # started first by the suite (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

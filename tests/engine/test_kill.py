@@ -24,7 +24,7 @@ from lifecycle.engine import Store
 from .plans import big_plan, engine_for, plan, step
 from .toy import read_effects
 
-pytestmark = pytest.mark.slow(180)  # started first by the suite (tests/conftest.py)
+pytestmark = pytest.mark.slow(130)  # started first by the suite (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("I2_KILL_SEED", "20241123"))

@@ -19,7 +19,8 @@ from lifecycle.model.endpoints import SecretStore, load_endpoints
 from tests.lab.test_greenfield_twin import i2, vsd_session
 
 SITE = Path(__file__).resolve().parents[2] / "examples" / "ie1"
-pytestmark = pytest.mark.needs_root("the twin's ZTP needs root")
+pytestmark = [pytest.mark.needs_root("the twin's ZTP needs root"),
+              pytest.mark.slow(40)]  # started first by the suite (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

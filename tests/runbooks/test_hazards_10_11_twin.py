@@ -1,6 +1,9 @@
 """Hazards 10 and 11 (issue 12) on one twin, after `i2 rack plan` and `i2 rack apply` (c02-leaf2's
 ZTP fails, so errors are recorded too).
 
+First, that apply itself: a leaf whose ZTP fails is named and its servers wait (enrolled and
+managed, not inspected without proof of cabling).
+
 10: a leaf that refuses i2's password is an error row of `i2 rack plan`, not "wait"/"blocked".
 11: no secret of the lab is in the run store, the events journal, a log or a report; the ZTP
 data_root is private and every leaf's password hash has its own salt.
@@ -18,11 +21,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.runbooks.twin import endpoints, i2, lab
+from tests.runbooks.twin import endpoints, i2, ironic_nodes, lab
 from tests.secret_scan import db_texts, files, lab_secrets, leaks
 
 pytestmark = [pytest.mark.needs_root("ZTP's mount namespaces need root"),
-              pytest.mark.slow(110)]
+              pytest.mark.slow(130)]
 Outputs = list[tuple[str, subprocess.CompletedProcess[str]]]
 
 
@@ -36,6 +39,20 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Ou
         assert apply.returncode == 1, apply.stdout + apply.stderr  # c02-leaf2's ZTP fails
         outputs.append(("i2 rack apply", apply))
         yield labdir, outputs
+
+
+def test_a_leaf_whose_ztp_fails_is_named_and_its_servers_wait(applied: tuple[Path, Outputs]) -> None:
+    labdir, outputs = applied
+    devices = {d["device"]: d for d in json.loads(outputs[1][1].stdout)["devices"]}
+    # its MLAG peer sees an unprovisioned switch on the peer link: named port by port
+    assert devices["c02-leaf1"]["state"] == "verify failed"
+    assert "lldp Ethernet55/1: expected c02-leaf2:Ethernet55/1" in devices["c02-leaf1"]["error"]
+    assert devices["c02-leaf2"]["state"] == "ztp failed"
+    assert "c02-leaf2: not provisioned after 45 s of ZTP" in devices["c02-leaf2"]["error"]
+    # its server went as far as it can without proof of cabling: enrolled and managed
+    assert devices["c02-s01"]["state"] == "inspect skipped", devices["c02-s01"]
+    nodes = {n["server"]: n for n in ironic_nodes(labdir)}
+    assert nodes["c02-s01"]["state"] == "manageable"
 
 
 def test_hazard10_rack_plan_names_a_refused_switch_password(applied: tuple[Path, Outputs]) -> None:
@@ -69,10 +86,11 @@ def test_hazard11_no_lab_secret_in_runs_events_logs_or_reports(applied: tuple[Pa
     secrets = lab_secrets(ep_file)
     assert len(secrets) >= 8, "the lab's secrets were not found: the scan would prove nothing"
     texts = [*db_texts(labdir / "runs.db"), *files(labdir / "events"),
-             *files(labdir, pattern="*.log"),
+             *files(labdir, pattern="*.log"), *files(labdir / "reports"),
              *((f"{what} {stream}", getattr(res, stream)) for what, res in outputs
                for stream in ("stdout", "stderr"))]
     assert any(w.startswith("events.") for w, _ in texts) and any("events/" in w for w, _ in texts)
+    assert list((labdir / "reports").glob("*.md")) and list((labdir / "reports").glob("*.html"))
     assert leaks(secrets, texts) == []
 
     # the data_root holds the admin password hash: i2's eyes only, one salt per switch

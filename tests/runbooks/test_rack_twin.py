@@ -39,7 +39,7 @@ from tests.runbooks.twin import (
 )
 
 pytestmark = [pytest.mark.needs_root("ZTP's mount namespaces need root"),
-              pytest.mark.slow(300)]
+              pytest.mark.slow(240)]
 
 TRAIN = ironic_release("train")
 

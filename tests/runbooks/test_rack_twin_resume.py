@@ -2,14 +2,21 @@
 SIGTERM mid-run ends the run ``interrupted`` with exit 130 (hazard 12); the operator then edits
 the site (c02-s08 leaves the rack), so resuming is refused naming the steps the edit affects, and
 ``--replan`` goes on from there without re-running a done step (hazard 5). One lab for the
-module; the tests run in file order."""
+module; the tests run in file order.
+
+uc-new plays a current release here (the real Ironic 39 at its own API range, without
+ironic-inspector), so the run takes the agent inspection path (Ironic's own in-band inspection,
+the IPA ISO); the rack ends as it does on Train (test_rack_twin.py): the same inspection figures,
+LLDP neighbours and capabilities, for the seven servers left in the rack."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +24,22 @@ import pytest
 import yaml
 
 from tests.cli.test_runs_cli import copy_site
-from tests.runbooks.twin import C02, ROOT, env, hypervisors, i2, i2_json, lab, wait_until
+from tests.runbooks.twin import (
+    C02,
+    ROOT,
+    c02_outcome,
+    env,
+    hypervisors,
+    i2,
+    i2_json,
+    ironic_nodes,
+    lab,
+    rack_outcome,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.needs_root("ZTP's mount namespaces need root"),
-              pytest.mark.slow(260)]
+              pytest.mark.slow(210)]
 
 
 class Rack:
@@ -43,8 +62,13 @@ class Rack:
 @pytest.fixture(scope="module")
 def rack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rack]:
     tmp = tmp_path_factory.mktemp("resume")
-    with lab(tmp / "lab") as labdir:
+    with lab(tmp / "lab", undercloud_releases={"uc-new": "current"}) as labdir:
         yield Rack(labdir, copy_site(tmp / "site"))
+
+
+def test_uc_new_plays_a_current_release_and_inspects_with_the_agent(rack: Rack) -> None:
+    uc = i2_json(rack.labdir, "baremetal", "check", site=rack.site)["underclouds"]["uc-new"]
+    assert (uc["release"], uc["inspection"]) == ("current", "agent"), uc
 
 
 def test_hazard12_sigterm_mid_rack_apply_ends_the_run_interrupted_exit_130(rack: Rack) -> None:
@@ -101,3 +125,24 @@ def test_hazard5_resume_on_an_edited_site_is_refused_then_replanned(rack: Rack) 
         {k: v for k, v in before.items() if v[0] == "done"}
     assert hypervisors(rack.labdir) >= {f"{s}.ie1.example.net" for s in C02[:7]}
     assert "c02-s08.ie1.example.net" not in hypervisors(rack.labdir)
+
+
+def test_the_rack_ends_as_on_train_inspected_by_the_agent(rack: Rack) -> None:
+    assert rack.run_id, "needs the resumed run of the tests before"
+    left = C02[:7]  # c02-s08 left the rack
+    outcome, want = rack_outcome(rack.labdir, rack.run_id), c02_outcome()
+    assert {s: outcome.get(s) for s in left} == {s: want[s] for s in left}
+
+    log = [json.loads(line) for line in
+           (rack.labdir / "ironic" / "uc-new" / "api-versions.jsonl").read_text().splitlines() if line]
+    assert not [r for r in log if r["service"] == "inspector"]
+    # i2 names a node by its name or its UUID in the path: either counts
+    names = {n["server"]: {n["server"], n["uuid"]} for n in ironic_nodes(rack.labdir) if n["server"] in left}
+    assert len(names) == 7
+    inspected = Counter(str(r["path"]).split("/")[3] for r in log if r.get("target") == "inspect"
+                        and r["method"] == "PUT" and r["status"] == 202)
+    assert all(ids & set(inspected) for ids in names.values()), inspected
+    # the inventory read the agent way (API 1.81), which Train's 1.58 does not offer
+    read = {str(r["path"]).split("/")[3] for r in log if r["method"] == "GET"
+            and str(r["path"]).endswith("/inventory") and r["status"] == 200}
+    assert all(ids & read for ids in names.values()), read

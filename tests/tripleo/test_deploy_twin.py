@@ -34,7 +34,7 @@ from tests.tripleo.deploy_twin import (
     step_events,
 )
 
-pytestmark = pytest.mark.slow(360)  # started first by the suite (tests/conftest.py)
+pytestmark = pytest.mark.slow(320)  # started first by the suite (tests/conftest.py)
 
 FAULTS = "undercloud.deploy_fail=c02-s08"
 DEPLOY = "overcloud/ie1-new/deploy"

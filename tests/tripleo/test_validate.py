@@ -20,7 +20,7 @@ from tests.tripleo.conftest import (
     load_fixture,
 )
 
-pytestmark = pytest.mark.slow(320)  # started first by the suite (tests/conftest.py)
+pytestmark = pytest.mark.slow(60)  # started first by the suite (tests/conftest.py)
 
 
 def test_ie1_new_is_valid(good):

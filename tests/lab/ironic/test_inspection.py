@@ -17,6 +17,8 @@ from lifecycle.lab.ironic.agent import inventory
 from lifecycle.lab.world import Link, ServerSpec, SwitchSpec, World, miswire
 from tests.lab.ironic.conftest import API_VERSION, poll, require_venv, server
 
+pytestmark = pytest.mark.slow(35)  # started first by the suite (tests/conftest.py)
+
 LEAF = SwitchSpec("c09-leaf1", "DCS-7050SX3-48YC8", "JPE0001", "44:4c:a8:09:00:01", "10.0.0.91/24", "leaf")
 
 

@@ -28,6 +28,8 @@ from lifecycle.lab.world import Link, ServerSpec, SwitchSpec, World, miswire
 from lifecycle.model import load_site
 from tests.lab.ironic.conftest import API_VERSION, DEADLINE, poll, require_venv, server
 
+pytestmark = pytest.mark.slow(40)  # started first by the suite (tests/conftest.py)
+
 LEAF = SwitchSpec("c08-leaf1", "DCS-7050SX3-48YC8", "JPE0008", "44:4c:a8:08:00:01", "10.0.0.81/24", "leaf")
 REPO = Path(__file__).resolve().parents[3]
 

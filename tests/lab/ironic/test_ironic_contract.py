@@ -16,7 +16,8 @@ from tests.lab.ironic.redfish import redfish_get
 FIELDS = ["uuid", "name", "provision_state", "target_provision_state", "power_state",
           "target_power_state", "last_error"]
 # openstacksdk's own deprecation notices about its internals: noise for this contract.
-pytestmark = pytest.mark.filterwarnings(r"ignore::PendingDeprecationWarning:openstack\.")
+pytestmark = [pytest.mark.filterwarnings(r"ignore::PendingDeprecationWarning:openstack\."),
+              pytest.mark.slow(50)]  # started first by the suite (tests/conftest.py)
 
 BUSY = {"verifying", "cleaning", "clean wait", "deploying", "wait call-back"}
 

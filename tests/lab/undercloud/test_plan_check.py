@@ -18,6 +18,8 @@ from lifecycle.model.endpoints import load_endpoints
 from lifecycle.tripleo import paths
 from lifecycle.tripleo.render import render_overcloud
 
+pytestmark = pytest.mark.slow(35)  # started first by the suite (tests/conftest.py)
+
 SITE = paths.REPO_ROOT / "examples" / "ie1"
 REMOTE = "/home/stack/i2/ie1-new"
 

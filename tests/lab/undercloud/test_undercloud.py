@@ -17,7 +17,7 @@ import pytest
 from lifecycle.tripleo.undercloud import Undercloud, UndercloudError
 from tests.lab.undercloud.conftest import VSD_PASSWORD, Twin
 
-pytestmark = pytest.mark.slow(135)  # started first by the suite (tests/conftest.py)
+pytestmark = pytest.mark.slow(95)  # started first by the suite (tests/conftest.py)
 
 
 def run(twin: Twin, argv: list[str], *, redact: bool = True) -> tuple[int, list[str]]:

@@ -1,7 +1,7 @@
 """The real ztpserver and its real bootstrap client provision an emulated leaf end to end.
 
 The data_root here is written by hand so this test speaks only of the ZTP machinery; the
-fabric adapter's generated data_root is exercised in tests/lab/ztp/test_ztp_rack.py.
+fabric adapter's generated data_root is exercised in tests/lab/test_lab_cli.py.
 """
 
 from __future__ import annotations
