@@ -13,6 +13,8 @@ import os
 
 import pytest
 
+from tests.unavailable import unavailable
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -20,9 +22,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if mark is None or os.geteuid() == 0:
         return
     why = mark.args[0] if mark.args else "needs root"
-    if os.environ.get("CI"):
-        pytest.fail(f"cannot run without root under CI: {why}", pytrace=False)
-    pytest.skip(why)
+    unavailable(why)
 
 
 def _weight(item: pytest.Item) -> float:

@@ -38,7 +38,7 @@ class CDPError(RuntimeError):
 def launch() -> Chromium:
     """A started Chromium for a test; without one (or without websocket-client) the test is
     skipped on a developer's machine and fails under CI, where a test that cannot run must not pass."""
-    import pytest
+    from tests.unavailable import unavailable  # lazily, as pytest: scripts/report-screenshots imports us
 
     path = binary()
     why = None if path else "no chromium: scripts/lib/system-deps.sh installs Debian's chromium package"
@@ -47,9 +47,7 @@ def launch() -> Chromium:
     except ImportError:
         why = why or "websocket-client (the dev extra) is missing"
     if why:
-        if os.environ.get("CI"):
-            pytest.fail(why, pytrace=False)
-        pytest.skip(why)
+        unavailable(why)
     return Chromium(path)
 
 

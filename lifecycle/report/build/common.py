@@ -16,7 +16,11 @@ from typing import Any
 
 from lifecycle.report.document import Check, Next, Quarantine, RunInfo
 
-ENDED_BADLY = ("failed", "quarantined", "skipped")
+# What ended a target badly, as the engine records it (lifecycle.engine.models.StepStatus): a step
+# ``failed``, and the rest of its target ``quarantined`` with it. A ``skipped`` step was not run
+# because a hard dependency, another target's step, did not end done: its target is not at fault
+# and waits (the run is partial, a resume runs it), so it is shown where it stopped, not quarantined.
+ENDED_BADLY = ("failed", "quarantined")
 
 
 def stage(step: Any) -> str:
@@ -48,21 +52,26 @@ def run_info(run: Any, site_name: str = "") -> RunInfo:
                    finished_at=run.finished_at, user=user, host=host, error=run.error)
 
 
+def quarantined(steps: list[Any]) -> set[str]:
+    """The targets the run quarantined: one of their steps ended failed or quarantined."""
+    return {st.target for st in steps if str(st.status) in ENDED_BADLY}
+
+
 def quarantines(steps: list[Any]) -> list[Quarantine]:
-    """One per target whose steps did not all end done: the first failure says why (a step
-    quarantined or skipped because of it carries no error of its own)."""
+    """One per quarantined target, in the order of their steps: its first failed step says why,
+    else its first quarantined one (whose error names the failure). Skipped steps are none."""
     out: dict[str, Quarantine] = {}
+    failed: set[str] = set()
     for st in ordered(steps):
         status = str(st.status)
-        if status == "failed" or (status in ENDED_BADLY and st.last_error):
-            if st.target not in out or not out[st.target].reason:
-                out[st.target] = Quarantine(target=st.target,
-                                            reason=f"{stage(st)} {status}: {st.last_error or ''}".strip())
-        elif status in ENDED_BADLY and st.target not in out:
-            out[st.target] = Quarantine(target=st.target, reason="")
-    for q in out.values():
-        if not q.reason:
-            q.reason = "a step it depends on did not end done"
+        if status not in ENDED_BADLY or st.target in failed:
+            continue
+        reason = f"{stage(st)} {status}" + (f": {st.last_error}" if st.last_error else "")
+        if status == "failed":
+            failed.add(st.target)
+            out[st.target] = Quarantine(target=st.target, reason=reason)
+        else:
+            out.setdefault(st.target, Quarantine(target=st.target, reason=reason))
     return list(out.values())
 
 

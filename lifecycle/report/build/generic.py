@@ -10,11 +10,14 @@ from lifecycle.report.document import Outcome, Report
 
 
 def outcomes(steps: list[Any]) -> list[Outcome]:
+    """One per target: where it stopped; quarantined as its target is (common.ENDED_BADLY)."""
     rows: dict[str, Outcome] = {}
     stopped: set[str] = set()
+    bad = common.quarantined(steps)
     for st in common.ordered(steps):
         kind, _, name = st.target.partition(":")
-        row = rows.setdefault(st.target, Outcome(kind=kind, name=name or st.target, state="pending"))
+        row = rows.setdefault(st.target, Outcome(kind=kind, name=name or st.target, state="pending",
+                                                 quarantined=st.target in bad))
         status = str(st.status)
         if st.target in stopped:
             continue
@@ -27,7 +30,6 @@ def outcomes(steps: list[Any]) -> list[Outcome]:
             stopped.add(st.target)
             row.state = f"{common.stage(st)} {status}"
             row.error = st.last_error
-            row.quarantined = status in common.ENDED_BADLY
     return list(rows.values())
 
 

@@ -11,18 +11,32 @@ from lifecycle.report.build import common
 from lifecycle.report.build.fabric import elevation, fabric
 from lifecycle.report.document import Outcome, Report
 
-# a server whose first unfinished step was only skipped (a step it waits for did not run) is not
-# quarantined: the elevation shows where it got to, the skip as the reason
-BAD = ("failed", "quarantined")
+
+def outcomes(store: Any, run_id: str, steps: list[Any]) -> list[Outcome]:
+    """One per switch, server and overcloud; quarantined as its target is (common.ENDED_BADLY)."""
+    bad = common.quarantined(steps)
+    return [Outcome(kind=r["kind"], name=r["device"], state=r["state"], evidence=r["evidence"],
+                    error=r["error"] or None, quarantined=f"{r['kind']}:{r['device']}" in bad)
+            for r in rows_of.report(store, run_id)]
 
 
-def outcomes(store: Any, run_id: str) -> list[Outcome]:
-    out = []
-    for r in rows_of.report(store, run_id):
-        bad = any(r["state"].endswith(b) for b in BAD)
-        out.append(Outcome(kind=r["kind"], name=r["device"], state=r["state"], evidence=r["evidence"],
-                           error=r["error"] or None, quarantined=bad))
-    return out
+def server_states(doc: Report, steps: list[Any]) -> dict[str, tuple[str, str]]:
+    """Each server outcome as the elevation draws it, (outcome, reason): quarantined with the
+    quarantine's reason; skipped (a step it waits for did not run) at the state its last done
+    step left it in, the skip as the reason; else where it stands, with its evidence."""
+    reasons = {q.target.partition(":")[2]: q.reason for q in doc.quarantines}
+    states: dict[str, tuple[str, str]] = {}
+    for o in doc.outcomes:
+        if o.kind != "server":
+            continue
+        if o.quarantined:
+            states[o.name] = ("quarantined", reasons.get(o.name, o.error or ""))
+        elif o.state.endswith("skipped"):
+            why = o.error or "a step it waits for did not run"
+            states[o.name] = (last_done(steps, o.name), f"{o.state}: {why}")
+        else:
+            states[o.name] = (o.state, o.evidence)
+    return states
 
 
 def last_done(steps: list[Any], server: str) -> str:
@@ -47,23 +61,13 @@ def racks_of(run: Any, steps: list[Any], site: Any) -> list[str]:
 
 def fill(doc: Report, store: Any, run: Any, steps: list[Any], site: Any) -> Report:
     """Outcomes, quarantines, evidence, racks and fabric of a run made of rack steps."""
-    doc.outcomes = outcomes(store, run.id)
+    doc.outcomes = outcomes(store, run.id, steps)
     doc.quarantines = common.quarantines(steps)
     doc.evidence = common.checks(steps)
     if site is None:
         return doc
     racks = racks_of(run, steps, site)
-    reasons = {q.target.partition(":")[2]: q.reason for q in doc.quarantines}
-    states: dict[str, tuple[str, str]] = {}
-    for o in doc.outcomes:
-        if o.kind != "server":
-            continue
-        if o.quarantined:
-            states[o.name] = ("quarantined", reasons.get(o.name, o.error or ""))
-        elif o.state.endswith("skipped"):
-            states[o.name] = (last_done(steps, o.name), f"{o.state}: {o.error or 'a step it waits for did not run'}")
-        else:
-            states[o.name] = (o.state, o.evidence)
+    states = server_states(doc, steps)
     doc.racks = [elevation(site, r, states) for r in racks]
     doc.fabric = fabric(site, racks, steps)
     return doc

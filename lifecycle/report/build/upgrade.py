@@ -92,7 +92,7 @@ def timeline(steps: list[Any], site: Any) -> Timeline:
     for st in common.ordered(steps):
         if not st.target.startswith("app:"):
             continue
-        key = f"{st.params.get('app')}/{st.params.get('env')}"
+        key = _env(st)
         stage = st.key[len(key) + 1:].removeprefix("rollback/")
         by_app.setdefault(key, {})[stage] = st
         name = (st.batch or "").partition(":")[2] if (st.batch or "").startswith("wave:") else ""
@@ -108,16 +108,18 @@ def timeline(steps: list[Any], site: Any) -> Timeline:
 def build(store: Any, run: Any, steps: list[Any], site: Any) -> Report:
     doc = Report(run=common.run_info(run, site.site.name if site is not None else ""))
     rows = rows_of.report(store, [run.id])
+    # an environment is quarantined when one of its own steps is (its app's target is shared by
+    # the app's environments: one that had moved before another failed stays moved)
+    bad = {_env(st) for st in steps if st.target.startswith("app:") and str(st.status) in common.ENDED_BADLY}
     doc.outcomes = [Outcome(kind="app", name=r["app"], state=r["state"], evidence=app_evidence(r),
-                            error=r["error"] or None,
-                            quarantined=any(r["state"].endswith(b) for b in rack_build.BAD)) for r in rows]
-    doc.outcomes += rack_build.outcomes(store, run.id)  # recommissioned servers, the new overcloud
+                            error=r["error"] or None, quarantined=r["app"] in bad) for r in rows]
+    doc.outcomes += rack_build.outcomes(store, run.id, steps)  # recommissioned servers, the new overcloud
     doc.quarantines = common.quarantines(steps)
     doc.evidence = common.checks(steps) + probe_checks(steps)
     doc.timeline = timeline(steps, site)
     if site is not None and any(s.target.startswith("server:") for s in steps):
         racks = rack_build.racks_of(run, steps, site)
-        states = {o.name: (o.state, o.evidence) for o in doc.outcomes if o.kind == "server"}
+        states = rack_build.server_states(doc, steps)
         doc.racks = [elevation(site, r, states) for r in racks]
         doc.fabric = fabric(site, racks, steps)
     doc.next = common.next_steps(run)
@@ -141,7 +143,7 @@ def probe_checks(steps: list[Any]) -> list[Check]:
         if common.stage(st) != "evidence" or str(st.status) != "done" or not st.target.startswith("app:"):
             continue
         o = st.outputs or {}
-        app = f"{st.params.get('app')}/{st.params.get('env')}"
+        app = _env(st)
         if o.get("downtime_ms") is None:
             out.append(Check(name="probes", target=app, result="skip", detail=str(o.get("note") or "")))
             continue
@@ -158,6 +160,11 @@ def _window(w: dict[str, Any]) -> str:
     start = common.ts(w["start"])
     length = float(w["end"]) - float(w["start"])
     return f"{start:%H:%M:%S}.{start.microsecond // 1000:03d} +{length:.3f} s ({w.get('why', '')})"
+
+
+def _env(st: Any) -> str:
+    """The application environment an app step moves: ``<app>/<env>``, as the rows name it."""
+    return f"{st.params.get('app')}/{st.params.get('env')}"
 
 
 def _a_deleted(steps: list[Any], app: str) -> bool:

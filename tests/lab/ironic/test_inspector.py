@@ -27,6 +27,7 @@ from lifecycle.lab.ironic.ramdisk_data import inspector_payload
 from lifecycle.lab.world import Link, ServerSpec, SwitchSpec, World, miswire
 from lifecycle.model import load_site
 from tests.lab.ironic.conftest import API_VERSION, DEADLINE, poll, require_venv, server
+from tests.unavailable import unavailable
 
 pytestmark = pytest.mark.slow(40)  # started first by the suite (tests/conftest.py)
 
@@ -168,10 +169,7 @@ def openstack_cli() -> str:
     if cli:
         return cli
     if importlib.util.find_spec("ironic_inspector_client") is None:
-        msg = "python-ironic-inspector-client is not installed in this venv ([lab] extra)"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
+        unavailable("python-ironic-inspector-client is not installed in this venv ([lab] extra)")
     return str(Path(sys.executable).with_name("openstack"))
 
 

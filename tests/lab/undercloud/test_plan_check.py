@@ -4,7 +4,6 @@ rendered, laid out as on the undercloud."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from lifecycle.model import load_site
 from lifecycle.model.endpoints import load_endpoints
 from lifecycle.tripleo import paths
 from lifecycle.tripleo.render import render_overcloud
+from tests.unavailable import unavailable
 
 pytestmark = pytest.mark.slow(35)  # started first by the suite (tests/conftest.py)
 
@@ -26,9 +26,7 @@ REMOTE = "/home/stack/i2/ie1-new"
 
 def need_tree() -> None:
     if tht.missing():
-        if os.environ.get("CI"):
-            pytest.fail(str(tht.missing()))
-        pytest.skip(str(tht.missing()))
+        unavailable(str(tht.missing()))
 
 
 def test_the_twin_and_i2_read_the_one_tree(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
