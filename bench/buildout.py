@@ -57,6 +57,7 @@ PHASES: list[tuple[str, Any]] = [
     ("OneView", lambda k, a: k.startswith("template/") or k.endswith(("/profile", "/identify"))),
     ("Ironic", lambda k, a: k.rsplit("/", 1)[-1] in ("enroll", "manage", "inspect", "check", "tag",
                                                      "provide")),
+    ("late scale-out", lambda k, a: "/late/" in k),
     ("first deploy", lambda k, a: k.startswith("overcloud/")),
     ("prove deployed", lambda k, a: k.endswith("/deployed")),
     ("NRFU", lambda k, a: k == "nrfu"),

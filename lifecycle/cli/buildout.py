@@ -80,7 +80,7 @@ def apply_cmd(ctx: Ctx, dc: str, racks: tuple[str, ...], parallel_racks: int, ma
         raise click.ClickException(f"cannot plan the build-out of {dc}: {exc}") from None
     if dry_run:
         rows = [(s.key, s.action, s.batch or "", ", ".join(s.deps)) for s in plan.steps]
-        emit([s.model_dump(include={"key", "target", "action", "batch", "deps", "description"})
+        emit([s.model_dump(include={"key", "target", "action", "batch", "deps", "after", "description"})
               for s in plan.steps], ctx.output,
              table=make_table(f"build-out {dc}: {len(rows)} steps (dry run)",
                               ["step", "action", "batch", "after"], rows))

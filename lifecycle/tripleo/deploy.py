@@ -32,6 +32,15 @@ Scaling ComputeNuage from 8 to 6 deletes its two highest members, as Heat would:
 >>> target = plan_target(stack, cloud, members, counts={"ComputeNuage": 6})
 >>> target.delete, target.counts["ComputeNuage"], target.removed["ComputeNuage"]
 (['c02-s07', 'c02-s08'], 6, [6, 7])
+
+A build-out's first deploy whose server tagged ``computenuage-2`` was quarantined (never
+provided) deploys the three others, index 2 a hole Heat skips:
+
+>>> ready = {"ComputeNuage": {i: Node(f"c02-s{i + 1:02d}", f"uuid-{i}", "ComputeNuage", i, "available",
+...                                   None, None) for i in (0, 1, 3)}}
+>>> first = plan_target(None, cloud, ready, scale_out=[f"c02-s0{i}" for i in range(1, 5)], first_deploy=True)
+>>> first.counts["ComputeNuage"], first.removed["ComputeNuage"], first.members("ComputeNuage")
+(3, [2], [0, 1, 3])
 """
 
 from __future__ import annotations
@@ -230,9 +239,15 @@ def plan_target(stack: StackView | None, cloud: Cloud, nodes: Mapping[str, Mappi
     ``scale_out`` (raise each role's count by those of these nodes that are not deployed yet).
     ``removed``: indices already removed beyond what the stack shows (i2's last files).
 
-    ``first_deploy`` (a build-out's): with no stack yet, every role starts from 0 instead of the
-    site's count, so ``scale_out`` deploys exactly those of its nodes that are tagged and not
-    deployed: a quarantined server is left out instead of failing the whole cloud's deploy."""
+    ``first_deploy`` (a build-out's deploys, the first and each late one): with no stack yet,
+    every role starts from 0 instead of the site's count, and ``scale_out`` adds exactly those
+    of its nodes that are provided (``available``): a quarantined server is left out instead of
+    failing the whole cloud's deploy. Indices are fixed when the run is planned, so a server
+    left out may sit in the middle of its role's indices: each index below a joining one that
+    no member or joiner holds becomes a hole (``<Role>RemovalPolicies``: Heat's ResourceGroup
+    skips it, for good), the count being the members. A server that joins later needs an index
+    above every used and removed one (:func:`join_index`); its old index is never reused.
+"""
     roles = [r.name for r in cloud.roles]
     before = {r.name: (stack.counts.get(r.name, r.count) if stack else 0 if first_deploy else r.count)
               for r in cloud.roles}
@@ -265,12 +280,58 @@ def plan_target(stack: StackView | None, cloud: Cloud, nodes: Mapping[str, Mappi
         target.counts[node.role] -= 1
         target.removed[node.role] = sorted({*target.removed[node.role], node.index})
         target.delete.append(name)
+    joining: dict[str, list[Node]] = {}
     for name in dict.fromkeys(scale_out):
         node = by_name.get(name)
-        if node is not None and not node.deployed:
-            target.counts[node.role] += 1
+        if node is not None and not node.deployed and (not first_deploy or node.state == "available"):
+            joining.setdefault(node.role, []).append(node)
             target.added.append(name)
+    for role, new in joining.items():
+        if not first_deploy:
+            target.counts[role] += len(new)
+            continue
+        members = target.members(role)
+        for node in new:
+            if node.index in target.removed[role] or node.index in members:
+                what = "removed (Heat never reuses it)" if node.index in target.removed[role] else \
+                    "a member's already"
+                raise ScaleError(f"{node.name} is tagged node:{role.lower()}-{node.index}, an index "
+                                 f"{what}: tag it again with an index above every used one")
+        want = sorted({*members, *(n.index for n in new)})
+        target.counts[role] = len(want)
+        target.removed[role] = sorted({*target.removed[role], *holes(want, target.removed[role])})
     return target
+
+
+def holes(members: Sequence[int], removed: Sequence[int] = ()) -> list[int]:
+    """The indices a ResourceGroup of exactly ``members`` must skip: every lower index no
+    member holds and not removed already.
+
+    >>> holes([0, 1, 3, 6], removed=[4])
+    [2, 5]
+    """
+    top = max(members, default=-1)
+    return [i for i in range(top) if i not in set(members) | set(removed)]
+
+
+def join_index(planned: int, tagged: Mapping[int, Node], removed: Iterable[int] = ()) -> int:
+    """The index a server takes when it is tagged: the one planned for it, unless Heat already
+    skips that index (``removed``, or below a deployed member while no node holds it: a hole the
+    first deploy left); then one above every used and removed index, never a removed one.
+
+    >>> def node(i: int, state: str = "active") -> Node:
+    ...     return Node(f"s{i}", f"u{i}", "ComputeNuage", i, state, "x" if state == "active" else None, None)
+    >>> deployed = {i: node(i) for i in (0, 1, 3, 4)}  # the first deploy left 2 out: a hole
+    >>> join_index(2, deployed), join_index(5, deployed), join_index(5, deployed, removed=[5, 7])
+    (5, 5, 8)
+    >>> join_index(1, {0: node(0, "available")})  # nothing deployed yet: the plan holds
+    1
+    """
+    gone = set(removed)
+    top = max((i for i, n in tagged.items() if n.deployed), default=-1)
+    if planned not in gone and (planned > top or planned in tagged):
+        return planned
+    return max({*tagged, *gone, planned}) + 1
 
 
 def placement_findings(target: Target, nodes: Mapping[str, Mapping[int, Node]]) -> list[str]:

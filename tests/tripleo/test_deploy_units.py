@@ -17,6 +17,8 @@ from lifecycle.tripleo.deploy import (
     Target,
     environment_differs,
     failure_reason,
+    holes,
+    join_index,
     placement_findings,
     plan_target,
 )
@@ -85,6 +87,58 @@ def test_changes_that_cannot_be_made_are_refused() -> None:
         plan_target(stack(8), CLOUD, computes(range(7), [7]), counts={"ComputeNuage": 6})
     with pytest.raises(ScaleError, match="no role Compute "):
         plan_target(stack(8), CLOUD, computes(range(8)), counts={"Compute": 1})
+
+
+def node(i: int, state: str, name: str | None = None) -> Node:
+    return Node(name or f"c02-s{i + 1:02d}", f"uuid-{i}", "ComputeNuage", i, state,
+                f"server-{i}" if state == "active" else None, None)
+
+
+def test_a_first_deploy_leaves_a_hole_for_a_server_not_provided_in_the_middle() -> None:
+    """Issue 16: indices are planned by name across the racks; c02-s05 (index 4) was quarantined
+    (never tagged) and c02-s03 (index 2) tagged but never provided. The first deploy takes the
+    others, and Heat skips 2 and 4 rather than looking for nodes tagged for them."""
+    members = {**{i: node(i, "available") for i in (0, 1, 3, 5, 6)}, 2: node(2, "manageable")}
+    target = plan_target(None, CLOUD, {"Controller": {}, "ComputeNuage": members}, first_deploy=True,
+                         scale_out=[f"c02-s0{i}" for i in range(1, 9)])
+    assert target.before["ComputeNuage"] == 0
+    assert (target.counts["ComputeNuage"], target.removed["ComputeNuage"]) == (5, [2, 4])
+    assert target.members("ComputeNuage") == [0, 1, 3, 5, 6]
+    assert target.added == ["c02-s01", "c02-s02", "c02-s04", "c02-s06", "c02-s07"]
+    assert placement_findings(target, {"ComputeNuage": members}) == []
+
+
+def test_a_late_deploy_adds_the_servers_provided_since_and_keeps_the_holes() -> None:
+    """The build-out's late scale-out after the fault is put right: the stack has members 0-3 and
+    5 with 4 skipped; c02-s07 and c02-s08 (6, 7) join; index 4 stays skipped, never reused."""
+    members = {**{i: node(i, "active") for i in (0, 1, 2, 3, 5)}, 6: node(6, "available"),
+               7: node(7, "available")}
+    target = plan_target(stack(5, [4]), CLOUD, {"Controller": {}, "ComputeNuage": members}, first_deploy=True,
+                         scale_out=[f"c02-s0{i}" for i in range(1, 9)])
+    assert (target.counts["ComputeNuage"], target.removed["ComputeNuage"]) == (7, [4])
+    assert target.members("ComputeNuage") == [0, 1, 2, 3, 5, 6, 7] and target.added == ["c02-s07", "c02-s08"]
+    # one joining alone above another that has not come yet: the index between is skipped too
+    members.pop(6)
+    alone = plan_target(stack(5, [4]), CLOUD, {"Controller": {}, "ComputeNuage": members}, first_deploy=True,
+                        scale_out=["c02-s08"])
+    assert (alone.counts["ComputeNuage"], alone.removed["ComputeNuage"], alone.members("ComputeNuage")) == \
+        (6, [4, 6], [0, 1, 2, 3, 5, 7])
+    # a server still tagged with a removed index is refused: it needs a fresh index first
+    members[4] = node(4, "available", "c02-s05")
+    with pytest.raises(ScaleError, match="c02-s05 is tagged node:computenuage-4, an index removed"):
+        plan_target(stack(5, [4]), CLOUD, {"Controller": {}, "ComputeNuage": members}, first_deploy=True,
+                    scale_out=["c02-s05"])
+
+
+def test_a_server_joining_later_gets_an_index_above_every_used_and_removed_one() -> None:
+    deployed = {i: node(i, "active") for i in (0, 1, 3, 5)}
+    assert join_index(2, deployed) == 6  # a hole the first deploy left: never reused
+    assert join_index(4, deployed, removed=[4]) == 6
+    assert join_index(6, deployed, removed=[7, 9]) == 6  # above every member and not removed: kept
+    assert join_index(7, deployed, removed=[7, 9]) == 10
+    assert join_index(3, {**deployed, 3: node(3, "available")}) == 3  # its own tag already
+    assert join_index(2, {i: node(i, "available") for i in (0, 1, 3)}) == 2  # nothing deployed yet
+    assert holes([0, 1, 3, 7], removed=[5]) == [2, 4, 6]
 
 
 def test_each_member_after_the_change_needs_its_tagged_deployable_node() -> None:

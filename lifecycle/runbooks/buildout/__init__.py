@@ -8,7 +8,10 @@ Steps (one run, one plan across every system; racks in batches of their own)::
     <server>/identify ──────┘                                               │
     every provide of a cloud's servers ─> overcloud/<cloud>/render ─> validate ─> upload ─> deploy
     vsd/bootstrap (enterprise, domains, ACLs, CMS, plugin users) ──────────────────────────┘
-    overcloud/<cloud>/deploy ─> <server>/deployed (computes: a hypervisor in Nova)
+    overcloud/<cloud>/deploy + a rack's provides ─> overcloud/<cloud>/late/<rack>/render ... deploy
+        (a late scale-out: skipped while a server of the rack is quarantined, run on the resume
+        after the fix; "nothing to add" at once in a clean run)
+    overcloud/<cloud>/deploy (and its rack's late scale-out) ─> <server>/deployed (computes: a hypervisor)
     overcloud/<cloud>/deploy ─> overcloud/<cloud>/prove (Neutron's Nuage plugin and the VSD, Cinder's Pure)
     every leaf verified, every cloud deployed and proved ─> nrfu (ANTA, the whole fabric)
 

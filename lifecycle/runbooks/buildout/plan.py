@@ -147,6 +147,11 @@ def build_plan(svc: Services, dc: str, *, racks: Sequence[str] | None = None, pa
         chain[0].deps += vsd_gate  # rendered once the cloud's CMS and plugin user exist
         steps += chain
         deployed.append(chain[-1].key)
+        late = late_steps(svc, dc, cloud, servers, rack_of, first=chain[-1].key)
+        steps += late
+        late_deploy = {r: st.key for st in late if st.key.endswith("/deploy")
+                       for r in [st.key.split("/")[-2]]}
+        deployed += list(late_deploy.values())
         proof = f"overcloud/{cloud}/prove"
         steps.append(StepSpec(key=proof, target=f"overcloud:{cloud}", action=ProveCloud.name,
                               deps=[chain[-1].key], batch=f"cloud:{cloud}", system=f"cloud:{cloud}",
@@ -156,8 +161,11 @@ def build_plan(svc: Services, dc: str, *, racks: Sequence[str] | None = None, pa
         deployed.append(proof)
         for s in servers:
             hv = is_compute(svc, s)
+            # after its rack's late scale-out: done at once in a clean run, and the one that
+            # deploys the server on a resume after its rack's fault is put right
             steps.append(StepSpec(key=f"{s.name}/deployed", target=f"server:{s.name}", action=Prove.name,
-                                  deps=[chain[-1].key], batch=f"rack:{rack_of[s.name]}",
+                                  deps=[chain[-1].key], after=[late_deploy[rack_of[s.name]]],
+                                  batch=f"rack:{rack_of[s.name]}",
                                   system=f"ironic:{uc}",
                                   params=Prove.Params(server=s.name, cloud=cloud, hypervisor=hv),
                                   description=f"Prove {s.name} is deployed in {cloud}"
@@ -175,6 +183,33 @@ def build_plan(svc: Services, dc: str, *, racks: Sequence[str] | None = None, pa
                         "racks": [r.name for r in chosen], "parallel_racks": parallel_racks,
                         "power": power, "ztp_timeout": ztp_timeout},
                 steps=steps, resources=resources(svc, chosen, steps))
+
+
+def late_steps(svc: Services, dc: str, cloud: str, servers: Sequence[Server], rack_of: Mapping[str, str], *,
+               first: str) -> list[StepSpec]:
+    """Per rack, the cloud's late scale-out (``overcloud/<cloud>/late/<rack>/...``): it depends on
+    the first deploy and on the rack's servers being provided, so a rack with a quarantined
+    server skips it, and a resume once the fault is put right (the quarantined steps retried)
+    runs it: it adds every server of the cloud provided and not deployed yet. In a clean run
+    the render finds none (one Ironic read) and the next steps observe "nothing to add" at once.
+    One after the other (``after``): each renders from the stack the one before deployed."""
+    out: list[StepSpec] = []
+    uc = svc.site.cloud(cloud).undercloud
+    before: list[str] = []
+    for rack in dict.fromkeys(rack_of[s.name] for s in servers):
+        render = overcloud.render_params(cloud, work=overcloud.work_dir(f"buildout-{dc}-{cloud}-late-{rack}"),
+                                         scale_out=[s.name for s in servers], late=True)
+        chain = overcloud.overcloud_steps(
+            cloud, render=render, base=f"overcloud/{cloud}/late/{rack}", batch=f"cloud:{cloud}",
+            deps=[first, *(f"{s.name}/provide" for s in servers if rack_of[s.name] == rack)],
+            ensure=True, undercloud=uc)
+        for st in chain:
+            st.description = (f"{st.key.rsplit('/', 1)[1].capitalize()} {cloud}'s late scale-out (servers "
+                              f"provided after the first deploy, once {rack}'s are)")
+        chain[0].after = before
+        before = [chain[-1].key]
+        out += chain
+    return out
 
 
 def resources(svc: Services, racks: Sequence[Rack], steps: Sequence[StepSpec]) -> list[str]:

@@ -52,7 +52,10 @@ class RenderSpec(StepParams):
     counts: dict[str, int] | None = None
     remove: list[str] = []
     scale_out: list[str] = []
-    first_deploy: bool = False  # a build-out's: no stack yet, deploy exactly ``scale_out``'s ready nodes
+    first_deploy: bool = False  # a build-out's: deploy ``scale_out``'s provided nodes, holes for the rest
+    # a build-out's late scale-out (servers provided after the first deploy rendered): when none of
+    # ``scale_out`` waits to join, nothing is rendered, validated, uploaded or deployed
+    late: bool = False
     cms_id: str | None = None
 
 
@@ -79,6 +82,7 @@ class RenderOutputs(StepOutputs):
     files: list[list[str]]  # [file, sha256] pairs, see digests()
     target: TargetOut
     stack_status: str | None = None  # None: no stack yet
+    nothing: bool = False  # a late scale-out with no server to add: no files, the next steps observe so
 
 
 class ValidateOutputs(RenderOutputs):
@@ -122,6 +126,22 @@ class OvercloudAction(Action):
 
         return on_line
 
+    def nothing_to_add(self, step: StepView, remote: str) -> RenderOutputs | None:
+        """A late scale-out's render when none of its servers is provided and not deployed (one
+        Ironic read, no undercloud call): the outputs that tell the next steps so; else None."""
+        p: RenderParams = step.params
+        cloud = self.cloud(step)
+        with adapter_errors(f"overcloud {cloud.name}"):
+            nodes = self.nodes(step)
+        waiting = [n.name for m in nodes.values() for n in m.values()
+                   if n.name in p.scale_out and n.state == "available" and not n.deployed]
+        if waiting:
+            return None
+        counts = {role: sum(1 for n in m.values() if n.deployed) for role, m in nodes.items()}
+        target = TargetOut(before=counts, counts=counts, removed={})
+        return RenderOutputs(dir="", undercloud=cloud.undercloud, stack=cloud.stack, remote_dir=remote,
+                             command=[], files=[], target=target, nothing=True)
+
     def render(self, step: StepView) -> RenderOutputs:
         """Render the deploy files for the change (the render step, and validate on a retry)."""
         from lifecycle.tripleo.deploy import observe_stack, plan_target, remote_removed
@@ -131,6 +151,10 @@ class OvercloudAction(Action):
         cloud = self.cloud(step)
         roles = [r.name for r in cloud.roles]
         remote = (p.remote_dir or f"/home/stack/i2/{cloud.name}").rstrip("/")
+        if p.late:
+            idle = self.nothing_to_add(step, remote)
+            if idle is not None:
+                return idle
         with adapter_errors(f"overcloud {cloud.name}"):
             with self.undercloud(step) as uc:
                 stack = observe_stack(uc, cloud.stack, roles)
@@ -149,7 +173,7 @@ class OvercloudAction(Action):
                 extras.append(f"{remote}/extra/{dest.name}")
             tagged = {role: [(n.name, i) for i, n in sorted(m.items())] for role, m in nodes.items()}
             cms_id = p.cms_id
-            if cms_id is None and p.first_deploy and cloud.nuage is not None:
+            if cms_id is None and (p.first_deploy or p.late) and cloud.nuage is not None:
                 # registered by the build-out's vsd/bootstrap (a dep of this render): the Nuage
                 # plugin does not start without NeutronNuageCMSId
                 from lifecycle.nuage.bootstrap import cms_ids

@@ -81,11 +81,17 @@ class Deploy(OvercloudAction):
         reattached: bool = False  # followed a deploy an earlier attempt started
         pid: int | None = None  # of the deploy on the undercloud
 
+    def nothing(self, info: RenderOutputs) -> Outputs | None:
+        """A build-out's late scale-out with no server to add: nothing to deploy."""
+        return self.Outputs(deployment="nothing to add", ran=False) if info.nothing else None
+
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         from lifecycle.tripleo.deploy import environment_differs, stack_environment, wait_idle
         from lifecycle.tripleo.jobs import state
 
         info = self.rendered(step)
+        if info.nothing:
+            return self.nothing(info)
         with adapter_errors(f"overcloud {step.params.cloud}"), self.undercloud(step) as uc:
             job = state(uc, job_dir(info, step), "deploy")
             ours = job.started
@@ -108,6 +114,8 @@ class Deploy(OvercloudAction):
         from lifecycle.tripleo.jobs import follow, start, state
 
         info = self.rendered(step)
+        if (idle := self.nothing(info)) is not None:
+            return idle
         name = info.undercloud
         with adapter_errors(f"overcloud {step.params.cloud}"), self.undercloud(step) as uc:
             job = state(uc, job_dir(info, step), "deploy")

@@ -43,6 +43,8 @@ class Validate(OvercloudAction):
         from lifecycle.tripleo.validate import validate_rendered
 
         info = self.rendered(step)
+        if info.nothing:  # a late scale-out with no server to add: THT's validation is not paid for nothing
+            return ValidateOutputs(**info.model_dump())
         out = Path(info.dir)
         if step.attempt > 1 or not out.is_dir() or digests(out) != info.files:
             ctx.log("render again", reason="retry or files changed since render")
@@ -76,6 +78,8 @@ class Upload(OvercloudAction):
 
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         info = self.rendered(step)
+        if info.nothing:
+            return self.Outputs(uploaded=0, remote_dir=info.remote_dir)
         with adapter_errors(f"overcloud {step.params.cloud}"), self.undercloud(step) as uc:
             remote = uc.digests(info.remote_dir, [name for name, _ in info.files])
         if all(remote.get(name) == digest for name, digest in info.files):
@@ -84,6 +88,8 @@ class Upload(OvercloudAction):
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         info = self.rendered(step)
+        if info.nothing:
+            return self.Outputs(uploaded=0, remote_dir=info.remote_dir)
         with adapter_errors(f"overcloud {step.params.cloud}"), self.undercloud(step) as uc:
             done = uc.upload(Path(info.dir), info.remote_dir, [name for name, _ in info.files])
         ctx.log("uploaded", files=len(done), remote_dir=info.remote_dir)

@@ -27,16 +27,18 @@ def work_dir(label: str) -> Path:
 
 def overcloud_steps(cloud: str, *, render: RenderSpec | Mapping[str, Any], deps: Sequence[str] = (),
                     batch: str | None = None, delete: bool = False, ensure: bool = False,
-                    undercloud: str | None = None) -> list[StepSpec]:
+                    undercloud: str | None = None, base: str | None = None) -> list[StepSpec]:
     """The render -> validate -> upload -> deploy|node-delete chain of one cloud; with
-    ``undercloud``, its steps count against that undercloud's limit (``undercloud:<name>``).
+    ``undercloud``, its steps count against that undercloud's limit (``undercloud:<name>``);
+    ``base``: the keys' prefix (default ``overcloud/<cloud>``: a run with two chains of one cloud,
+    a build-out's late ones, names the others).
 
     >>> spec = render_params("ie1-new", work=Path("/tmp/i2-doc"), remove=["c02-s08"])
     >>> [(s.key, s.action) for s in overcloud_steps("ie1-new", render=spec, delete=True)]
     [('overcloud/ie1-new/render', 'tripleo.render'), ('overcloud/ie1-new/validate', 'tripleo.validate'),
      ('overcloud/ie1-new/upload', 'tripleo.upload'), ('overcloud/ie1-new/node-delete', 'tripleo.node_delete')]
     """
-    base = f"overcloud/{cloud}"
+    base = base or f"overcloud/{cloud}"
     target = f"overcloud:{cloud}"
     keys = {k: f"{base}/{k}" for k in ("render", "validate", "upload", "deploy", "node-delete")}
     refs = Refs(cloud=cloud, render_step=keys["render"], validate_step=keys["validate"])
@@ -63,7 +65,8 @@ def overcloud_steps(cloud: str, *, render: RenderSpec | Mapping[str, Any], deps:
 def render_params(cloud: str, *, work: Path, counts: dict[str, int] | None = None,
                   remove: Sequence[str] = (), scale_out: Sequence[str] = (), env_files: Sequence[Path] = (),
                   extra_env: Sequence[str] = (), cms_id: str | None = None, first_deploy: bool = False,
-                  templates_dir: str = UNDERCLOUD_THT, remote_dir: str | None = None) -> RenderSpec:
+                  late: bool = False, templates_dir: str = UNDERCLOUD_THT,
+                  remote_dir: str | None = None) -> RenderSpec:
     """The render step's parameters: the change, and what the operator adds to i2's files.
 
     >>> render_params("ie1-new", work=Path("/tmp/w"), counts={"ComputeNuage": 6}).remote_dir
@@ -73,7 +76,7 @@ def render_params(cloud: str, *, work: Path, counts: dict[str, int] | None = Non
                       remote_dir=remote_dir or f"/home/stack/i2/{cloud}",
                       env_files=[str(Path(p).resolve()) for p in env_files], extra_env=list(extra_env),
                       counts=dict(counts) if counts else None, remove=list(remove), scale_out=list(scale_out),
-                      first_deploy=first_deploy, cms_id=cms_id or None)
+                      first_deploy=first_deploy or late, late=late, cms_id=cms_id or None)
 
 
 def build_plan(svc: Services, cloud_name: str, *, mode: str, render: RenderSpec | Mapping[str, Any],

@@ -175,12 +175,25 @@ class Tag(IronicAction):
         node: str | None = None
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
+        from lifecycle.runbooks.overcloud.nodes import tagged_nodes
+        from lifecycle.tripleo.deploy import join_index
+
         server, index = step.params.server, step.params.node_index
         with adapter_errors(server):
             bm = self.bm(step)
             if index:
                 prefix, _, n = index.rpartition("-")
-                owner = bm.used_indices(prefix).get(int(n))
+                role = self.server(step).role
+                tagged = tagged_nodes(bm, [role])[role]
+                own = next((i for i, node in tagged.items() if node.name == server), None)
+                # Indices are planned with the run: one the cloud's deploy has skipped since (a
+                # server quarantined in the build-out's first deploy, tagged later) is never reused
+                fresh = own if own is not None and own != int(n) else join_index(int(n), tagged)
+                if fresh != int(n):
+                    ctx.log("fresh index", planned=index, index=f"{prefix}-{fresh}",
+                            reason="the cloud's deploy skips the planned index")
+                    index = f"{prefix}-{fresh}"
+                owner = tagged[fresh].name if fresh in tagged else None
                 if owner not in (None, server):
                     raise PermanentError(f"{server}: capability node:{index} already belongs to {owner}")
             changes = bm.tag(self.spec(step), node_index=index)
