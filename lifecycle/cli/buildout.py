@@ -15,16 +15,23 @@ from lifecycle.cli.rack import EXIT, STYLE, site_services
 from lifecycle.engine import RunStatus
 from lifecycle.model.limits import step_limits
 from lifecycle.runbooks import buildout as runbook
+from lifecycle.runbooks.buildout.floor import Floor, floors
 from lifecycle.runbooks.buildout.observe import observe
+from lifecycle.runbooks.buildout.plan import racks_of
 from lifecycle.runbooks.rack.observe import Change
 
 
-def _show_plan(ctx: Ctx, dc: str, changes: list[Change]) -> Counter[str]:
+def _show_plan(ctx: Ctx, dc: str, changes: list[Change], floors: list[Floor] | None = None) -> Counter[str]:
+    """The plan's rows; with ``floors``, each undercloud's inspection floor under them."""
     counts = Counter(c.action for c in changes)
     rows = [(c.system, c.object, Text(c.action, style=STYLE.get(c.action, "")), c.detail) for c in changes]
     summary = ", ".join(f"{counts[k]} {k}" for k in ("create", "change", "wait", "blocked", "error", "none")
                         if counts[k])
-    emit({"dc": dc, "changes": [c.as_dict() for c in changes], "summary": dict(counts)}, ctx.output,
+    data: dict[str, object] = {"dc": dc, "changes": [c.as_dict() for c in changes], "summary": dict(counts)}
+    if floors is not None:
+        data["inspection_floor"] = [f.as_dict() for f in floors]
+        summary = "\n".join([summary, *(f.line() for f in floors)])
+    emit(data, ctx.output,
          table=make_table(f"build-out {dc}: plan", ["system", "object", "action", "detail"], rows),
          message=summary)
     return counts
@@ -42,13 +49,16 @@ def buildout_group() -> None:
 @pass_ctx
 def plan_cmd(ctx: Ctx, dc: str, racks: tuple[str, ...]) -> None:
     """Observe every system of the DC; show what `apply` would do. Changes nothing. Exit 1 when
-    something is blocked (an undercloud not ready, an unreachable system) or failed."""
+    something is blocked (an undercloud not ready, an unreachable system) or failed. Under the
+    rows, each undercloud's inspection floor: servers to inspect x its ironic-inspector
+    introspection_delay (read from it, or inspector's default 5 s, said so)."""
     svc = site_services(ctx)
     try:
         changes = observe(svc, dc, list(racks) or None)
+        members = [s for r in racks_of(svc, dc, list(racks) or None) for s in svc.site.servers_in(r.name)]
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    counts = _show_plan(ctx, dc, changes)
+    counts = _show_plan(ctx, dc, changes, floors(svc, members, changes))
     sys.exit(1 if counts["blocked"] or counts["error"] else 0)
 
 

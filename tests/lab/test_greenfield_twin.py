@@ -205,6 +205,9 @@ def test_buildout_plan_and_steps_on_the_greenfield_dc(labdir: Path) -> None:
     assert [c["object"] for c in plan["changes"] if c["system"] == "oneview"].count(
         "i2-dl380g9-compute-large") == 1  # c02 and c03 share it: shown once
     assert plan["summary"].get("blocked", 0) == 0 and plan["summary"].get("error", 0) == 0
+    # the 15 servers to inspect x the delay read from the undercloud's inspector.conf (5 s, as its inspector)
+    assert [(f["undercloud"], f["servers"], f["delay_s"], f["floor_s"], f["source"])
+            for f in plan["inspection_floor"]] == [("uc-ie2", 15, 5, 75, "read")]
 
     steps = {s["key"]: s for s in i2_json(labdir, "buildout", "apply", "ie2-dc1", "--dry-run", site=SITE)}
     assert steps["c02-s03/enroll"]["batch"] == "rack:c02"

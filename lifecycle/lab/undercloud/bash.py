@@ -7,7 +7,11 @@ checking a command detached from its SSH session needs, over the undercloud's fi
 - ``$?``, ``$$``, ``$!`` and ``~``; ``nohup``, ``setsid`` and ``exec`` as prefixes;
 - builtins and tools: ``source``/``.`` (``export K=V`` lines), ``echo``, ``cat``, ``test``/``[``
   (``-e -f -d -s``, ``!``), ``kill -0``, ``mkdir [-p]``, ``true``, ``false``, ``exit``;
-  ``bash FILE`` / ``bash -c SCRIPT`` (``sh`` too);
+  ``bash FILE`` / ``bash -c SCRIPT`` (``sh`` too); ``grep -E PATTERN FILE...`` (Python's ``re``
+  for POSIX ERE: they agree on plain patterns); ``sudo [-n] COMMAND`` (the stack user's
+  NOPASSWD sudo, as the director's install leaves it);
+- files under ``ROOT_ONLY`` (the services' rendered configs, which hold their passwords) are
+  readable as root only: ``cat``/``grep`` without ``sudo`` answer "Permission denied";
 - ``openstack``, which (as python-openstackclient) needs the credentials ``~/stackrc`` exports.
 
 A process writing to its SSH channel dies with it (:class:`ChannelGone`, EPIPE); one whose
@@ -25,6 +29,7 @@ A line whose first word starts with ``#`` is a comment (a script's ``#!`` and no
 from __future__ import annotations
 
 import itertools
+import re
 import shlex
 import threading
 from collections.abc import Callable
@@ -37,6 +42,7 @@ from lifecycle.lab.undercloud.sshd import ChannelGone
 OPS = {"&&", "||", ";", "&", "\n"}
 REDIRS = {">", ">>", "<", ">&"}
 PREFIXES = {"nohup", "setsid", "exec"}
+ROOT_ONLY = ("var/lib/config-data",)  # below the filesystem root: root:<service> 0640 files
 FDS = {"0", "1", "2"}  # shlex drops the spacing: ``2>&1`` and ``echo 2 > f`` look alike here
 
 
@@ -275,8 +281,21 @@ class Bash:
             return 0
         return self.command(words, io, st)
 
-    def command(self, argv: list[str], io: State, st: State) -> int:
+    def readable(self, name: str, root: bool) -> bool:
+        rel = self.path(name).relative_to(self.root).as_posix()
+        return root or not any(rel == p or rel.startswith(f"{p}/") for p in ROOT_ONLY)
+
+    def command(self, argv: list[str], io: State, st: State, root: bool = False) -> int:
         name, args = argv[0], argv[1:]
+        if name == "sudo":
+            while args[:1] == ["-n"]:
+                args = args[1:]
+            if not args or args[0].startswith("-"):
+                io.err.write("sudo: the twin's undercloud only answers sudo [-n] COMMAND")
+                return 1
+            return self.command(args, io, st, root=True)
+        if name == "grep":
+            return self.grep(args, io, root)
         if name in ("source", "."):
             return self.source(args, io, st)
         if name in ("bash", "sh"):
@@ -301,7 +320,10 @@ class Bash:
         if name == "cat":
             status = 0
             for a in args:
-                if self.path(a).is_file():
+                if not self.readable(a, root) and self.path(a).exists():
+                    io.err.write(f"cat: {a}: Permission denied")
+                    status = 1
+                elif self.path(a).is_file():
                     text = self.path(a).read_text()
                     if text:
                         io.out.write(text.rstrip("\n"))
@@ -340,6 +362,29 @@ class Bash:
             return self.openstack(_Merged(io.out, io.err), args)
         io.err.write(f"bash: {name}: command not found")
         return 127
+
+    def grep(self, args: list[str], io: State, root: bool) -> int:
+        """``grep -E PATTERN FILE...``: 0 a line matched, 1 none, 2 an error (as GNU grep)."""
+        if args[:1] != ["-E"] or len(args) < 3:
+            io.err.write("grep: the twin's undercloud only answers grep -E PATTERN FILE...")
+            return 2
+        try:
+            pattern = re.compile(args[1])
+        except re.error as exc:
+            io.err.write(f"grep: {exc}")
+            return 2
+        found, failed = False, False
+        for a in args[2:]:
+            if not self.readable(a, root) or not self.path(a).is_file():
+                why = "Permission denied" if self.path(a).exists() else "No such file or directory"
+                io.err.write(f"grep: {a}: {why}")
+                failed = True
+                continue
+            for line in self.path(a).read_text().splitlines():
+                if pattern.search(line):
+                    io.out.write(f"{a}:{line}" if len(args) > 3 else line)
+                    found = True
+        return 2 if failed else 0 if found else 1
 
     def source(self, args: list[str], io: State, st: State) -> int:
         if not args:

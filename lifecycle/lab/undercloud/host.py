@@ -16,6 +16,7 @@ Example (needs the lab's Ironic; listens on loopback ports)::
 
 from __future__ import annotations
 
+import configparser
 import json
 import logging
 import secrets
@@ -65,6 +66,27 @@ export PS1=${{PS1:-""}}
 export PS1="(undercloud) $PS1"
 """
 log = logging.getLogger("i2.lab.undercloud")
+# Where an OSP 16 undercloud keeps the inspector's config, as container-puppet renders it (THT's
+# ironic-inspector-container-puppet.yaml: kolla's config source for the ironic_inspector container).
+INSPECTOR_CONF = "/var/lib/config-data/puppet-generated/ironic_inspector/etc/ironic-inspector/inspector.conf"
+INSPECTOR_DEFAULTS = {"introspection_delay": "5", "timeout": "3600"}  # ironic-inspector's own
+
+
+def _inspector_conf(fs: Path, running: Path) -> None:
+    """The undercloud's ``inspector.conf`` with the settings the twin's ironic-inspector process
+    (its config ``running``) starts with, an option it leaves unset at inspector's default;
+    root:ironic-inspector 0640 as on a director (the twin's shell: root only under ROOT_ONLY)."""
+    conf = configparser.ConfigParser(interpolation=None)
+    conf.read(running)
+    default = conf.defaults()
+    processing = conf["processing"] if conf.has_section("processing") else {}
+    lines = ["[DEFAULT]", *(f"{k} = {default.get(k, v)}" for k, v in INSPECTOR_DEFAULTS.items()),
+             "", "[processing]", *(f"{k} = {processing[k]}" for k in ("add_ports", "keep_ports")
+                                   if k in processing)]
+    path = fs / INSPECTOR_CONF.lstrip("/")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o640)
 
 
 def _installed(fs: Path, release: str | None) -> None:
@@ -86,12 +108,15 @@ class UndercloudHost:
     def __init__(self, name: str, workdir: Path, *, ironic_url: str, sink: HypervisorSink,
                  clouds: dict[str, str], authorized: Sequence[paramiko.PKey],
                  faults: FaultPlan | None = None, latency: str = "none", port: int = 0,
-                 stackrc_text: str | None = None, release: str | None = None) -> None:
+                 stackrc_text: str | None = None, release: str | None = None,
+                 inspector_conf: Path | None = None) -> None:
         self.name = name
         self.dir = Path(workdir)
         self.fs = self.dir / "fs"
         (self.fs / "home" / "stack").mkdir(parents=True, exist_ok=True)
         _installed(self.fs, release)
+        if inspector_conf is not None and inspector_conf.is_file():  # Train: its real inspector's
+            _inspector_conf(self.fs, inspector_conf)
         stackrc = self.fs / "home" / "stack" / "stackrc"
         if stackrc_text is not None or not stackrc.exists():  # the twin's Keystone, when it has one
             stackrc.write_text(stackrc_text or STACKRC.format(password=secrets.token_urlsafe(16)))

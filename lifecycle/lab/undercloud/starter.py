@@ -47,7 +47,10 @@ def start_underclouds(lab: Lab) -> None:
                               clouds=clouds, authorized=[client_key], faults=lab.faults,
                               latency=lab.config.latency,
                               stackrc_text=ident.stackrc() if ident is not None else None,
-                              release=plays.get(name)).start()
+                              release=plays.get(name),
+                              # the twin's ironic-inspector of this undercloud (lab/components.py)
+                              inspector_conf=lab.dir / "ironic" / name / "inspector" / "inspector.conf"
+                              ).start()
         lab.add(Component(f"undercloud-{name}", "emulator", f"ssh://stack@127.0.0.1:{host.port}", host.port,
                           os.getpid(), f"tcp://127.0.0.1:{host.port}"), host.stop)
         host.boot(lambda host=host, name=name: _seed(lab, host, name))
