@@ -10,9 +10,10 @@ speaks it (the NITRO Python SDK is no longer published).
 - At most ``connections`` HTTP connections: further requests wait for one (``pool_block``).
 
 Writes of many objects of one type go in one request where NITRO takes an array body (adds,
-binds, ``action=enable|disable``; not deletes or unbinds, which name one object in the URL), with
-``X-NITRO-ONERROR: continue``: a partial failure is answered 207 with one envelope per object,
-in order (:meth:`Nitro.bulk`).
+binds, ``action=enable|disable``, and unbinds as ``POST <binding>?action=unbind``: the NITRO SDK's
+bulk delete of a binding type), with ``X-NITRO-ONERROR: continue``: a partial failure is answered
+207 with one envelope per object, in order (:meth:`Nitro.bulk`; the sources are cited in
+docs/loadbalancer.md, "Bulk requests"). :mod:`.writes` lets the steps of a wave share them.
 
 Reads take ``filter=`` (``name:value`` pairs), ``attrs=`` and ``count=yes``, and a binding type's
 every object at once ``bulkbindings=yes`` (NetScaler 11.1 on); unbinds and deletes
@@ -39,6 +40,7 @@ from requests.adapters import HTTPAdapter
 from lifecycle.loadbalancer.errors import (
     ALREADY_EXISTS,
     INVALID_CREDENTIALS,
+    NO_SUCH_RESOURCE,
     NitroError,
     NitroResult,
     bulk_results,
@@ -276,6 +278,15 @@ class Nitro:
         objs = list(objs)
         results = self.bulk("POST", rtype, objs, params={"action": action})
         self.checked(f"POST {rtype}?action={action}", objs, results)
+
+    def unbind_many(self, binding: str, objs: list[Mapping[str, Any]]) -> list[bool]:
+        """Unbind several in one request: ``POST <binding>?action=unbind`` with an array (what the
+        NITRO SDK's bulk delete of a ``_binding`` type sends). Per object: True unbound now, False
+        not bound (258: unbound before, as wanted). Other per-object failures raise, naming each."""
+        objs = list(objs)
+        return self.checked(f"POST {binding}?action=unbind", objs,
+                            self.bulk("POST", binding, objs, params={"action": "unbind"}),
+                            ok=frozenset({NO_SUCH_RESOURCE}))
 
     def bind(self, binding: str, obj: Mapping[str, Any], *, method: str = "PUT") -> bool:
         """Bind (``<a>_<b>_binding``); PUT as the NITRO reference shows, POST also accepted.

@@ -24,7 +24,8 @@ from lifecycle.loadbalancer.errors import Conflict, LbError, NitroError
 from lifecycle.loadbalancer.intent import IMMUTABLE, LbIntent
 from lifecycle.loadbalancer.layers import CS_BINDING, GSLB_BINDING, layers
 from lifecycle.loadbalancer.members import MEMBER_BINDING, Member
-from lifecycle.loadbalancer.poller import MemberPoller, SharedRead
+from lifecycle.loadbalancer.poller import MemberPoller, SharedRead, read_all
+from lifecycle.loadbalancer.writes import WriteCoalescer
 from lifecycle.model.endpoints import Endpoints, SecretStore
 
 VS_BINDING = "lbvserver_servicegroup_binding"
@@ -155,6 +156,8 @@ class LoadBalancer:
         self.nitro = nitro
         # the in-service waits of every move on this appliance share one read per poll
         self.poller = MemberPoller(nitro)
+        # and their binds, drains and unbinds share one bulk request per kind (see .writes)
+        self.writes = WriteCoalescer(nitro)
         self._shared: dict[str, SharedRead] = {}
 
     @classmethod
@@ -259,20 +262,28 @@ class LoadBalancer:
     def observe_shared(self, intent: LbIntent) -> Observed:
         """What :meth:`observe` reads, each from a read started after this call and shared with
         the other steps observing this appliance at once (the upgrade's moves of a wave)."""
-        obs = Observed(intent.key, vserver=self.shared("lbvserver").read(intent.name),
-                       monitor=self.shared("lbmonitor").read(intent.monitorname),
-                       servicegroup=self.shared("servicegroup").read(intent.sg))
-        if obs.vserver is not None:
-            obs.vserver_groups = self.shared(VS_BINDING).read(intent.name)
-        if obs.servicegroup is not None:
-            obs.monitors = self.shared(MON_BINDING).read(intent.sg)
-            obs.members = self.poller.read(intent.sg)
-        # the layers from every csvserver's / gslbvserver's bindings at once; a policy or service
-        # not among them is read apart (a bulk read cannot tell "no bindings" from "no object")
-        if intent.cs is not None:
-            obs.cs_bound = self.shared(CS_BINDING).read(str(intent.cs["name"]))
+        # asked at once: the objects (and the layers' bindings: every csvserver's / gslbvserver's
+        # at once), then the bindings of the objects that exist
+        layer_reads = [(self.shared(CS_BINDING), str(intent.cs["name"]))] if intent.cs is not None else []
         if intent.gslb is not None:
-            obs.gslb_bound = self.shared(GSLB_BINDING).read(str(intent.gslb["name"]))
+            layer_reads.append((self.shared(GSLB_BINDING), str(intent.gslb["name"])))
+        vs, mon, sg, *above = read_all([(self.shared("lbvserver"), intent.name),
+                                        (self.shared("lbmonitor"), intent.monitorname),
+                                        (self.shared("servicegroup"), intent.sg), *layer_reads])
+        obs = Observed(intent.key, vserver=vs, monitor=mon, servicegroup=sg)
+        if intent.cs is not None:
+            obs.cs_bound = above.pop(0)
+        if intent.gslb is not None:
+            obs.gslb_bound = above.pop(0)
+        bindings = ([(self.shared(VS_BINDING), intent.name)] if vs is not None else []) + (
+            [(self.shared(MON_BINDING), intent.sg), (self.poller, intent.sg)] if sg is not None else [])
+        found = iter(read_all(bindings))
+        if vs is not None:
+            obs.vserver_groups = next(found)
+        if sg is not None:
+            obs.monitors, obs.members = next(found), next(found)
+        # a policy or service not among the bindings is read apart (a bulk read cannot tell
+        # "no bindings" from "no object")
         cs_found = intent.cs is not None and any(
             str(r.get("policyname")) == str(intent.cs["policyname"]) for r in obs.cs_bound or [])
         gslb_found = intent.gslb is not None and any(
@@ -335,22 +346,24 @@ class LoadBalancer:
 
     def bind_members(self, sg: str, ips: Iterable[str], port: int, *,
                      current: list[Member] | None = None) -> list[str]:
-        return mem.bind_members(self.nitro, sg, ips, port, current=current)
+        return mem.bind_members(self.nitro, sg, ips, port, current=current, writes=self.writes)
 
     def members_up(self, sg: str, ips: Iterable[str], port: int | None = None) -> bool:
         return mem.members_up(self.nitro, sg, ips, port)
 
     def drain(self, sg: str, ips: Iterable[str], delay: int, *, port: int | None = None,
               force: bool = False, current: list[Member] | None = None) -> list[Member]:
-        return mem.drain(self.nitro, sg, ips, delay, port=port, force=force, current=current)
+        return mem.drain(self.nitro, sg, ips, delay, port=port, force=force, current=current,
+                         writes=self.writes)
 
     def enable(self, sg: str, ips: Iterable[str], *, port: int | None = None,
                current: list[Member] | None = None) -> list[Member]:
-        return mem.enable(self.nitro, sg, ips, port=port, current=current)
+        return mem.enable(self.nitro, sg, ips, port=port, current=current, writes=self.writes)
 
     def unbind(self, sg: str, ips: Iterable[str], *, port: int | None = None,
                force: bool = False, current: list[Member] | None = None) -> list[Member]:
-        return mem.unbind(self.nitro, sg, ips, port=port, force=force, current=current)
+        return mem.unbind(self.nitro, sg, ips, port=port, force=force, current=current,
+                          writes=self.writes)
 
     def who_serves(self, intent: LbIntent, obs: Observed | None = None) -> dict[str, Any]:
         return who_serves(intent, obs if obs is not None else self.observe(intent))

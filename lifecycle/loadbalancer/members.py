@@ -1,6 +1,9 @@
 """Service group members: what the upgrade moves. Bind B's VMs, wait for their monitors, drain A
 gracefully (``action=disable`` with ``graceful: YES`` and the drain delay), unbind A. Binds,
-drains and enables of one side are one bulk request each (:meth:`Nitro.bulk`); unbinds one each.
+drains, enables and unbinds of one side are one bulk request each (:meth:`Nitro.bulk`), sent
+through ``writes``: the :class:`Nitro` itself, or the appliance's
+:class:`~lifecycle.loadbalancer.writes.WriteCoalescer` that puts the moves' requests of a wave
+in one.
 
 A member is *serving* when it is enabled and its monitor says UP; a drain or unbind that would
 leave the service group (so its virtual server) with no serving member is refused with
@@ -20,6 +23,7 @@ from typing import Any
 
 from lifecycle.loadbalancer.client import Nitro
 from lifecycle.loadbalancer.errors import NitroError, WouldStopServing
+from lifecycle.loadbalancer.writes import BulkWriter
 
 MEMBER_BINDING = "servicegroup_servicegroupmember_binding"
 
@@ -100,13 +104,14 @@ def every_member(nitro: Nitro) -> dict[str, list[Member]]:
 
 
 def bind_members(nitro: Nitro, sg: str, ips: Iterable[str], port: int, *,
-                 current: list[Member] | None = None) -> list[str]:
+                 current: list[Member] | None = None, writes: BulkWriter | None = None) -> list[str]:
     """Bind each ``ip:port`` not yet bound (NetScaler starts it DOWN until its monitor passes);
     the IPs newly bound. ``current``: the members as the caller has just read them."""
     bound = {(m.ip, m.port) for m in (members(nitro, sg) if current is None else current)}
     new = [ip for ip in sorted(set(ips)) if (ip, port) not in bound]
     # one request for all (bulk bind); one bound meanwhile (273) is bound, as wanted
-    nitro.bind_many(MEMBER_BINDING, [{"servicegroupname": sg, "ip": ip, "port": port} for ip in new])
+    (writes or nitro).bind_many(MEMBER_BINDING, [{"servicegroupname": sg, "ip": ip, "port": port}
+                                                 for ip in new])
     return new
 
 
@@ -147,34 +152,36 @@ def enable_targets(current: list[Member], ips: Iterable[str], port: int | None) 
 
 
 def drain(nitro: Nitro, sg: str, ips: Iterable[str], delay: int, *, port: int | None = None,
-          force: bool = False, current: list[Member] | None = None) -> list[Member]:
+          force: bool = False, current: list[Member] | None = None,
+          writes: BulkWriter | None = None) -> list[Member]:
     """Gracefully disable ``ips``: no new connections, established ones served for ``delay``
     seconds. The members disabled by this call (already disabled ones are left as they are).
     ``current``: the members as the caller has just read them (the guard judges that read)."""
     targets = drain_targets(sg, members(nitro, sg) if current is None else current, ips, port, force=force)
-    nitro.action_many("servicegroup", "disable", [
+    (writes or nitro).action_many("servicegroup", "disable", [
         {"servicegroupname": sg, "servername": m.servername or m.ip, "port": m.port, "graceful": "YES",
          "delay": delay} for m in targets])
     return targets
 
 
 def enable(nitro: Nitro, sg: str, ips: Iterable[str], *, port: int | None = None,
-           current: list[Member] | None = None) -> list[Member]:
+           current: list[Member] | None = None, writes: BulkWriter | None = None) -> list[Member]:
     """Enable ``ips`` again (a rollback of a drain); the members that were disabled."""
     targets = enable_targets(members(nitro, sg) if current is None else current, ips, port)
-    nitro.action_many("servicegroup", "enable", [
+    (writes or nitro).action_many("servicegroup", "enable", [
         {"servicegroupname": sg, "servername": m.servername or m.ip, "port": m.port} for m in targets])
     return targets
 
 
 def unbind(nitro: Nitro, sg: str, ips: Iterable[str], *, port: int | None = None,
-           force: bool = False, current: list[Member] | None = None) -> list[Member]:
-    """Unbind ``ips`` (``DELETE ...binding/<sg>?args=ip:..,port:..``); refused, like a drain,
-    when no serving member would remain. The members unbound. One request each: NITRO's
-    delete names one object in the URL (no array body)."""
+           force: bool = False, current: list[Member] | None = None,
+           writes: BulkWriter | None = None) -> list[Member]:
+    """Unbind ``ips`` (one ``POST ...binding?action=unbind`` with an array: NITRO's bulk unbind);
+    refused, like a drain, when no serving member would remain. The members unbound (one found
+    unbound already, 258, is unbound as wanted)."""
     current = members(nitro, sg) if current is None else current
     targets = _targets(current, ips, port)
     guard(sg, current, targets, "unbinding", force)
-    for m in targets:
-        nitro.unbind(MEMBER_BINDING, sg, {"ip": m.ip, "port": m.port})
+    (writes or nitro).unbind_many(MEMBER_BINDING, [{"servicegroupname": sg, "ip": m.ip, "port": m.port}
+                                                   for m in targets])
     return targets

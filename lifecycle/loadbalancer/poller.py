@@ -7,13 +7,20 @@ servicegroup_servicegroupmember_binding?bulkbindings=yes``) while anyone waits a
 waiter its group's members from that read. Every read a waiter gets started after it asked
 (no cached state: a guard built on it judges the appliance as it was at most one poll ago).
 
-A one-off read (:meth:`SharedRead.read`: a guard's, an observation's) is the next poll, made at
-most ``GATHER`` s after it asks, so the steps of a wave that read at once share it too. The same
+A one-off read (:meth:`SharedRead.read`: a guard's, an observation's) is the next poll, made
+``GATHER`` s after it asks (``GAP`` at most), so the steps of a wave that read at once share it
+too; :func:`read_all` asks several types at once. The same
 machinery (:class:`SharedRead`) shares the bulk reads of other types (every vserver, every
 monitor, every service group: ``GET <type>``; every object's bindings: ``bulkbindings=yes``).
 
 Polls back off like the clouds adapter's waits (quick at first, then further apart); adapters
-share no code, so :func:`backoff` is this package's own copy of that schedule.
+share no code, so :func:`backoff` is this package's own copy of that schedule. And a type is
+read once every ``GAP`` s on average (a token bucket: ``BURST`` reads at once, then one more per
+``GAP``): while reads are frequent, a step that asks right after a read began (too late for it)
+waits for the next, which serves every step that asked meanwhile; the moves of a wave reach their
+guards seconds apart, and without it each guard's read was a read of its own (the wave's reads
+grew with its moves, and with how slowly the appliance answered). A lone move's few reads in a
+row (a drain's guard, its read after, the unbind's guard) are not held back.
 
 Example (needs a reachable NetScaler)::
 
@@ -24,6 +31,7 @@ Example (needs a reachable NetScaler)::
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +43,8 @@ from lifecycle.loadbalancer.errors import LbError
 from lifecycle.loadbalancer.members import every_member
 
 GATHER = 0.05  # s a one-off read waits for others to share it
+GAP = 0.25  # s between the reads of one type, on average, while they are frequent
+BURST = 3  # reads of one type at once before GAP holds them back
 
 
 def backoff(first: float = 0.5, factor: float = 1.5, most: float = 5.0) -> Iterator[float]:
@@ -90,9 +100,11 @@ class SharedRead:
     the reads made."""
 
     def __init__(self, fetch: Callable[[], dict[str, Any]], *, timeout: float, default: Any = None,
-                 what: str = "objects"):
+                 what: str = "objects", gap: float = GAP, burst: int = BURST):
         self.fetch, self.timeout, self.default, self.what = fetch, timeout, default, what
+        self.gap, self.burst = gap, burst
         self.reads = 0
+        self._tokens, self._stamp = float(burst), time.monotonic()  # the bucket, and when it was
         self._cond = threading.Condition()
         self._waiters: list[Waiter] = []
         self._thread: threading.Thread | None = None
@@ -115,7 +127,7 @@ class SharedRead:
         """``key``'s value from a read that starts after this call: the next poll, shared with
         whoever else asks within ``gather`` s (what a guard may judge: the appliance now)."""
         with self.waiting(key, first=gather) as w:
-            return w.next(2 * self.timeout + gather + 5)[0]
+            return w.next(2 * self.timeout + gather + self.gap + 5)[0]
 
     def leave(self, w: Waiter) -> None:
         with self._cond:
@@ -143,7 +155,17 @@ class SharedRead:
     def _due(self) -> float | None:
         """Seconds until the next read (None: nobody waits); under the lock."""
         pending = [w.due for w in self._waiters if not w.ready]
-        return None if not pending else max(0.0, min(pending) - time.monotonic())
+        if not pending:
+            return None
+        now = time.monotonic()
+        short = 1.0 - self._bucket(now)  # of a token: the read waits for it
+        return max(0.0, min(pending) - now, short * self.gap)
+
+    def _bucket(self, now: float) -> float:
+        """The tokens in the bucket at ``now`` (one per ``gap`` s since it was last taken from)."""
+        if self.gap <= 0:
+            return float(self.burst)
+        return min(float(self.burst), self._tokens + (now - self._stamp) / self.gap)
 
     def _run(self) -> None:
         while True:
@@ -154,6 +176,7 @@ class SharedRead:
                         return
                     self._cond.wait(wait if wait is not None else 0.5)
                 started = time.monotonic()
+                self._tokens, self._stamp = self._bucket(started) - 1.0, started
             found: dict[str, Any] = {}
             error: LbError | None = None
             try:
@@ -172,13 +195,21 @@ class SharedRead:
                 self._cond.notify_all()
 
 
+def read_all(reads: list[tuple[SharedRead, str]], *, gather: float = GATHER) -> list[Any]:
+    """Each ``(reader, key)``'s value as :meth:`SharedRead.read` gives it, the reads asked at
+    once (each type's reader runs on its own: one wait for them all, not one after the other)."""
+    with contextlib.ExitStack() as stack:
+        ws = [stack.enter_context(r.waiting(key, first=gather)) for r, key in reads]
+        return [w.next(2 * r.timeout + gather + r.gap + 5)[0] for w, (r, _) in zip(ws, reads, strict=True)]
+
+
 class MemberPoller(SharedRead):
     """Every service group's members (``servicegroup_servicegroupmember_binding``,
     ``bulkbindings=yes``): key a service group, value its members (``[]``: no such group)."""
 
-    def __init__(self, nitro: Nitro):
+    def __init__(self, nitro: Nitro, *, gap: float = GAP, burst: int = BURST):
         super().__init__(lambda: every_member(nitro), timeout=nitro.timeout, default=[],
-                         what="service group members")
+                         what="service group members", gap=gap, burst=burst)
 
 
-__all__ = ["GATHER", "MemberPoller", "SharedRead", "Waiter", "backoff"]
+__all__ = ["BURST", "GAP", "GATHER", "MemberPoller", "SharedRead", "Waiter", "backoff", "read_all"]

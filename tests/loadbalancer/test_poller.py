@@ -105,3 +105,45 @@ def test_cancelled_and_timed_out_waits(emu: tuple[NetScalerEmulator, TlsFiles], 
         with pytest.raises(TimeoutError):
             w.next(0.3)
     assert poller.reads == 0
+
+
+def test_reads_asked_just_after_one_began_share_the_next(emu: tuple[NetScalerEmulator, TlsFiles],
+                                                         groups: Nitro) -> None:
+    """Once its burst is spent, a type is read once every ``gap`` s: the steps that ask after a
+    read began (too late for it) wait for the next one and share it, each still getting a read
+    that began after it asked."""
+    n = nitro(*emu)
+    # no burst; a wide gap: the threads of a busy test host all ask within it
+    poller = MemberPoller(n, gap=2.0, burst=1)
+    with poller.waiting("sg-p1", first=0.0) as w:
+        _, first = w.next(30)
+    got: dict[str, tuple[float, float]] = {}
+
+    def ask(sg: str) -> None:
+        asked = time.time()
+        with poller.waiting(sg, first=0.0) as w:
+            got[sg] = (asked, w.next(30)[1])
+
+    threads = [threading.Thread(target=ask, args=(sg,)) for sg in ("sg-p1", "sg-p2", "sg-none")]
+    for t in threads:
+        t.start()
+        time.sleep(0.05)  # one after the other, as the moves of a wave reach their guards
+    for t in threads:
+        t.join(30)
+    assert poller.reads == 2 and n.calls == 2  # three asks after the first read: one more read
+    assert len({read_at for _, read_at in got.values()}) == 1
+    assert all(read_at >= asked > first for asked, read_at in got.values())
+
+
+def test_a_burst_of_reads_is_not_held_back(emu: tuple[NetScalerEmulator, TlsFiles], groups: Nitro) -> None:
+    """A lone step's few reads in a row (a guard's, the read after its write, the next step's
+    guard) each start at once: the gap holds back only reads beyond the burst."""
+    n = nitro(*emu)
+    poller = MemberPoller(n, gap=3600.0, burst=3)
+    for _ in range(3):
+        with poller.waiting("sg-p1", first=0.0) as w:
+            w.next(30)  # each within the test's timeout, not an hour
+    assert poller.reads == 3
+    with poller.waiting("sg-p1", first=0.0) as w, pytest.raises(TimeoutError):
+        w.next(0.5)  # the fourth waits for a token
+    assert poller.reads == 3

@@ -58,8 +58,9 @@ def test_reads_carry_filter_attrs_count_and_header_credentials(rec: Recorder) ->
 
 
 def test_member_moves_as_nitro_shapes_them(rec: Recorder) -> None:
-    """A side's binds and its drain are one request each (an array body, ``X-NITRO-ONERROR:
-    continue``); unbinds name one member each in the URL."""
+    """A side's binds, its drain and its unbinds are one request each (an array body,
+    ``X-NITRO-ONERROR: continue``; the unbind as the NITRO SDK's bulk delete of a binding:
+    ``POST <binding>?action=unbind``)."""
     lb = LoadBalancer(nitro(rec))
     members = {**DONE, "servicegroup_servicegroupmember_binding": [
         {"servicegroupname": "sg_web", "ip": ip, "port": 8080, "state": "ENABLED", "svrstate": "UP",
@@ -79,11 +80,10 @@ def test_member_moves_as_nitro_shapes_them(rec: Recorder) -> None:
         ("POST", "/nitro/v1/config/servicegroup?action=disable",
          {"servicegroup": [{"servicegroupname": "sg_web", "servername": ip, "port": 8080, "graceful": "YES",
                             "delay": 30} for ip in ("10.20.1.5", "10.20.1.6")]}),
-        ("DELETE",
-         "/nitro/v1/config/servicegroup_servicegroupmember_binding/sg_web?args=ip:10.20.1.5,port:8080", None),
-        ("DELETE",
-         "/nitro/v1/config/servicegroup_servicegroupmember_binding/sg_web?args=ip:10.20.1.6,port:8080", None)]
-    assert [s.headers.get("X-NITRO-ONERROR") for s in writes] == ["continue", "continue", None, None]
+        ("POST", "/nitro/v1/config/servicegroup_servicegroupmember_binding?action=unbind",
+         {"servicegroup_servicegroupmember_binding": [
+             {"servicegroupname": "sg_web", "ip": ip, "port": 8080} for ip in ("10.20.1.5", "10.20.1.6")]})]
+    assert [s.headers.get("X-NITRO-ONERROR") for s in writes] == ["continue"] * 3
 
 
 def test_a_bulk_answer_is_read_per_object(rec: Recorder) -> None:

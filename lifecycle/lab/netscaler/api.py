@@ -1,6 +1,9 @@
 """NITRO v1 config API: ``/nitro/v1/config/<type>[/<name>]`` with GET, POST (add,
-``?action=enable|disable``), PUT (update, bind), DELETE (``?args=`` for bindings). POST and PUT
-take an array body too (bulk add, bind, action), answered 207 per object on a failure (``_apply``).
+``?action=enable|disable``; ``?action=unbind`` on a binding type), PUT (update, bind), DELETE
+(``?args=`` for bindings). POST and PUT take an array body too (bulk add, bind, action, unbind),
+answered 207 per object on a failure (``_apply``). The bulk unbind is the NITRO SDK's bulk delete
+of a ``_binding`` type (``base_resource.delete_bulk_request``: POST, ``action=unbind``, the
+objects as an array under the type's name); one object's failure (258: not bound) is its own.
 
 Query options as in the NITRO reference: ``filter=k:v,k2:v2`` (a value ``/re/`` is a regex),
 ``attrs=a,b``, ``count=yes`` (``{"<type>": [{"__count": N}]}``), ``args=k:v`` (GET/DELETE).
@@ -94,9 +97,12 @@ def register(router: Router, emu: NetScalerEmulator) -> None:
     @router.route("POST", PATH)
     def post(req: Request) -> Any:
         kind, action = kind_of(req), req.arg("action")
-        if action not in (None, "enable", "disable"):
+        binding = kind == mb.MEMBER_BINDING or kind in BINDINGS
+        if action not in (None, "enable", "disable") and not (action == "unbind" and binding):
             raise NitroError(INVALID_ACTION, str(action))
         payload = _payload(req, kind)
+        if action == "unbind":  # NITRO rolls back adds and binds only: rollback stops like exit
+            return _apply(req, emu, payload, lambda item: _unbind(emu, kind, item), 200)
         if action:
             return _apply(req, emu, payload, lambda item: mb.set_state(emu.runtime, kind, item,
                                                                         action == "enable"), 200)
@@ -217,6 +223,16 @@ def _delete(emu: NetScalerEmulator, kind: str, name: str, args: dict[str, str]) 
             rt.remove(m)
     else:
         raise NitroError(INVALID_ACTION, kind)
+
+
+def _unbind(emu: NetScalerEmulator, kind: str, item: dict[str, Any]) -> None:
+    """One object of a bulk unbind: the parent's name and what identifies the binding, as the
+    DELETE's ``args`` would name them."""
+    parent = _parent_key(kind)
+    name = item.get(parent)
+    if not name:
+        raise NitroError(ARG_MISSING, parent)
+    _delete(emu, kind, str(name), {k: v for k, v in item.items() if k != parent})
 
 
 def _parent_key(kind: str) -> str:
