@@ -304,3 +304,45 @@ def _foreign_entries(dom: Any, ent: Any, wanted: list[Grant], a_names: set[str])
         tpl.create_child(obj)
         made += 1
     return made
+
+
+PLUGIN_GROUP = "CMS Group"
+
+
+def seed_plugin_users(session: Any, site: Site, clouds: dict[str, tuple[str, str, str, str]]) -> int:
+    """The clouds that predate i2, as their builders left the VSD: each cloud's CMS registration
+    (generate_cms_id.py) and its Nuage plugin's user in the cloud's net-partition, a member of
+    the enterprise's CMS group. ``clouds``: name -> (net-partition, CMS name, user, password).
+    Idempotent; returns what it made."""
+    import hashlib
+
+    from vspk.v6 import NUCloudMgmtSystem, NUEnterprise, NUGroup, NUUser
+
+    assert site.nuage is not None
+    made = 0
+    for cloud, (partition, cms_name, username, password) in clouds.items():
+        if _named(session.user.cloud_mgmt_systems, cms_name) is None:
+            session.user.create_child(NUCloudMgmtSystem(name=cms_name))
+            made += 1
+        ent = enterprise(session, partition)
+        if ent is None:  # made as seed_vsd makes the site's
+            desc = f"{site.site.name} tenants" if partition == site.nuage.organisation else None
+            ent = NUEnterprise(name=partition, description=desc)
+            session.user.create_child(ent)
+            made += 1
+        group = ent.groups.get_first(filter='role == "CMS"')
+        if group is None:
+            group = NUGroup(name=PLUGIN_GROUP, role="CMS", description="CMS users (Nuage plugins)")
+            ent.create_child(group)
+            made += 1
+        user = ent.users.get_first(filter=f"userName == {_q(username)}")
+        if user is None:  # the password as VSD's UI sends it: SHA-1 hex
+            user = NUUser(user_name=username, password=hashlib.sha1(password.encode()).hexdigest(),
+                          first_name=cloud, last_name="Nuage plugin", email=f"{username}@{cloud}.invalid")
+            ent.create_child(user)
+            made += 1
+        members = every(group.users)
+        if all(m.id != user.id for m in members):
+            group.assign([*members, user], NUUser)
+            made += 1
+    return made

@@ -66,21 +66,37 @@ class CloudSink:
             self.clouds[cloud].remove_hypervisor(hostname)
 
 
+def plugin_access(lab: Lab, model: Any) -> Any:
+    """The cloud's Nuage plugin config (NeutronNuageVSDUsername, -Password, -Organization): its
+    own user in its net-partition, as the endpoints file's ``vsd.plugins`` names it. A cloud i2
+    builds gets it from the VSD bootstrap; one that predates i2 from the estate
+    (:func:`lifecycle.lab.estate_vsd.seed_plugin_users`). Until the user exists the plugin's
+    login fails and its VSD calls with it, as a real plugin's would."""
+    from lifecycle.lab.openstack import VsdAccess
+
+    if getattr(lab, "vsd", None) is None or model.nuage is None:
+        return None
+    user = plugin_user(lab, model.name)
+    return VsdAccess(lab.vsd.url, user["username"], lab.secrets[user["password"]["secret"]],
+                     model.nuage.net_partition, ca=lab.tls.ca)
+
+
+def plugin_user(lab: Lab, cloud: str) -> dict[str, Any]:
+    return dict(lab.endpoints["vsd"]["plugins"][cloud])
+
+
 def start_clouds(lab: Lab) -> None:
     """One emulated cloud per site cloud, every Cinder on the one array, every Neutron on the VSD."""
     from lifecycle.lab.array import PureArray
-    from lifecycle.lab.openstack import OpenStackCloud, VsdAccess
+    from lifecycle.lab.openstack import OpenStackCloud
 
     if not lab.site.clouds:
         return
     backends = {c.pure.backend_name for c in lab.site.clouds if c.pure}
     lab.array = PureArray(sorted(backends)[0] if backends else "pure")
-    vsd = None
-    if getattr(lab, "vsd", None) is not None:
-        vsd = VsdAccess(lab.vsd.url, "csproot", lab.secrets["vsd"], "csp", ca=lab.tls.ca)
     clouds_yaml: dict[str, Any] = {"clouds": {}}
     for model in lab.site.clouds:
-        cloud = OpenStackCloud(model, tls=lab.tls, array=lab.array, vsd=vsd,
+        cloud = OpenStackCloud(model, tls=lab.tls, array=lab.array, vsd=plugin_access(lab, model),
                                admin_password=lab.secrets["keystone"], latency=lab.latency,
                                faults=lab.faults).start()
         lab.clouds[model.name] = cloud
@@ -101,10 +117,13 @@ def start_clouds(lab: Lab) -> None:
 
 
 def start_estate(lab: Lab) -> None:
-    """The applications as they run before the upgrade: VSD domains, zones, A subnets and ACLs;
+    """Unless the lab is greenfield, the clouds' CMS and Nuage plugin users (they predate i2);
+    then the applications as they run before the upgrade: VSD domains, zones, A subnets and ACLs;
     projects, flavors and images in both clouds; networks, VMs and volumes on the old one."""
     from lifecycle.lab.estate import seed_estate
 
+    if lab.clouds and not lab.config.greenfield and getattr(lab, "vsd", None) is not None:
+        seed_plugins(lab)
     if not lab.clouds or lab.site.upgrade is None:
         return
     lab.write_endpoints()
@@ -112,6 +131,22 @@ def start_estate(lab: Lab) -> None:
     counts = seed_estate(lab)
     log.info("estate seeded in %.1f s: %s", time.monotonic() - t0,
              ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def seed_plugins(lab: Lab) -> None:
+    """The clouds that predate i2: their CMS and their Nuage plugin's user, as whoever built them
+    left them (before the estate's subnets, which those plugins link)."""
+    from lifecycle.lab.estate_vsd import seed_plugin_users, vsd_session
+
+    v = lab.endpoints["vsd"]
+    session = vsd_session(v["url"], v["username"], lab.secrets["vsd"], v["organisation"], v["ca_file"])
+    users = {}
+    for c in lab.site.clouds:
+        if c.nuage is not None:
+            u = plugin_user(lab, c.name)
+            users[c.name] = (c.nuage.net_partition, c.nuage.cms_name or c.name, u["username"],
+                             lab.secrets[u["password"]["secret"]])
+    seed_plugin_users(session, lab.site, users)
 
 
 def start_probes(lab: Lab) -> None:

@@ -92,12 +92,26 @@ class VsdApi:
             return json_response([self.me(account)])
         if parts == ["events"]:
             return self._events(req)
+        self._authorise(req, account, parts)
         kind = self._kind(parts[0])
         if len(parts) == 1:
             return self._root(req, kind, account)
         if len(parts) == 2:
             return self._object(req, kind, parts[1], account)
         return self._children(req, kind, parts[1], self._kind(parts[2]), account)
+
+    def _authorise(self, req: Request, account: Account, parts: list[str]) -> None:
+        """What a user of no privileged group (role USER) may not do: act for another user
+        (``X-Nuage-ProxyUser``, CMS users only: 401, which the Nuage plugin reports as its user
+        not being in the CMS group) or manage users, groups and permissions (403)."""
+        role = self.role(account)
+        if role not in ("CSPROOT", "CMS") and req.header("X-Nuage-ProxyUser"):
+            raise errors.VsdError(401, "Proxy user requests are allowed to CMS users only.", None,
+                                  title="Unauthorized")
+        if role == "USER" and req.method in ("POST", "PUT", "DELETE") and \
+                {"users", "groups", "permissions"} & set(parts):
+            raise errors.VsdError(403, f"User {account.username} is not allowed to {req.method} "
+                                       f"/{'/'.join(parts)}: it needs the CMS or an administrator role.")
 
     # --- levels -----------------------------------------------------------------------------------
     def _kind(self, resource: str) -> Kind:

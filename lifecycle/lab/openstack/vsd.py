@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,10 @@ import requests
 
 
 class VsdError(Exception):
-    """A VSD refusal: ``status`` (HTTP), ``code`` (internalErrorCode) and the VSD's description."""
+    """A VSD refusal: ``status`` (HTTP), ``code`` (internalErrorCode) and the VSD's description.
+
+    ``status`` 0 is restproxy's error without a code (a failed login, a 401 on a POST): the
+    plugin turns those into NuageAPIException (500), the others into NuageBadRequest (400)."""
 
     def __init__(self, status: int, message: str, code: str | None = None):
         super().__init__(message)
@@ -51,15 +55,18 @@ class VsdClient:
         self._auth: str | None = None
         self._lock = threading.Lock()
         self.calls = 0
+        # what was sent, for the tests that pin the plugin's sequence: (method, path, filter)
+        self.sent: deque[tuple[str, str, str | None]] = deque(maxlen=2000)
 
     def _basic(self, secret: str) -> str:
         return "Basic " + base64.b64encode(f"{self.username}:{secret}".encode()).decode()
 
     def login(self) -> dict[str, Any]:
+        """restproxy's generate_nuage_auth: any refusal is an error without a code."""
         resp = self._send("GET", "/me", self._basic(self.password), None, {})
-        if resp.status_code == 401:
+        if resp.status_code >= 400 or not resp.content or not (resp.json() or [{}])[0].get("APIKey"):
             raise VsdError(
-                401, "Could not authenticate with the VSD. Please check the credentials in the plugin config"
+                0, "Could not authenticate with the VSD. Please check the credentials in the plugin config"
             )
         me = self._data(resp)[0]
         self._auth = self._basic(me["APIKey"])
@@ -69,6 +76,7 @@ class VsdClient:
         self, method: str, path: str, auth: str, body: Any, headers: dict[str, str]
     ) -> requests.Response:
         self.calls += 1
+        self.sent.append((method, path, headers.get("X-Nuage-Filter")))
         hdrs = {
             "Content-Type": "application/json",
             "X-Nuage-Organization": self.organization,
@@ -121,8 +129,17 @@ class VsdClient:
         return data if isinstance(data, list) else [data]
 
     # --- verbs ------------------------------------------------------------------------------------
-    def get(self, path: str, *, filter: str | None = None, required: bool = False) -> list[dict[str, Any]]:
-        headers = {"X-Nuage-FilterType": "predicate", "X-Nuage-Filter": filter} if filter else {}
+    def get(
+        self,
+        path: str,
+        *,
+        filter: str | None = None,
+        required: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        headers = dict(headers or {})
+        if filter:
+            headers.update({"X-Nuage-FilterType": "predicate", "X-Nuage-Filter": filter})
         resp = self.request("GET", path, None, headers)
         if resp.status_code == 404 and not required:
             return []
@@ -145,12 +162,19 @@ class VsdClient:
         return self.get(path, required=True)[0]
 
     def post(self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
-        return self._data(self.request("POST", path, body, headers))[0]
+        resp = self.request("POST", path, body, headers)
+        if resp.status_code == 401:  # restproxy.post: "probably a POST of VM but user is not in CMS group"
+            raise VsdError(
+                0,
+                "Unauthorized to this VSD API. Please check the user credentials in plugin config "
+                "belong to CMS group in VSD.",
+            )
+        return self._data(resp)[0]
 
-    def put(self, path: str, body: dict[str, Any]) -> None:
+    def put(self, path: str, body: Any) -> None:
         self._data(self.request("PUT", path, body))
 
-    def delete(self, path: str) -> None:
-        resp = self.request("DELETE", path)
+    def delete(self, path: str, headers: dict[str, str] | None = None) -> None:
+        resp = self.request("DELETE", path, None, headers)
         if resp.status_code != 404:
             self._data(resp)

@@ -155,3 +155,23 @@ def test_brownfield_foreign_objects_sit_where_i2_would_mirror_and_i2_works_aroun
     assert at == {"ingress": p + 2, "egress": p - 1}
     after = sorted(read_back(ent, dom))
     assert [h for h in after if not (h[3] or "").startswith("i2-mirror:")] == before  # untouched
+
+
+def test_clouds_that_predate_i2_get_their_cms_and_plugin_user_once(vsd: VsdEmulator, tls: TlsFiles) -> None:
+    """Each cloud's Nuage plugin logs in as its own user of the net-partition's CMS group (never
+    csproot); its CMS is registered; a second run makes nothing."""
+    from lifecycle.lab.estate_vsd import seed_plugin_users
+
+    site = load_site(ROOT / "examples/ie1")
+    s = session(vsd, tls.ca)
+    users = {c.name: (c.nuage.net_partition, c.nuage.cms_name, f"{c.name}-neutron", f"pw-{c.name}")
+             for c in site.clouds if c.nuage is not None}
+    assert len(users) == 2
+    # the enterprise and its CMS group; per cloud its CMS, its user, the user's membership
+    assert seed_plugin_users(s, site, users) == 1 + 1 + 2 * 3
+    assert seed_plugin_users(s, site, users) == 0
+    cms = {c.name for c in s.user.cloud_mgmt_systems.get()}
+    for partition, cms_name, user, password in users.values():
+        assert cms_name in cms
+        me = session(vsd, tls.ca, user=user, password=password, enterprise=partition).user
+        assert (me.role, me.enterprise_name) == ("CMS", partition)

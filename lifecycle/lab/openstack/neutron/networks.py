@@ -113,7 +113,7 @@ def register(neutron: Neutron) -> None:
                     "There are one or more ports still in use on the network.",
                 )
             for s in [s for s in neutron.subnets.values() if s["network_id"] == net["id"]]:
-                neutron.nuage.subnet_deleted(s)
+                neutron.nuage.subnet_deleted(s, ctx)
                 del neutron.subnets[s["id"]]
             del neutron.networks[net["id"]]
         return empty()

@@ -1,9 +1,10 @@
-"""Neutron ports: creation with fixed IPs, binding on a compute (where the Nuage driver makes
-its vport and VM in the VSD), what Nova asks for a booting or deleted server, and list, create,
-show, update and delete."""
+"""Neutron ports: creation with fixed IPs, binding on a compute, what Nova asks for a booting or
+deleted server, and list, create, show, update and delete; each change calls the Nuage driver's
+hook as ML2 does (its vport, VM and interface in the VSD: :mod:`lifecycle.lab.openstack.nuage.ports`)."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -77,31 +78,55 @@ def create_port(neutron: Neutron, body: dict[str, Any], ctx: Ctx | None, project
     return port
 
 
+def _bound(neutron: Neutron, port: dict[str, Any]) -> None:
+    """The binding committed: what the mechanism driver (Nuage's on VSD-managed subnets) set."""
+    port.update(
+        {
+            "binding:vif_type": "vrs" if neutron.nuage.manages(port) else "ovs",
+            "status": "ACTIVE",
+            "binding:vif_details": {"port_filter": False},
+        }
+    )
+    stamp(port)
+
+
 def bind(
     neutron: Neutron, port: dict[str, Any], host: str, device_id: str, owner: str = "compute:nova"
 ) -> None:
-    """Port binding on a compute: the Nuage driver creates its vport and VM in the VSD.
+    """Nova's update of a port with its device, owner and host (ML2 update_port): the Nuage
+    driver's update_port_precommit makes the VM in the VSD, then the binding is committed (and
+    the driver called once more). A refusal leaves the port as it was.
 
     The VSD calls run outside the cloud's lock when the caller does not hold it (Nova's boot
     path), so workload probes reading servers are never held up by the VSD."""
     with neutron.lock:
+        original = dict(port)
         port.update({"binding:host_id": host, "device_id": device_id, "device_owner": owner})
-    neutron.nuage.port_bound(port)
+    try:
+        neutron.nuage.port_updated(original, port)
+    except HttpError:
+        with neutron.lock:
+            port.update({k: original[k] for k in ("binding:host_id", "device_id", "device_owner")})
+        raise
     with neutron.lock:
-        port.update(
-            {
-                "binding:vif_type": "vrs" if neutron.nuage.manages(port) else "ovs",
-                "status": "ACTIVE",
-                "binding:vif_details": {"port_filter": False},
-            }
-        )
-        stamp(port)
+        _bound(neutron, port)
+    neutron.nuage.binding_committed(port)
+
+
+def _nova_deletes(neutron: Neutron, port: dict[str, Any]) -> None:
+    """DELETE /v2.0/ports/{id} by Nova: gone from Neutron, then the driver's postcommit."""
+    with neutron.lock:
+        neutron.ports.pop(port["id"], None)
+    neutron.nuage.port_deleted(port)
 
 
 def allocate_for_server(
     neutron: Neutron, server: dict[str, Any], net: dict[str, Any], host: str
 ) -> dict[str, Any]:
-    """What Nova's network API does for one requested network or port of a booting server."""
+    """What Nova's network API (Train) does for one requested network or port of a booting
+    server: a port it creates is created bare (network, project, device id: nova 20.6.0
+    network/neutronv2/api.py _create_port_minimal), then updated with the owner and host
+    (_update_ports_for_instance)."""
     with neutron.lock:
         if net.get("port"):
             port = neutron.ports.get(net["port"])
@@ -118,49 +143,42 @@ def allocate_for_server(
             port["_created_by_nova"] = False
         else:
             fixed = [{"ip_address": net["fixed_ip"]}] if net.get("fixed_ip") else None
-            port = create_port(
-                neutron,
-                {
-                    "network_id": net["uuid"],
-                    "fixed_ips": fixed,
-                    "device_id": server["id"],
-                    "device_owner": "compute:nova",
-                },
-                None,
-                server["project_id"],
-            )
+            bare = {"network_id": net["uuid"], "fixed_ips": fixed, "device_id": server["id"]}
+            port = create_port(neutron, bare, None, server["project_id"])
             port["_created_by_nova"] = True
+    if port["_created_by_nova"]:
+        try:
+            neutron.nuage.port_created(port)  # create_port_postcommit: the vport
+        except HttpError:
+            with neutron.lock:
+                neutron.ports.pop(port["id"], None)
+            raise
     try:
         bind(neutron, port, host, server["id"])
     except HttpError:
         if port.get("_created_by_nova"):
-            with neutron.lock:
-                neutron.ports.pop(port["id"], None)
+            with contextlib.suppress(HttpError):  # Nova logs it; the boot's error is reported
+                _nova_deletes(neutron, port)
         raise
     return port
 
 
 def release_for_server(neutron: Neutron, server_id: str) -> None:
-    """A server is gone: delete the ports Nova created, unbind the ones it was given."""
+    """A server is gone: Nova deletes the ports it created, unbinds the ones it was given (each
+    a Neutron request of its own, so the VSD calls run outside the lock)."""
     with neutron.lock:
         ports = [p for p in neutron.ports.values() if p["device_id"] == server_id]
     for port in ports:
-        neutron.nuage.port_unbound(port)  # VSD calls, outside the lock
-    with neutron.lock:
-        for port in ports:
-            if port.get("_created_by_nova", True):
-                neutron.ports.pop(port["id"], None)
-            else:
-                port.update(
-                    {
-                        "device_id": "",
-                        "device_owner": "",
-                        "binding:host_id": "",
-                        "status": "DOWN",
-                        "binding:vif_type": "unbound",
-                    }
-                )
-                stamp(port)
+        if port.get("_created_by_nova", True):
+            _nova_deletes(neutron, port)
+            continue
+        with neutron.lock:
+            original = dict(port)
+            port.update({"device_id": "", "device_owner": "", "binding:host_id": ""})
+        neutron.nuage.port_updated(original, port)
+        with neutron.lock:
+            port.update({"status": "DOWN", "binding:vif_type": "unbound"})
+            stamp(port)
 
 
 def register(neutron: Neutron) -> None:
@@ -188,12 +206,14 @@ def register(neutron: Neutron) -> None:
                 raise not_found("network", str(body.get("network_id")))
             port = create_port(neutron, body, ctx, project)
             port["_created_by_nova"] = False
+            try:
+                neutron.nuage.port_created(port)  # create_port_postcommit
+            except HttpError:
+                del neutron.ports[port["id"]]
+                raise
             if port["binding:host_id"] and port["device_owner"].startswith("compute:"):
-                try:
-                    bind(neutron, port, port["binding:host_id"], port["device_id"], port["device_owner"])
-                except HttpError:
-                    del neutron.ports[port["id"]]
-                    raise
+                _bound(neutron, port)
+                neutron.nuage.binding_committed(port)
             return json_response({"port": port_view(port)}, 201)
 
     @route("GET", N + rf"/ports/{ID}")
@@ -206,6 +226,7 @@ def register(neutron: Neutron) -> None:
         body = svc.body(req, "port")
         with lock:
             p = find(neutron.ports, "port", req.params["id"], ctx)
+            original = dict(p)
             for k in (
                 "name",
                 "description",
@@ -216,23 +237,24 @@ def register(neutron: Neutron) -> None:
             ):
                 if k in body:
                     p[k] = body[k]
-            host = body.get("binding:host_id")
+            for k in ("device_id", "device_owner", "binding:host_id"):
+                if k in body:
+                    p[k] = body[k] or ""
+            try:
+                neutron.nuage.port_updated(original, p)  # update_port_precommit
+            except HttpError:
+                p.clear()
+                p.update(original)
+                raise
             if (
-                host
-                and host != p["binding:host_id"]
-                and (body.get("device_owner") or p["device_owner"]).startswith("compute:")
+                p["binding:host_id"]
+                and p["binding:host_id"] != original["binding:host_id"]
+                and p["device_owner"].startswith("compute:")
             ):
-                bind(
-                    neutron,
-                    p,
-                    host,
-                    body.get("device_id") or p["device_id"],
-                    body.get("device_owner") or p["device_owner"],
-                )
-            else:
-                for k in ("device_id", "device_owner", "binding:host_id"):
-                    if k in body:
-                        p[k] = body[k]
+                _bound(neutron, p)
+                neutron.nuage.binding_committed(p)
+            elif not p["binding:host_id"] and original["binding:host_id"]:
+                p.update({"status": "DOWN", "binding:vif_type": "unbound"})
             stamp(p)
             return {"port": port_view(p)}
 
@@ -240,6 +262,6 @@ def register(neutron: Neutron) -> None:
     def port_delete(req: Request, ctx: Ctx) -> Response:
         with lock:
             p = find(neutron.ports, "port", req.params["id"], ctx)
-            neutron.nuage.port_unbound(p)
             del neutron.ports[p["id"]]
+            neutron.nuage.port_deleted(p)  # delete_port_postcommit
         return empty()

@@ -182,6 +182,6 @@ def register(neutron: Neutron) -> None:
                     f"Unable to complete operation on subnet {s['id']}: One "
                     "or more ports have an IP allocation from this subnet.",
                 )
-            neutron.nuage.subnet_deleted(s)
+            neutron.nuage.subnet_deleted(s, ctx)
             del neutron.subnets[s["id"]]
         return empty()

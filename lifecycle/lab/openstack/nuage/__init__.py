@@ -7,9 +7,14 @@ the VSD over its REST API with this cloud's CMS id:
 - a subnet with ``nuagenet`` (and ``net_partition``) is VSD-managed: the plugin's checks are made
   against the VSD (the VSD subnet exists and lies in the net-partition's enterprise; CIDR and gateway
   match) with the plugin's messages, then the project's group is given USE on the subnet's zone.
-- a compute port bound on a VSD-managed subnet gets a vport (``type VM``) and a VM with its
-  interface (MAC, IP) in the VSD; objects carry ``externalID <neutron-uuid>@<cms_id>``; unbinding
-  removes them.
+- a port on a VSD-managed subnet gets a vport (``type VM``) when created, and a VM with its
+  interface (MAC, IP) when bound to a compute; objects carry ``externalID <neutron-uuid>@<cms_id>``;
+  unbinding removes the VM, deleting the port the vport too.
+
+The VSD requests are the plugin's, one for one (:mod:`.subnets`, :mod:`.ports`), sent as the
+cloud's own plugin user (``NeutronNuageVSDUsername`` in ``NeutronNuageVSDOrganization``), who logs
+in at the first call that needs the VSD: until the user exists (or with a wrong password) those
+calls fail with the plugin's NuageAPIException (500).
 
 Messages are the plugin's: ``Bad request: Provided Nuage subnet not in the provided Nuage
 net-partition``, ``Bad request: OSP cidr 10.0.0.0/26 and NuageVsd cidr 10.0.0.64/26 do not

@@ -1,24 +1,30 @@
 """VSD-managed subnets: a subnet with ``nuagenet`` (and ``net_partition``) is checked against the
 VSD with the plugin's messages (the VSD subnet exists and lies in the net-partition's enterprise;
-CIDR and gateway match), then the project's group is given USE on the subnet's zone; deleting the
-last such subnet removes the permission."""
+CIDR and gateway match), then the project's group is given USE on the subnet's zone; deleting it
+takes the permission off again. The VSD requests are the plugin's (base_plugin.py
+_create_vsd_managed_subnet, mech_nuage.py delete_subnet_postcommit), one for one."""
 
 from __future__ import annotations
 
 import ipaddress
-import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.lab.openstack.api import Ctx, neutron_fault
 from lifecycle.lab.openstack.nuage.common import bad_request
 from lifecycle.lab.openstack.nuage.net_partitions import np_by
+from lifecycle.lab.openstack.nuage.vsdclient import (
+    L2,
+    L3,
+    create_usergroup,
+    nuage_subnet_by_id,
+    permit,
+    subnet_or_l2domain,
+)
 from lifecycle.lab.openstack.vsd import VsdClient, VsdError
 
 if TYPE_CHECKING:
     from lifecycle.lab.openstack.nuage.plugin import NuagePlugin
-
-log = logging.getLogger("i2.lab.openstack")
 
 
 def subnet_precommit(
@@ -48,6 +54,7 @@ def subnet_precommit(
     vsd = plugin.need_vsd()
 
     def work() -> None:
+        # _validate_net_partition: the enterprise by the net-partition's name
         np = np_by(plugin, str(np_ref)) if np_ref else None
         ent = vsd.get("/enterprises", filter=f"name IS '{np['name'] if np else np_ref}'")
         if not ent:
@@ -62,9 +69,19 @@ def subnet_precommit(
                 "shared_zone": None,
             }
             plugin.net_partitions[np["id"]] = np
-        vsd_subnet, kind = find_vsd_subnet(vsd, str(nuagenet))
-        if enterprise_of(vsd, vsd_subnet, kind) != np["id"]:
+        if enterprise_of(vsd, str(nuagenet)) != np["id"]:
             raise bad_request("Provided Nuage subnet not in the provided Nuage net-partition")
+        known = next(
+            (
+                o["_vsd"]["type"]
+                for o in plugin.neutron.subnets.values()
+                if o.get("vsd_id") == str(nuagenet)
+                and o.get("_vsd")
+                and o["ip_version"] == subnet["ip_version"]
+            ),
+            None,
+        )  # nuagedb.get_subnet_info_by_nuage_id
+        vsd_subnet, kind = nuage_subnet_by_id(vsd, str(nuagenet), known)
         encap = vsd_subnet.get("l2EncapType")
         if encap not in (None, "VXLAN"):
             raise bad_request(
@@ -76,13 +93,20 @@ def subnet_precommit(
                 f"The nuage subnet type is {rtype}. Only STANDARD type subnet is allowed to be linked."
             )
         check_cidr(subnet, vsd_subnet)
-        os_gw, vsd_gw = subnet["gateway_ip"], vsd_subnet.get("gateway")
-        if kind == "SUBNET" and not _same_ip(os_gw, vsd_gw):
+        os_gw = subnet["gateway_ip"]
+        vsd_gw = vsd_subnet.get("gateway") if kind == L3 else dhcp_gateway(vsd, str(nuagenet))
+        if (kind == L3 or vsd_gw) and not _same_ip(os_gw, vsd_gw):  # L2 without option 3: tolerated
             raise bad_request(
                 f"The specified gateway {os_gw} does not match with gateway on VSD "
                 f"{vsd_gw or 'not being present'}"
             )
-        group_id, perm_id = attach_group(plugin, vsd, np["id"], vsd_subnet, kind, subnet["project_id"], ctx)
+        requester = ctx.project_id or subnet["project_id"]
+        project_name = (plugin.cloud.keystone.projects.get(requester) or {}).get("name")
+        # attach_nuage_group_to_nuagenet: the requester's group may USE the zone (or L2 domain)
+        _, group_id = create_usergroup(vsd, requester, np["id"], project_name)
+        found, found_kind = subnet_or_l2domain(vsd, str(nuagenet))
+        target = f"/zones/{found['parentID']}" if found_kind == L3 else f"/l2domains/{found['ID']}"
+        permit(vsd, target, group_id, plugin.ext_id(requester))
         subnet.update(
             net_partition=np["id"],
             nuagenet=str(nuagenet),
@@ -92,33 +116,28 @@ def subnet_precommit(
             underlay=None,
             nuage_underlay=None,
         )
-        subnet["_vsd"] = {
-            "type": kind,
-            "parent": vsd_subnet.get("parentID"),
-            "group": group_id,
-            "permission": perm_id,
-            "np_name": np["name"],
-        }
+        subnet["_vsd"] = {"type": kind, "parent": vsd_subnet.get("parentID"), "np_name": np["name"]}
 
     plugin.call(work)
 
 
-def find_vsd_subnet(vsd: VsdClient, vsd_id: str) -> tuple[dict[str, Any], str]:
-    try:
-        return vsd.get_one(f"/subnets/{vsd_id}"), "SUBNET"
-    except VsdError as err:
-        if err.status != 404:
-            raise
-    return vsd.get_one(f"/l2domains/{vsd_id}"), "L2DOMAIN"
-
-
-def enterprise_of(vsd: VsdClient, vsd_subnet: dict[str, Any], kind: str) -> str:
-    """check_if_l2_dom_in_correct_ent: subnet -> zone -> domain -> enterprise."""
-    if kind == "L2DOMAIN":
-        return str(vsd_subnet.get("parentID"))
-    zone = vsd.get_one(f"/zones/{vsd_subnet['parentID']}")
-    domain = vsd.get_one(f"/domains/{zone['parentID']}")
+def enterprise_of(vsd: VsdClient, vsd_id: str) -> str:
+    """check_if_l2_dom_in_correct_ent: subnet -> zone -> domain -> enterprise (or L2 domain ->
+    enterprise)."""
+    found, kind = subnet_or_l2domain(vsd, vsd_id)
+    if kind == L2:
+        return str(found.get("parentID"))
+    zone = vsd.get(f"/zones/{found['parentID']}", required=True)[0]
+    domain = vsd.get(f"/domains/{zone['parentID']}", required=True)[0]
     return str(domain.get("parentID"))
+
+
+def dhcp_gateway(vsd: VsdClient, l2dom_id: str) -> str | None:
+    """l2domain.get_gw_from_dhcp_options: DHCP option 3 (router) of an L2 domain."""
+    for opt in vsd.get(f"/l2domains/{l2dom_id}/dhcpoptions"):
+        if opt.get("type") == "03" and opt.get("value"):
+            return str(ipaddress.ip_address(bytes.fromhex(str(opt["value"])[:8])))
+    return None
 
 
 def check_cidr(subnet: dict[str, Any], vsd_subnet: dict[str, Any]) -> None:
@@ -137,66 +156,43 @@ def check_cidr(subnet: dict[str, Any], vsd_subnet: dict[str, Any]) -> None:
         raise bad_request(f"enable_dhcp must be {bool(vsd_subnet.get('enableDHCPv4', True))}")
 
 
-def attach_group(
-    plugin: NuagePlugin,
-    vsd: VsdClient,
-    np_id: str,
-    vsd_subnet: dict[str, Any],
-    kind: str,
-    project: str,
-    ctx: Ctx,
-) -> tuple[str, str | None]:
-    """helper.create_usergroup + create_permission: the project's group may USE the subnet's zone."""
-    groups = vsd.get(f"/enterprises/{np_id}/groups", filter=f"name IS '{project}'")
-    project_name = (plugin.cloud.keystone.projects.get(project) or {}).get("name")
-    if groups:
-        group_id = groups[0]["ID"]
-    else:
-        users = vsd.get(f"/enterprises/{np_id}/users", filter=f"userName IS '{project}'")
-        if not users:
-            vsd.post(
-                f"/enterprises/{np_id}/users",
-                {
-                    "firstName": "OpenStack",
-                    "lastName": "OpenStack",
-                    "userName": project,
-                    "email": "openstack@nuagenetworks.net",
-                    "password": uuid.uuid4().hex,
-                    "managementMode": "CMS",
-                    "externalID": f"{project}@openstack",
-                },
-            )
-        body = {"name": project, "managementMode": "CMS", "externalID": f"{project}@openstack"}
-        if project_name:
-            body["description"] = project_name
-        group_id = vsd.post(f"/enterprises/{np_id}/groups", body)["ID"]
-    target = f"/zones/{vsd_subnet['parentID']}" if kind == "SUBNET" else f"/l2domains/{vsd_subnet['ID']}"
-    try:
-        perm = vsd.post(
-            f"{target}/permissions",
-            {"permittedEntityID": group_id, "permittedAction": "USE", "externalID": plugin.ext_id(project)},
-        )
-        return group_id, perm.get("ID")
-    except VsdError as err:
-        if err.status != 409:
-            raise
-        return group_id, None
-
-
-def subnet_deleted(plugin: NuagePlugin, subnet: dict[str, Any]) -> None:
+def subnet_deleted(plugin: NuagePlugin, subnet: dict[str, Any], ctx: Ctx | None = None) -> None:
+    """delete_subnet_postcommit of a VSD-managed subnet: unless another Neutron subnet of the same
+    project links the same VSD subnet, _cleanup_group takes the requester's and the subnet's
+    projects' permissions off the zone (detach_nuage_group_to_nuagenet)."""
     info = subnet.get("_vsd")
-    if not info or not info.get("permission") or plugin.vsd is None:
+    if not info or plugin.vsd is None:
         return
-    still = [
-        s
-        for s in plugin.neutron.subnets.values()
-        if s["id"] != subnet["id"] and s.get("_vsd") and s["_vsd"]["permission"] == info["permission"]
-    ]
-    if not still:
+    if any(
+        o["id"] != subnet["id"]
+        and o.get("vsd_id") == subnet["vsd_id"]
+        and o["project_id"] == subnet["project_id"]
+        for o in plugin.neutron.subnets.values()
+    ):
+        return
+    projects = list(dict.fromkeys(p for p in ((ctx.project_id if ctx else None), subnet["project_id"]) if p))
+    vsd = plugin.need_vsd()
+
+    def work() -> None:
         try:
-            plugin.vsd.delete(f"/permissions/{info['permission']}?responseChoice=1")
-        except (VsdError, OSError):
-            log.warning("could not remove VSD permission %s", info["permission"])
+            found, kind = subnet_or_l2domain(vsd, subnet["vsd_id"])
+        except VsdError as err:
+            if err.status == 404:  # deleted from the VSD first
+                return
+            raise
+        if kind == L3:
+            zone = vsd.get(f"/zones/{found['parentID']}", required=True)[0]
+            domain = vsd.get(f"/domains/{zone['parentID']}", required=True)[0]
+            if domain.get("externalID"):  # a router's domain: its permission stays
+                return
+            perms = vsd.get(f"/zones/{found['parentID']}/permissions")
+        else:
+            perms = vsd.get(f"/l2domains/{found['ID']}/permissions")
+        for perm in perms:
+            if perm.get("permittedEntityName") in projects:
+                vsd.delete(f"/permissions/{perm['ID']}?responseChoice=1")
+
+    plugin.call(work)
 
 
 def _same_ip(a: str | None, b: str | None) -> bool:
