@@ -24,7 +24,9 @@ class CloudBase:
         # flavors and images found by name: immutable objects, looked up once per process (a
         # deleted one fails the boot that names its id, it is never silently replaced)
         self._found: dict[tuple[str, str], Any] = {}
+        self._looking: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
+        self._listing, self._listed = threading.Lock(), False  # every project listed once
         # the moves of a wave list a project's servers (volumes) at the same moments: one request
         # answers the callers that asked before it went
         self._shared = SharedReads(gather=GATHER)
@@ -49,6 +51,10 @@ class CloudBase:
         with self._lock:
             if name in self._projects:
                 return self._projects[name]
+        self._list_projects()  # the cloud's projects, listed once: the moves' many projects
+        with self._lock:
+            if name in self._projects:
+                return self._projects[name]
         with self.calling(f"find project {name}"):
             # by name first: one request (find_project tries GET /projects/{name} as an id first)
             named = list(self.conn.identity.projects(name=name))
@@ -60,6 +66,27 @@ class CloudBase:
             with self._lock:
                 self._projects[name] = found
         return found
+
+    def _list_projects(self) -> None:
+        """List every project once per process and keep those whose name is unique (one request
+        for the moves' many projects; a project named twice, made since, or when listing is not
+        allowed, is looked up by name)."""
+        with self._listing:  # the others wait for the first caller's listing
+            if self._listed:
+                return
+            self._listed = True
+            try:
+                with self.calling("list projects"):
+                    every = list(self.conn.identity.projects())
+            except CloudError:
+                return  # not allowed (a domain admin): looked up by name, one by one
+            by_name: dict[str, list[Any]] = {}
+            for p in every:
+                by_name.setdefault(p.name, []).append(p)
+            with self._lock:
+                for n, found in by_name.items():
+                    if len(found) == 1:
+                        self._projects.setdefault(n, found[0])
 
     def scoped(self, project: str) -> Any:
         """A connection scoped to the team's project (i2's user holds a role there)."""
@@ -77,11 +104,17 @@ class CloudBase:
         with self._lock:
             if (kind, name) in self._found:
                 return self._found[(kind, name)]
-        with self.calling(f"find {kind} {name}"):
-            found = find(name, ignore_missing=True)
-        if found is not None:  # a missing one is looked for again next time
+            # the boots of a wave ask at once: the first looks, the others wait for its answer
+            looking = self._looking.setdefault((kind, name), threading.Lock())
+        with looking:
             with self._lock:
-                self._found[(kind, name)] = found
+                if (kind, name) in self._found:
+                    return self._found[(kind, name)]
+            with self.calling(f"find {kind} {name}"):
+                found = find(name, ignore_missing=True)
+            if found is not None:  # a missing one is looked for again next time
+                with self._lock:
+                    self._found[(kind, name)] = found
         return found
 
     def flavor(self, name: str) -> Any | None:

@@ -11,6 +11,25 @@ from typing import Any
 from lifecycle.clouds.base import CloudBase, backoff
 from lifecycle.clouds.client import CloudError
 
+#: Names one listing asks Nova for at most: its name filter is a regular expression in the URL,
+#: which stays under 4 KB (uWSGI's default buffer; httpd allows 8 KB) with the wave's names.
+NAMES_PER_LIST = 100
+
+
+def _name_regex(names: list[str]) -> str:
+    """Nova's ``name`` filter (a regular expression) for exactly these names (its metacharacters
+    escaped; a name's dashes need not be, which keeps the URL short).
+
+    >>> _name_regex(["web-1", "web-2"])
+    '^(web-1|web-2)$'
+    >>> import re; bool(re.search(_name_regex(["a.b"]), "axb"))
+    False
+    """
+    return "^(" + "|".join(_META.sub(r"\\\g<0>", n) for n in names) + ")$"
+
+
+_META = re.compile(r"[.^$*+?{}\[\]\\|()]")
+
 
 class ServersMixin(CloudBase):
     """Servers of one cloud, across its projects."""
@@ -18,24 +37,41 @@ class ServersMixin(CloudBase):
     def servers(self, *, project: str | None = None, names: Iterable[str] | None = None,
                 after: float | None = None) -> list[Any]:
         """Servers (all projects), optionally of one project and/or with these names. Callers
-        asking for names in one project at the same moment share one request (the moves of a
-        wave): none gets an answer sent before it asked, but a poll, one sent since ``after``
-        (see :class:`~lifecycle.clouds.shared.SharedReads`)."""
+        asking for names in any of the cloud's projects at the same moment share one request
+        (the moves of a wave, whatever their project): none gets an answer sent before it asked,
+        but a poll, one sent since ``after`` (see :class:`~lifecycle.clouds.shared.SharedReads`)."""
         want = set(names) if names is not None else None
         if want is not None and not want:
             return []
         if project is None or want is None:
             return self._list_servers(project, want)
-        found = self._shared.read(("servers", project), want,
-                                  lambda union: self._list_servers(project, union), after=after)
-        return [s for s in found if s.name in want]
+        p = self.project(project)
+        if p is None:
+            return []
+        found = self._shared.read("servers", {(p.id, n) for n in want}, self._list_named, after=after)
+        return [s for s in found if s.name in want and s.project_id == p.id]
+
+    def _list_named(self, wants: frozenset[tuple[str, str]]) -> list[Any]:
+        """The servers named in ``wants`` ((project id, name) pairs), in as few requests as the
+        URL's length allows: one project's by its id, several projects' across all projects."""
+        projects = {pid for pid, _ in wants}
+        names = sorted({n for _, n in wants})
+        out: list[Any] = []
+        for i in range(0, len(names), NAMES_PER_LIST):
+            query: dict[str, Any] = {"all_projects": True, "name": _name_regex(names[i:i + NAMES_PER_LIST])}
+            if len(projects) == 1:
+                query["project_id"] = next(iter(projects))
+            with self.calling("list servers"):
+                out += [s for s in self.conn.compute.servers(details=True, **query)
+                        if (s.project_id, s.name) in wants]
+        return out
 
     def _list_servers(self, project: str | None, want: set[str] | frozenset[str] | None) -> list[Any]:
         query: dict[str, Any] = {"all_projects": True}
         if want is not None:
             # Nova's name filter is a regular expression: ask only for these (building SDK
             # resources for a whole project's servers is most of the client's CPU otherwise)
-            query["name"] = "^(" + "|".join(re.escape(n) for n in sorted(want)) + ")$"
+            query["name"] = _name_regex(sorted(want))
         if project is not None:
             p = self.project(project)
             if p is None:
@@ -83,7 +119,7 @@ class ServersMixin(CloudBase):
         # the other moves' polls of this project read these too: a poll takes theirs when it
         # was sent since this one's previous poll (or since the wait began)
         polled = time.monotonic()
-        with self._shared.waiting(("servers", project), names):
+        with self._shared.waiting("servers", self._pairs(project, names)):
             if settle and _pause(next(waits), cancelled):
                 raise CloudError(f"{self.name}: waiting for {', '.join(names)} cancelled", transient=True)
             while True:
@@ -107,6 +143,11 @@ class ServersMixin(CloudBase):
                                      transient=True)
                 if cancelled is None:
                     time.sleep(interval)
+
+    def _pairs(self, project: str, names: Iterable[str]) -> list[tuple[str, str]]:
+        """(project id, name) of each name: what a poll of the shared listing waits on."""
+        p = self.project(project)
+        return [(p.id, n) for n in names] if p is not None else []
 
     def set_metadata(self, server: Any, **items: str) -> None:
         with self.calling(f"set metadata on {server.name}"):
@@ -133,7 +174,7 @@ class ServersMixin(CloudBase):
         deadline = time.monotonic() + timeout
         waits = backoff()
         polled = time.monotonic()  # as wait_servers: polls shared with the project's other waits
-        with self._shared.waiting(("servers", project), names):
+        with self._shared.waiting("servers", self._pairs(project, names)):
             if settle:
                 time.sleep(next(waits))
             while [s for s in self.servers(project=project, names=names, after=polled)

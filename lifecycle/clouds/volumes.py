@@ -60,10 +60,15 @@ class VolumesMixin(CloudBase):
             self.conn.compute.create_volume_attachment(server, volume_id=volume.id)
         return True
 
-    def wait_volume(self, project: str, name: str, statuses: tuple[str, ...], *, timeout: float = 300
-                    ) -> Any:
+    def wait_volume(self, project: str, name: str, statuses: tuple[str, ...], *, timeout: float = 300,
+                    settle: bool = False) -> Any:
+        """Until the volume has one of ``statuses``. ``settle``: the caller has just asked for
+        the change (Cinder makes it asynchronously): the first poll comes after the first
+        interval, not at once (it would find the change under way)."""
         deadline = time.monotonic() + timeout
         waits = backoff(0.25)
+        if settle:
+            time.sleep(next(waits))
         polled = time.monotonic()  # polls shared with the project's other waits (see servers)
         while True:
             vol = self.volume(project, name, after=polled)
@@ -77,10 +82,14 @@ class VolumesMixin(CloudBase):
                                  f"{timeout:.0f} s (is {vol.status if vol else 'missing'})", transient=True)
             time.sleep(next(waits))
 
-    def wait_volume_gone(self, project: str, name: str, *, timeout: float = 300) -> None:
-        """Until Cinder no longer lists the volume (an unmanage or delete is asynchronous)."""
+    def wait_volume_gone(self, project: str, name: str, *, timeout: float = 300,
+                         settle: bool = False) -> None:
+        """Until Cinder no longer lists the volume (an unmanage or delete is asynchronous);
+        ``settle`` as :meth:`wait_volume`."""
         deadline = time.monotonic() + timeout
         waits = backoff(0.25)
+        if settle:
+            time.sleep(next(waits))
         polled = time.monotonic()
         while (vol := self.volume(project, name, after=polled)) is not None:
             polled = time.monotonic()

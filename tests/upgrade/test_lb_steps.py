@@ -384,15 +384,15 @@ def move_requests(svc: Services, world: World) -> dict[str, int]:
 
 
 def test_one_move_costs_few_nitro_requests(svc: Services, world: World) -> None:
-    """A side's binds and its drain are one request each whatever the number of VMs (bulk), the
-    unbinds one per VM; lb-ensure reads the content switching and GSLB bindings besides (every
+    """A side's binds, its drain and its unbinds are one request each whatever the number of VMs
+    (bulk); lb-ensure reads the content switching and GSLB bindings besides (every
     csvserver's and gslbvserver's at once, shared by the moves of a wave). Before bulk writes
     and layers, with two VMs a side: 6 + 3 + 4 + 6 = 19."""
     counts = move_requests(svc, world)
     print("NITRO requests per LB step of one move (2 VMs a side):", counts, "total", sum(counts.values()))
     assert counts["in-service"] == 2, "one read of the members, one bulk bind of both VMs"
     assert counts["retire"] == 3, "the members read, one bulk drain of both VMs, the members read again"
-    assert counts["unbind-a"] == 3 + len(WP_A), "the members read, one unbind per VM, vserver and monitors"
+    assert counts["unbind-a"] == 4, "the members read, one bulk unbind of both VMs, vserver and monitors"
     assert counts["lb-ensure"] == 8, "the five objects' reads, the members, and one per layer"
 
 
@@ -457,3 +457,16 @@ def test_readiness_refuses_a_policy_pointing_elsewhere_and_a_gslb_service_down(
     with pytest.raises(PermanentError, match="targets lbvserver lb_legacy_www, not lb_web-portal_prd"):
         LbEnsure(svc).apply(step, ctx(step.key))
     assert [r["targetlbvserver"] for r in lb.nitro.get(cb, "cs_ie1_www_prd")] == ["lb_legacy_www"]
+
+
+def test_in_service_binds_the_addresses_healthy_recorded_without_listing_the_cloud(svc: Services) -> None:
+    """B's addresses come from the healthy step's outputs (the listing it judged healthy): the
+    endpoints file here names no cloud, so a Nova listing would fail."""
+    from lifecycle.runbooks.upgrade.model import moves
+
+    vms = ["web-portal-prd-1", "web-portal-prd-2"]
+    healthy = {"vms": vms, "at": time.time(), "ips": dict(zip(vms, WP_B, strict=True))}
+    step = view(LbInService, "web-portal/prd/in-service", {"healthy": healthy}, app="web-portal",
+                healthy_step="healthy")
+    m = next(x for x in moves(svc.site, apps=["web-portal"]) if x.env == "prd")
+    assert LbInService(svc).addresses(step, m) == dict(zip(vms, WP_B, strict=True))

@@ -27,6 +27,7 @@ from typing import Any
 from lifecycle.engine import Plan
 from lifecycle.engine.estimate import simulate
 from lifecycle.engine.plan import StepSpec
+from lifecycle.runbooks.upgrade.actions.base import POLICY_GATHER
 
 #: Seconds one API call takes to answer, per system (the twin's realistic profile's means).
 ANSWER = {"vsd": 0.030, "nova": 0.050, "neutron": 0.040, "cinder": 0.040, "glance": 0.030,
@@ -36,43 +37,48 @@ ENGINE = 0.04
 
 #: Per action: API calls by system, and seconds of waiting on top (per step; ``per_vm``: calls
 #: and waits that are per VM of the move). Calls as bench/upgrade.py counts them
-#: (``i2_calls_per_one_step``, 20 applications, issue 14's second pass).
+#: (``i2_calls_per_one_step``, 20 applications, issue 14's third pass: Nova's listings shared
+#: by the cloud's projects, a domain's subnets and entries read in one round per guard).
+#: NITRO's as of the second pass.
 CALLS: dict[str, dict[str, float]] = {
     "upgrade.net_partition": {"neutron": 2, "vsd": 2},  # (+ each client's first token: Keystone)
     "upgrade.vsd_subnet": {"vsd": 2},
-    "upgrade.acl_mirror": {"vsd": 3},
-    "upgrade.network": {"neutron": 3, "keystone": 0.6},
-    "upgrade.boot": {"nova": 3, "glance": 0.2, "keystone": 0.4},
-    "upgrade.freeze": {"nova": 3},
-    "upgrade.detach": {"cinder": 2, "nova": 2},
-    "upgrade.unmanage": {"cinder": 3},
-    "upgrade.manage": {"cinder": 4},
-    "upgrade.attach": {"nova": 1, "cinder": 1},  # a stateless move's reads nothing
-    "upgrade.healthy": {"nova": 1, "vsd": 1},
+    "upgrade.acl_mirror": {"vsd": 2.3},
+    "upgrade.network": {"neutron": 2.6, "keystone": 0.35},
+    "upgrade.boot": {"nova": 1.5, "glance": 0.05, "keystone": 0.1},
+    "upgrade.freeze": {"nova": 2.7},
+    "upgrade.detach": {"cinder": 2, "nova": 1.3},
+    "upgrade.unmanage": {"cinder": 3.2},
+    "upgrade.manage": {"cinder": 4.3},
+    "upgrade.attach": {"nova": 1.1, "cinder": 0.7},  # a stateless move's reads nothing
+    "upgrade.healthy": {"nova": 0.4, "vsd": 0.9},
     "upgrade.lb_ensure": {"netscaler": 6},
-    # behind a load balancer, NITRO's reads are the appliance's shared ones (bench: "other")
-    "upgrade.lb_in_service": {"netscaler": 2, "vsd": 2, "nova": 1},
-    "upgrade.in_service": {"vsd": 5, "nova": 3},
+    # behind a load balancer, NITRO's reads are the appliance's shared ones (bench: "other");
+    # B's addresses are the healthy step's
+    "upgrade.lb_in_service": {"netscaler": 2, "vsd": 2.25},
+    "upgrade.in_service": {"vsd": 4, "nova": 3},  # (not in the bench: every move has lb)
     "upgrade.soak": {"netscaler": 1},  # behind a load balancer (without: Nova 2, VSD 1)
-    "upgrade.lb_drain": {"netscaler": 3, "vsd": 3},
-    "upgrade.retire": {"vsd": 5, "nova": 3},
-    "upgrade.lb_unbind": {"netscaler": 4},
-    "upgrade.delete_source_vms": {"nova": 2, "netscaler": 1},
-    "upgrade.delete_source_network": {"neutron": 2},
-    "upgrade.delete_source_vsd": {"vsd": 5},
+    "upgrade.lb_drain": {"netscaler": 3, "vsd": 2.5},
+    "upgrade.retire": {"vsd": 4, "nova": 3},  # (not in the bench)
+    "upgrade.lb_unbind": {"netscaler": 4},  # members read, one bulk unbind, vserver, monitors
+    "upgrade.delete_source_vms": {"nova": 1, "netscaler": 1},
+    "upgrade.delete_source_network": {"neutron": 1.7},
+    "upgrade.delete_source_vsd": {"vsd": 4.15},
     "upgrade.evidence": {"probes": 1},
     "upgrade.endpoint": {},
 }
 PER_VM: dict[str, dict[str, float]] = {
     "upgrade.boot": {"nova": 1},
     "upgrade.delete_source_vms": {"nova": 1},
-    "upgrade.lb_unbind": {"netscaler": 1},
 }
 #: Seconds waited per step, on top of its calls (measured on the twin, realistic profile). Steps
 #: that run side by side for a batch (boots, inspections) take what the slower of them take:
-#: the slowest sets the pace of what follows.
+#: the slowest sets the pace of what follows. The guards (and the source's clean-up) wait up to
+#: ``POLICY_GATHER`` for the other moves of their domain to share their read of VSD.
 WAIT = {"upgrade.boot": 6.8, "upgrade.manage": 1.0, "upgrade.network": 0.6,
-        "upgrade.delete_source_vms": 0.3, "upgrade.net_partition": 0.2}
+        "upgrade.delete_source_vms": 0.3, "upgrade.net_partition": 0.2,
+        **dict.fromkeys(("upgrade.lb_in_service", "upgrade.lb_drain", "upgrade.in_service",
+                         "upgrade.retire", "upgrade.delete_source_vsd"), POLICY_GATHER)}
 #: Steps of the other runbooks recommissioning uses: (seconds, system when the plan names none),
 #: measured on the twin with the realistic profile (Redfish, inspection, the director's deploy).
 OTHER: dict[str, tuple[float, str]] = {

@@ -90,7 +90,7 @@ def _move_steps(m: Move, np_step: str, soak: float) -> tuple[list[StepSpec], str
                     f"monitor on {m.spec.lb.device} as the site says")
         ins = s.add("in-service", LbInService, [healthy, acl, ens],
                     f"Bind {m.key}'s B VMs to {m.spec.lb.servicegroup.servicegroupname}; wait for "
-                    f"{m.spec.lb.monitor} to say UP")
+                    f"{m.spec.lb.monitor} to say UP", healthy_step=healthy)
     soak_k = s.add("soak", Soak, [ins], f"Soak {m.key} on B for {soak:g} s", in_service_step=ins,
                    soak_seconds=soak)
     ret = _out_of_service(s, m, [soak_k], ins, "A")
@@ -202,7 +202,7 @@ def build_rollback_plan(svc: Services, app: str) -> Plan:
             ins = s.add("in-service", InService, [healthy], f"{m.key} on A in service")
         else:
             ins = s.add("in-service", LbInService, [healthy], f"{m.key}'s A VMs bound, enabled and UP on "
-                        f"{m.spec.lb.lbvserver.name}")
+                        f"{m.spec.lb.lbvserver.name}", healthy_step=healthy)
         ret = _out_of_service(s, m, [ins], ins, "B")
         dvm = s.add("delete-b-vms", DeleteSourceVms, [ret], f"Delete B's VMs of {m.key}")
         dnet = s.add("delete-b-network", DeleteSourceNetwork, [dvm],

@@ -23,6 +23,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pydantic import ConfigDict
+
 from lifecycle.engine import ActionContext, PermanentError, StepOutputs, StepView, TransientError
 from lifecycle.loadbalancer import LbError, LbIntent, LoadBalancer, Member, Observed, diff, intents
 from lifecycle.loadbalancer.evidence import MemberWatch, ordered, sides
@@ -98,6 +100,14 @@ def destination_problems(svc: Services, m: Move) -> list[str]:
     if not mine:
         return [f"no {m.dst.upper()} member bound to {intent.sg}"]
     return [f"{x.ip}:{x.port} {x.state}/{x.svrstate} on {intent.sg}" for x in mine if not x.serving]
+
+
+class _Addresses(StepOutputs):
+    """The healthy step's outputs, as far as the in-service step reads them (its addresses)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    ips: dict[str, str] | None = None
 
 
 def _who(members: list[Member]) -> str:
@@ -182,6 +192,11 @@ class LbInService(LbAction):
     observe_first = True
     timeout = 900.0
 
+    class Params(MoveParams):
+        # the Healthy step: the destination's addresses, from the listing it judged healthy
+        # (else listed in Nova)
+        healthy_step: str | None = None
+
     class Outputs(StepOutputs):
         vms: list[str]
         members: dict[str, str]  # VM -> address bound
@@ -194,13 +209,21 @@ class LbInService(LbAction):
         m = self.move(step)
         intent, lb = self.lb(m)
         with adapter_errors(f"{m.key} on {intent.device}"):
-            ips = self.ips(m, m.dst)
+            ips = self.addresses(step, m)
             if len(ips) < len(m.vms):
                 return None
             current = self.seen(("lb-members", intent.sg), lambda: members(lb, intent.sg))
         if not set(ips.values()) <= {x.ip for x in current if x.serving and x.port == intent.port}:
             return None
         return self.Outputs(vms=sorted(ips), members=ips, at=now(), lb=self.members_only(intent, current))
+
+    def addresses(self, step: StepView, m: Move) -> dict[str, str]:
+        """VM -> the destination address to bind: as the healthy step read them (addresses do
+        not change while a VM lives; one that did would never be UP, and A keeps serving), else
+        listed now."""
+        hs = step.params.healthy_step
+        ips = (step.output(hs, _Addresses).ips if hs else None) or {}
+        return dict(ips) if all(n in ips for n in m.vms) else self.ips(m, m.dst)
 
     @staticmethod
     def up_within(intent: LbIntent) -> float:
@@ -213,9 +236,9 @@ class LbInService(LbAction):
         intent, lb = self.lb(m)
         where = f"{m.key} on {intent.device}"
         with adapter_errors(where):
-            # observe's listing and read of the members, a few ms old: addresses do not change
-            # while a VM lives, and binding or enabling what is done already changes nothing
-            ips = self.ips(m, m.dst)
+            # the healthy step's addresses (or observe's listing) and observe's read of the
+            # members, a few ms old: binding or enabling what is done already changes nothing
+            ips = self.addresses(step, m)
             current = self.seen(("lb-members", intent.sg), lambda: members(lb, intent.sg))
             # the ACL entries read now; B's health is its monitor's, waited for below
             guard(self, m, step, ctx, in_service=False, destination=False)

@@ -141,7 +141,9 @@ class Healthy(MoveAction):
     retry = WAIT
 
     class Outputs(VmsAt):
-        pass
+        # VM -> its address on the destination subnet, from the listing judged healthy: what the
+        # load balancer's in-service step binds (addresses do not change while a VM lives)
+        ips: dict[str, str] | None = None
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m = self.move(step)
@@ -149,7 +151,7 @@ class Healthy(MoveAction):
             vms, problems = self.destination_state(m)
         if problems:
             raise TransientError(f"{m.key} on {m.dst.upper()} not healthy yet: " + "; ".join(problems))
-        return self.Outputs(vms=sorted(vms), at=now())
+        return self.Outputs(vms=sorted(vms), at=now(), ips=self.ips(m, m.dst))  # ips: that listing
 
 
 class DeleteSourceVms(MoveAction):

@@ -72,7 +72,7 @@ class Detach(VolumeAction):
                 if server is None:
                     raise PermanentError(f"{name}: attached to server {sid}, not one of {m.key}'s VMs")
                 detached |= src.detach(server, vol)
-            src.wait_volume(m.project, name, ("available",))
+            src.wait_volume(m.project, name, ("available",), settle=detached)  # just asked: not at once
         return self.Outputs(old_id=vol.id, size=vol.size, detached=detached)
 
 
@@ -104,7 +104,7 @@ class Unmanage(VolumeAction):
             if vol.status == "available":  # unmanaging: a resumed run's request is under way
                 src.unmanage(vol)
             # Cinder releases the array volume (renamed *-unmanaged) only when the volume is gone
-            src.wait_volume_gone(m.project, name)
+            src.wait_volume_gone(m.project, name, settle=vol.status == "available")
         ctx.log("volume.unmanaged", volume=name, cloud=src.name, id=vol.id)
         return self.Outputs(unmanaged=True)
 
@@ -148,6 +148,7 @@ class Manage(VolumeAction):
         with adapter_errors(name):
             dst = self.dst_of(m)
             vol = self._mine(m, name, old_id)
+            managed = vol is None
             if vol is None:
                 host = dst.backend_host(model.pure.backend_name)
                 candidates = [v for v in dst.manageable(host)
@@ -163,7 +164,7 @@ class Manage(VolumeAction):
                 vol = dst.manage(m.project, host=host, ref=ref, name=name,
                                  metadata={"i2.from": old_id, "i2.app": m.key})
                 ctx.log("volume.managed", volume=name, cloud=dst.name, ref=ref)
-            vol = dst.wait_volume(m.project, name, ("available", "in-use"))
+            vol = dst.wait_volume(m.project, name, ("available", "in-use"), settle=managed)
         return self.Outputs(new_id=vol.id, old_id=old_id)
 
 
@@ -193,7 +194,7 @@ class Attach(MoveAction):
                 if m.app.writer_stop == "freeze" and (server.metadata or {}).get(WRITES) == "frozen":
                     return None
                 for name in vm.volumes:
-                    vol = dst.volume(m.project, name)
+                    vol = self.seen(("volume", "dst", name), lambda n=name: dst.volume(m.project, n))
                     if vol is None or server.id not in dst.attached_to(vol):
                         return None
                     done[name] = vm.name
@@ -216,11 +217,12 @@ class Attach(MoveAction):
                     dst.start(server)
                     dst.wait_servers(m.project, [vm.name], cancelled=ctx.cancelled.wait)
                 for name in vm.volumes:
-                    vol = dst.volume(m.project, name)
+                    # observe's read, a few ms old (attaching one attached already changes nothing)
+                    vol = self.seen(("volume", "dst", name), lambda n=name: dst.volume(m.project, n))
                     if vol is None:
                         raise PermanentError(f"{name}: not in {dst.name} project {m.project}")
-                    dst.attach(server, vol)
-                    dst.wait_volume(m.project, name, ("in-use",))
+                    attached = dst.attach(server, vol)
+                    dst.wait_volume(m.project, name, ("in-use",), settle=attached)
                     done[name] = vm.name
                 if m.app.writer_stop == "freeze" and hook is None:
                     dst.set_metadata(server, **{WRITES: "normal"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lifecycle.engine import ActionContext, PermanentError, StepOutputs, StepParams, StepView, TransientError
-from lifecycle.nuage.policy import MIRROR_PREFIX, mirror_of
+from lifecycle.nuage.policy import MIRROR_PREFIX, Entry, mirror_of
 from lifecycle.runbooks.common import adapter_errors
 from lifecycle.runbooks.upgrade.actions.base import WAIT, MoveAction, MoveParams, now
 from lifecycle.runbooks.upgrade.model import Move, clouds, unmirrored
@@ -60,6 +60,11 @@ class VsdSubnet(MoveAction):
         name: str
         created: bool
         at: float | None = None  # when the move started (the evidence counts from here)
+        source_id: str | None = None  # the source subnet's id, from the same read
+
+        def ids(self, m: Move) -> dict[str, str | None]:
+            """Subnet name -> id, both sides, as this step read them."""
+            return {m.subnet(m.src): self.source_id, m.subnet(m.dst): self.id}
 
     def found(self, m: Move) -> Any | None:
         """The destination subnet, as this attempt's observe read it (else now): read by name in
@@ -83,7 +88,12 @@ class VsdSubnet(MoveAction):
             sub = self.found(m)
         if sub is None:
             return None
-        return self.Outputs(id=sub.id, name=sub.name, created=False, at=now())
+        return self.Outputs(id=sub.id, name=sub.name, created=False, at=now(), source_id=self.source_id(m))
+
+    def source_id(self, m: Move) -> str | None:
+        """The source subnet's id, from the read that found the destination's (both in one)."""
+        _, dom, _ = self.where(m)
+        return getattr(self.vsd_subnets(dom, [m.subnet(m.src)])[m.subnet(m.src)], "id", None)
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
         m = self.move(step)
@@ -94,8 +104,9 @@ class VsdSubnet(MoveAction):
             sub, created = self.vsd().ensure_subnet(
                 zone, m.subnet(m.dst), m.cidr(m.dst), absent=absent,
                 description=f"{m.app.name} {m.env} on {self.dst_of(m).name} (i2 upgrade)")
+            src_id = self.source_id(m)
         ctx.log("vsd.subnet", subnet=sub.name, id=sub.id, created=created)
-        return self.Outputs(id=sub.id, name=sub.name, created=created, at=now())
+        return self.Outputs(id=sub.id, name=sub.name, created=created, at=now(), source_id=src_id)
 
 
 class Mirrored(StepOutputs):
@@ -121,11 +132,18 @@ class AclMirror(MoveAction):
         # observed: the ids of the mirrors found; applied: what was made
         mirrored: list[Mirrored | str]
 
+    def _entries(self, step: StepView, m: Move, dom: Any) -> list[Entry]:
+        """The move's entries, read now (once per attempt: apply takes observe's), naming the
+        subnets by the ids the subnet step read a moment ago: a mirror missed because a subnet's
+        id changed since is refused by the in-service guard, which reads them afresh."""
+        ids = step.output(step.params.subnet_step, VsdSubnet.Outputs).ids(m)
+        return self.seen("entries", lambda: self.entries(m, dom, ids))
+
     def observe(self, step: StepView, ctx: ActionContext) -> Outputs | None:
         m = self.move(step)
         with adapter_errors(m.key):
             _, dom, _ = self.where(m)
-            entries = self.seen("entries", lambda: self.entries(m, dom))
+            entries = self._entries(step, m, dom)
         if unmirrored(m, entries):
             return None
         return self.Outputs(mirrored=[e.id for e in entries if e.names(m.ref(m.dst))
@@ -139,7 +157,7 @@ class AclMirror(MoveAction):
             _, dom, _ = self.where(m)
             # observe's read (this attempt, a few ms before): create_entry looks for each mirror
             # by its externalID before creating it, so nothing is made twice
-            for e in unmirrored(m, self.seen("entries", lambda: self.entries(m, dom))):
+            for e in unmirrored(m, self._entries(step, m, dom)):
                 # the adapter picks the priority from what the template holds now (hazard 6)
                 mirror = self.vsd().create_entry(dom, mirror_of(e, m.ref(m.src), m.ref(m.dst), dst_subnet_id))
                 ctx.log("acl.mirror", of=e.id, rule=e.rule, mirror=mirror.id, priority=mirror.priority)
@@ -164,8 +182,10 @@ class DeleteSourceVsd(MoveAction):
         m = self.move(step)
         with adapter_errors(m.key):
             _, dom, _ = self.where(m)
-            # both sides in one read: apply's entries need the destination's id too
-            found = self.vsd_subnets(dom, [m.subnet(m.src), m.subnet(m.dst)])
+            # both subnets and the entries naming them in one round (with the other moves of
+            # the domain asking then): apply deletes the entries this read found, by id
+            self.seen("entries", lambda: self.entries(m, dom))
+            found = self.vsd_subnets(dom, [m.subnet(m.src)])  # from that round
             return None if found[m.subnet(m.src)] is not None else self.Outputs(deleted=False)
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
@@ -173,11 +193,12 @@ class DeleteSourceVsd(MoveAction):
         vsd = self.vsd()
         with adapter_errors(m.key):
             _, dom, _ = self.where(m)
+            read = self.seen("entries", lambda: self.entries(m, dom))  # observe's, a few ms old
             sub = self.vsd_subnets(dom, [m.subnet(m.src)])[m.subnet(m.src)]
             if sub is None:
                 return self.Outputs(deleted=False)
             self._orphans(m, sub, ctx)
-            entries = [e for e in self.entries(m, dom) if e.names(m.ref(m.src))]
+            entries = [e for e in read if e.names(m.ref(m.src))]
             for e in entries:
                 vsd.delete_entry(dom, e)
             vsd.delete(sub, f"VSD subnet {m.subnet(m.src)}")
