@@ -79,6 +79,13 @@ WAIT = {"upgrade.boot": 6.8, "upgrade.manage": 1.0, "upgrade.network": 0.6,
         "upgrade.delete_source_vms": 0.3, "upgrade.net_partition": 0.2,
         **dict.fromkeys(("upgrade.lb_in_service", "upgrade.lb_drain", "upgrade.in_service",
                          "upgrade.retire", "upgrade.delete_source_vsd"), POLICY_GATHER)}
+#: VSD calls the cloud's Nuage plugin makes while answering the step's Neutron or Nova writes
+#: (nuage-openstack-neutron 20.5, Train; the twin sends the same, pinned by
+#: tests/lab/openstack/test_nuage_calls.py): a VSD-managed subnet 12, a booted VM's port 8, a
+#: deleted server's port 6, a deleted network's subnet 5. The step waits for them at VSD's
+#: answer time; a move's VMs boot and go in parallel, so once per step.
+PLUGIN_VSD = {"upgrade.network": 12, "upgrade.boot": 8, "upgrade.delete_source_vms": 6,
+              "upgrade.delete_source_network": 5}
 #: Steps of the other runbooks recommissioning uses: (seconds, system when the plan names none),
 #: measured on the twin with the realistic profile (Redfish, inspection, the director's deploy).
 OTHER: dict[str, tuple[float, str]] = {
@@ -115,7 +122,7 @@ def step_seconds(s: StepSpec, costs: Costs) -> float:
     if s.action not in CALLS:
         return ENGINE + OTHER.get(s.action, (OTHER_SECONDS, ""))[0]
     seconds = ENGINE + sum(n * costs.answer.get(system, 0.03) for system, n in calls.items())
-    seconds += WAIT.get(s.action, 0.0)
+    seconds += WAIT.get(s.action, 0.0) + PLUGIN_VSD.get(s.action, 0) * costs.answer.get("vsd", 0.03)
     if s.action == "upgrade.soak":
         seconds += float(s.params.get("soak_seconds") or 0)
     elif s.action == "upgrade.lb_in_service":
@@ -186,5 +193,5 @@ def _systems() -> dict[str, str]:
     return out
 
 
-__all__ = ["ANSWER", "CALLS", "ENGINE", "Costs", "base_seconds", "costs_of", "estimate", "run_seconds",
-           "step_seconds"]
+__all__ = ["ANSWER", "CALLS", "ENGINE", "PLUGIN_VSD", "Costs", "base_seconds", "costs_of", "estimate",
+           "run_seconds", "step_seconds"]

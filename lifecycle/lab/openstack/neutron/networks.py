@@ -112,8 +112,10 @@ def register(neutron: Neutron) -> None:
                     f"Unable to complete operation on network {net['id']}. "
                     "There are one or more ports still in use on the network.",
                 )
-            for s in [s for s in neutron.subnets.values() if s["network_id"] == net["id"]]:
-                neutron.nuage.subnet_deleted(s, ctx)
+            gone = [s for s in neutron.subnets.values() if s["network_id"] == net["id"]]
+            for s in gone:
                 del neutron.subnets[s["id"]]
             del neutron.networks[net["id"]]
+        for s in gone:  # each subnet's delete postcommit, outside the cloud's lock
+            neutron.nuage.subnet_deleted(s, ctx)
         return empty()

@@ -146,7 +146,12 @@ def register(neutron: Neutron) -> None:
             if net is None or not visible(net, ctx):
                 raise not_found("network", str(body.get("network_id")))
             subnet = subnet_from(neutron, body, net, project)
-            neutron.nuage.subnet_precommit(subnet, net, ctx, body)
+        # The driver's VSD calls run outside the cloud's lock: Neutron's API workers serve other
+        # requests meanwhile (its precommit holds a DB transaction, not the whole server).
+        neutron.nuage.subnet_precommit(subnet, net, ctx, body)
+        with lock:
+            if net["id"] not in neutron.networks:
+                raise not_found("network", net["id"])
             stamp(subnet, new=True)
             neutron.subnets[subnet["id"]] = subnet
             return json_response({"subnet": subnet_view(subnet)}, 201)
@@ -182,6 +187,6 @@ def register(neutron: Neutron) -> None:
                     f"Unable to complete operation on subnet {s['id']}: One "
                     "or more ports have an IP allocation from this subnet.",
                 )
-            neutron.nuage.subnet_deleted(s, ctx)
             del neutron.subnets[s["id"]]
+        neutron.nuage.subnet_deleted(s, ctx)  # postcommit: after the subnet is gone, unlocked
         return empty()

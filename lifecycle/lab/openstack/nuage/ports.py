@@ -72,7 +72,7 @@ def _bound_ports(plugin: NuagePlugin, device_id: str, but: str | None = None) ->
     """get_num_ports_of_device: the device's ports bound to a host (``but`` that one)."""
     return sum(
         1
-        for p in plugin.neutron.ports.values()
+        for p in list(plugin.neutron.ports.values())
         if p["device_id"] == device_id and p.get("binding:host_id") and p["id"] != but
     )
 

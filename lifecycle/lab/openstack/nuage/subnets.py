@@ -47,7 +47,7 @@ def subnet_precommit(
         ) from None
     if net.get("router:external"):
         raise bad_request("Invalid router:external value: True")
-    for other in plugin.neutron.subnets.values():
+    for other in list(plugin.neutron.subnets.values()):
         if other["network_id"] == net["id"] and not other.get("vsd_managed"):
             raise bad_request("Can't mix openstack and vsd managed subnets under 1 network.")
     np_ref = np_ref or plugin.default_net_partition
@@ -74,7 +74,7 @@ def subnet_precommit(
         known = next(
             (
                 o["_vsd"]["type"]
-                for o in plugin.neutron.subnets.values()
+                for o in list(plugin.neutron.subnets.values())
                 if o.get("vsd_id") == str(nuagenet)
                 and o.get("_vsd")
                 and o["ip_version"] == subnet["ip_version"]
@@ -167,7 +167,7 @@ def subnet_deleted(plugin: NuagePlugin, subnet: dict[str, Any], ctx: Ctx | None 
         o["id"] != subnet["id"]
         and o.get("vsd_id") == subnet["vsd_id"]
         and o["project_id"] == subnet["project_id"]
-        for o in plugin.neutron.subnets.values()
+        for o in list(plugin.neutron.subnets.values())
     ):
         return
     projects = list(dict.fromkeys(p for p in ((ctx.project_id if ctx else None), subnet["project_id"]) if p))
