@@ -320,9 +320,14 @@ class LbDrain(LbAction):
         intent, lb = self.lb(m)
         with adapter_errors(f"{m.key} on {intent.device}"):
             current = members(lb, intent.sg)
-        if any(x.state.upper() != "DISABLED" for x in on_side(intent, current, m.src)):
+        src = on_side(intent, current, m.src)
+        if any(x.state.upper() != "DISABLED" for x in src):
             return None
-        return self.Outputs(drained=[], delay=intent.drain_delay, at=now(),
+        # drained already (an attempt that died after NetScaler took the disable): the state each
+        # member is in, dated by NetScaler's own change time, is the drain's evidence
+        watch = MemberWatch(intent.side_of)
+        watch.see(src, now())
+        return self.Outputs(drained=[], delay=intent.drain_delay, at=now(), transitions=watch.transitions,
                             lb=self.members_only(intent, current))
 
     def apply(self, step: StepView, ctx: ActionContext) -> Outputs:
